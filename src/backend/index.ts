@@ -1,0 +1,90 @@
+/**
+ * Chooses and initialises the TensorFlow.js backend once per process.
+ * Order: native TensorFlow (tfjs-node) -> wasm -> pure-JS cpu. Falling back prints one clear warning,
+ * because the fallbacks train about 50x slower (and wasm lacks conv weight-gradient kernels).
+ * Override with TINTEM_BACKEND=tensorflow|wasm|cpu.
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { UserError } from '../util/errors.js';
+
+export { tf };
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  name: BackendName;
+  native: boolean;
+  threads: number;
+  tfjsVersion: string;
+  /** Why the preferred backend was not used, when it was not. */
+  fallbackReason?: string;
+}
+
+let current: BackendInfo | undefined;
+let pending: Promise<BackendInfo> | undefined;
+
+async function tryNative(): Promise<string | undefined> {
+  try {
+    await import('@tensorflow/tfjs-node');
+    await tf.setBackend('tensorflow');
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+async function tryWasm(threads: number): Promise<string | undefined> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setThreadsCount(threads);
+    if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+async function select(requested: string | undefined): Promise<BackendInfo> {
+  const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const want = (requested ?? process.env.TINTEM_BACKEND ?? 'auto').toLowerCase();
+  const valid = ['auto', 'native', 'tensorflow', 'wasm', 'cpu'];
+  if (!valid.includes(want)) throw new UserError(`TINTEM_BACKEND/--backend: unknown backend '${want}' (expected one of ${valid.join(', ')})`);
+  const info = (name: BackendName, fallbackReason?: string): BackendInfo => ({
+    name, native: name === 'tensorflow', threads, tfjsVersion: tf.version_core, fallbackReason,
+  });
+
+  if (want === 'cpu') { await tf.setBackend('cpu'); return info('cpu'); }
+  if (want === 'wasm') {
+    const err = await tryWasm(threads);
+    if (!err) return info('wasm');
+    throw new UserError(`backend 'wasm' could not start: ${err}`);
+  }
+  const nativeErr = await tryNative();
+  if (!nativeErr) return info('tensorflow');
+  if (want === 'native' || want === 'tensorflow') {
+    throw new UserError(`native backend (@tensorflow/tfjs-node) could not load: ${nativeErr}. Re-run 'npm ci' (its install step builds the binding).`);
+  }
+  const wasmErr = await tryWasm(threads);
+  const chosen: BackendName = wasmErr ? 'cpu' : 'wasm';
+  if (chosen === 'cpu') await tf.setBackend('cpu');
+  const reason = `native TensorFlow backend unavailable (${nativeErr})`;
+  if (!process.env.TINTEM_QUIET_BACKEND) {
+    process.stderr.write(`tintem: warning: ${reason}; using the ${chosen} backend, which is about 50x slower. Re-run 'npm ci' to build it.\n`);
+  }
+  return info(chosen, reason);
+}
+
+/** Initialises the backend (idempotent; concurrent callers share one initialisation). */
+export function initBackend(requested?: string): Promise<BackendInfo> {
+  if (current) return Promise.resolve(current);
+  pending ??= select(requested).then((b) => (current = b));
+  return pending;
+}
+
+/** The backend chosen by {@link initBackend}, if it has run. */
+export function backendInfo(): BackendInfo | undefined {
+  return current;
+}

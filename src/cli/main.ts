@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/** The `tintem` command line: one sub-command per pipeline stage, each in src/cli/commands/. */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../util/errors.js';
+import { commands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tintem')
+    .description('Faithful label-free knowledge distillation of vision models (Teacher in the Middle).')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** Prints user errors as one line; anything else is a bug and keeps its stack when TINTEM_DEBUG is set. */
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode;
+  if (e instanceof UserError) {
+    process.stderr.write(`tintem: error: ${e.message}\n`);
+    return 2;
+  }
+  const err = e as Error;
+  process.stderr.write(`tintem: internal error: ${err?.message ?? String(e)}\n`);
+  if (process.env.TINTEM_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  else process.stderr.write('tintem: (set TINTEM_DEBUG=1 for a stack trace)\n');
+  return 1;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    process.exitCode = reportError(e);
+  }
+}
+
+await main();
