@@ -1,9 +1,168 @@
+/**
+ * `tintem distill`: train a student from a teacher (TinTeM by default). Config file + flags + `--set`,
+ * `--dry-run` for a cost estimate, `--resume` to continue a run, Ctrl-C to stop cleanly at a checkpoint.
+ */
 import type { Command } from 'commander';
+import { initBackend } from '../../backend/index.js';
+import { configToYaml, loadConfig } from '../../config/load.js';
+import type { DistillConfig } from '../../config/schema.js';
+import { estimateDistill, runDistill, type DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
+import { info } from '../../util/log.js';
 
-// Placeholder until the 'distill' command lands.
+interface DistillFlags {
+  config?: string;
+  teacher?: string;
+  data?: string;
+  limit?: number;
+  method?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  seed?: number;
+  views?: number;
+  runDir?: string;
+  cacheDir?: string;
+  studentWidth?: number;
+  studentDim?: number;
+  fp16?: boolean;
+  pcaInit?: boolean;
+  set: string[];
+  resume?: boolean;
+  dryRun?: boolean;
+  progress: boolean;
+  backend?: string;
+}
+
+/** Commander value parser for numeric flags: one-line UserError naming the flag. */
+function number(flag: string, integer = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new UserError(`${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Flags as dotted config keys (undefined = not given). */
+function flagValues(f: DistillFlags): Record<string, unknown> {
+  return {
+    teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
+    batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
+    cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
+    progress: f.progress === false ? false : undefined,
+  };
+}
+
+export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConfig> {
+  const config = await loadConfig(f.config, { values: flagValues(f), set: f.set });
+  if (f.studentWidth !== undefined) {
+    // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
+    config.student = { ...config.student, [config.student.kind === 'vit' ? 'width' : 'stemWidth']: f.studentWidth };
+  }
+  return config;
+}
+
+const bytes = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+const duration = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`);
+
+function printTerms(summary: DistillSummary): void {
+  const names = Object.keys(summary.finalTerms);
+  const width = Math.max(4, ...names.map((n) => n.length));
+  const lines = [`${'term'.padEnd(width)}  first epoch  last epoch`];
+  for (const k of names) {
+    lines.push(`${k.padEnd(width)}  ${(summary.firstEpochTerms[k] ?? NaN).toFixed(5).padStart(11)}  ${summary.finalTerms[k]!.toFixed(5).padStart(10)}`);
+  }
+  lines.push(`${summary.steps} steps, ${summary.imagesPerSec.toFixed(0)} images/s, ${duration(summary.trainSeconds)} training`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The command line to continue an interrupted run. */
+function resumeCommand(): string {
+  const args = process.argv.slice(2).filter((a) => a !== '--resume');
+  const quoted = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  return `tintem ${[...quoted, '--resume'].join(' ')}`;
+}
+
 export function register(program: Command): void {
-  program.command('distill').description('(not implemented yet)').action(() => {
-    throw new UserError("'distill' is not implemented yet");
-  });
+  program
+    .command('distill')
+    .description('distil a teacher into a small student (TinTeM by default); resumable, Ctrl-C safe')
+    .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
+    .option('--teacher <spec>', "teacher: inception, mobilenet, random[:seed], tfjs:<model.json>, onnx:<model.onnx>")
+    .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
+    .option('--limit <n>', 'use only the first n training images', number('--limit', true))
+    .option('--method <name>', 'tintem, proteus, cosine, relational or logit-kd')
+    .option('--epochs <n>', 'training epochs', number('--epochs', true))
+    .option('--batch-size <n>', 'images per step', number('--batch-size', true))
+    .option('--lr <x>', 'peak learning rate (AdamW)', number('--lr'))
+    .option('--weight-decay <x>', 'decoupled weight decay', number('--weight-decay'))
+    .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', number('--seed', true))
+    .option('--views <n>', 'cached augmented views per image besides the original', number('--views', true))
+    .option('--run-dir <dir>', 'where checkpoints, logs and the trained student go')
+    .option('--cache-dir <dir>', 'teacher-embedding cache')
+    .option('--student-width <n>', 'student width (CNN stem channels / ViT width)', number('--student-width', true))
+    .option('--student-dim <n>', 'student embedding dimension d', number('--student-dim', true))
+    .option('--fp16', 'store cached teacher embeddings as float16')
+    .option('--pca-init', 'initialise the TinTeM head from principal directions of the teacher embeddings')
+    .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
+    .option('--resume', 'continue the run in --run-dir from its checkpoint')
+    .option('--dry-run', 'print the resolved config and cost estimates, then exit')
+    .option('--no-progress', 'no progress bar')
+    .option('--backend <name>', 'tensorflow (native), wasm or cpu')
+    .action(async (flags: DistillFlags) => {
+      const config = await resolveDistillConfig(flags);
+      await initBackend(flags.backend);
+      if (flags.dryRun) {
+        process.stdout.write(configToYaml(config));
+        const e = await estimateDistill(config);
+        process.stdout.write([
+          '',
+          `images                 ${e.images} x ${e.views + 1} view(s)`,
+          `teacher                ${e.teacherId} (${e.teacherDim}-d${e.tokenCount ? `, ${e.tokenCount} tokens` : ''})`,
+          `teacher forwards       ${e.teacherForwards} (at most; cached images are reused)`,
+          `cache size             ${bytes(e.cacheBytes)} (${e.cacheBytes} bytes)`,
+          `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
+          `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
+          `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
+          '',
+        ].join('\n'));
+        return;
+      }
+
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) {
+          info('tintem: stopping now (the last checkpoint is kept)');
+          process.exit(130);
+        }
+        info('\ntintem: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
+        if (r.interrupted) {
+          info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
+          info(`tintem: resume with: ${resumeCommand()}`);
+          process.exitCode = 130;
+          return;
+        }
+        printTerms(r.summary!);
+        info(`student saved to ${r.runDir}/student, summary in ${r.runDir}/summary.json`);
+      } catch (e) {
+        if (controller.signal.aborted && (e as Error).name === 'AbortError') {
+          info('tintem: interrupted while filling the teacher cache; finished shards are kept, run the same command again to continue');
+          process.exitCode = 130;
+          return;
+        }
+        throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
 }

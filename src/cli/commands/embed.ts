@@ -1,9 +1,118 @@
+/** `tintem embed`: computes (or reads from the cache) teacher embeddings for a dataset and prints a summary. */
 import type { Command } from 'commander';
+import { extname } from 'node:path';
+import { initBackend } from '../../backend/index.js';
+import { embedWithCache, type CachedEmbeddings } from '../../cache/index.js';
+import { loadDataset, type ViewSpec } from '../../data/index.js';
+import { createTeacher, DEFAULT_TEACHER } from '../../teachers/index.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
-// Placeholder until the 'embed' command lands.
+export const DEFAULT_CACHE_DIR = '.cache/tintem';
+
+interface EmbedCliOptions {
+  teacher: string;
+  data: string;
+  limit?: string;
+  cacheDir: string;
+  batchSize: string;
+  fp16?: boolean;
+  tokens: boolean;
+  view: string;
+  seed: string;
+  cropScale: string;
+  flip?: boolean;
+  cut?: string;
+  inputSize?: string;
+  grid?: string;
+  teacherOutput?: string;
+  out?: string;
+  progress: boolean;
+}
+
+/** Parses an integer option, failing with a line naming it. */
+export function intOption(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer >= ${min}, got '${value}'`);
+  return n;
+}
+
+/** View id 0 is the identity; other ids are seeded random resized crops (and optional flips). */
+export function viewFromOptions(id: number, seed: number, cropScale: string, flip: boolean): ViewSpec {
+  if (id === 0) return { id: 0, seed };
+  const scale = cropScale.split(',').map(Number);
+  if (scale.length !== 2 || !scale.every(Number.isFinite)) throw new UserError(`--crop-scale: expected '<min>,<max>', got '${cropScale}'`);
+  return { id, seed, crop: { scale: [scale[0]!, scale[1]!], ratio: [3 / 4, 4 / 3] }, flip };
+}
+
+async function writeExport(path: string, result: CachedEmbeddings, meta: Record<string, unknown>): Promise<void> {
+  const count = result.pooled.length / result.dim;
+  const header = { ...meta, count, dim: result.dim, tokenCount: result.tokens ? result.tokenCount : 0 };
+  if (extname(path) === '.json') {
+    const rows = (values: Float32Array, size: number) => Array.from({ length: values.length / size }, (_, i) => Array.from(values.subarray(i * size, (i + 1) * size)));
+    await writeFileAtomic(path, JSON.stringify({
+      ...header, pooled: rows(result.pooled, result.dim),
+      tokens: result.tokens ? rows(result.tokens, result.tokenCount * result.dim) : undefined,
+    }));
+  } else if (extname(path) === '.bin') {
+    // Raw little-endian float32: pooled (count x dim) then tokens (count x tokenCount x dim); layout in <out>.json.
+    const parts = [result.pooled, ...(result.tokens ? [result.tokens] : [])].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    await writeFileAtomic(path, Buffer.concat(parts));
+    await writeFileAtomic(`${path}.json`, JSON.stringify({ ...header, layout: 'float32 LE: pooled [count, dim] then tokens [count, tokenCount, dim]' }, null, 2));
+  } else {
+    throw new UserError(`--out: expected a path ending in .json or .bin, got '${path}'`);
+  }
+}
+
 export function register(program: Command): void {
-  program.command('embed').description('(not implemented yet)').action(() => {
-    throw new UserError("'embed' is not implemented yet");
-  });
+  program
+    .command('embed')
+    .description('compute teacher embeddings for a dataset into the on-disk cache (a second run is all cache hits)')
+    .option('--teacher <spec>', "inception[:<layer>] | mobilenet[:<layer>] | random[:<seed>] | tfjs:<model.json> | onnx:<model.onnx>", DEFAULT_TEACHER)
+    .option('--data <spec>', 'mnist:train|test, fashion:train|test, folder:<path>, photos, noise:<n>', 'mnist:train')
+    .option('--limit <n>', 'use only the first n images')
+    .option('--cache-dir <dir>', 'cache folder', DEFAULT_CACHE_DIR)
+    .option('--batch-size <n>', 'images per teacher forward', '64')
+    .option('--fp16', 'store embeddings as float16 (half the size)')
+    .option('--no-tokens', 'cache only pooled embeddings, not the token grid')
+    .option('--view <id>', 'augmentation view (0 = identity)', '0')
+    .option('--seed <n>', 'augmentation seed', '0')
+    .option('--crop-scale <min,max>', 'random resized crop area range for views > 0', '0.6,1')
+    .option('--flip', 'horizontal flips for views > 0')
+    .option('--cut <layer>', 'built-in teachers: layer to cut the trunk at')
+    .option('--input-size <px>', "side the teacher resizes images to (default: the teacher's)")
+    .option('--grid <n>', 'token grid side (tokens = n*n)')
+    .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
+    .option('--out <file>', 'also export the embeddings (.json or .bin)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: EmbedCliOptions) => {
+      if (o.out && !['.json', '.bin'].includes(extname(o.out))) throw new UserError(`--out: expected a path ending in .json or .bin, got '${o.out}'`);
+      const limit = intOption('--limit', o.limit, 1);
+      const batchSize = intOption('--batch-size', o.batchSize, 1)!;
+      const viewId = intOption('--view', o.view, 0)!;
+      const seed = intOption('--seed', o.seed, 0)!;
+      const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
+      const backend = await initBackend();
+      const set = await loadDataset(o.data, { limit, seed });
+      const teacher = await createTeacher(o.teacher, {
+        cut: o.cut, output: o.teacherOutput, inputSize: intOption('--input-size', o.inputSize, 8), grid: intOption('--grid', o.grid, 1), lazy: true,
+      });
+      try {
+        const result = await embedWithCache(teacher, set, {
+          cacheDir: o.cacheDir, view, batchSize, fp16: o.fp16, tokens: o.tokens, progress: o.progress && Boolean(process.stderr.isTTY), quiet: true,
+        });
+        const rate = result.misses > 0 ? `, ${(result.misses / result.seconds).toFixed(1)} img/s computed` : '';
+        process.stdout.write(
+          `embedded ${set.count} images of ${o.data} with ${teacher.id} on ${backend.name}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
+          + `${result.hits} hits, ${result.misses} misses in ${result.seconds.toFixed(2)} s${rate} (cache ${o.cacheDir})\n`,
+        );
+        if (o.out) {
+          await writeExport(o.out, result, { teacher: teacher.id, data: o.data, view });
+          process.stdout.write(`wrote ${o.out}\n`);
+        }
+      } finally {
+        teacher.dispose();
+      }
+    });
 }

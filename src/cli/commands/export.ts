@@ -1,9 +1,53 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 
-// Placeholder until the 'export' command lands.
+function int(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer >= ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new UserError(`${name}: expected a number, got '${value}'`);
+    return n;
+  };
+}
+
 export function register(program: Command): void {
-  program.command('export').description('(not implemented yet)').action(() => {
-    throw new UserError("'export' is not implemented yet");
-  });
+  program
+    .command('export')
+    .description('export a run\'s student as a TF.js LayersModel + tintem.json (+ gallery.json for the web page)')
+    .requiredOption('--run <runDir>', 'training run folder (holds student/, summary.json or config.yaml)')
+    .requiredOption('--out <dir>', 'export folder to write')
+    .option('--with-tokens', 'keep the token-map output (default: pooled embedding only)', false)
+    .option('--gallery <dataset>', 'gallery images: a dataset spec (default: the test split of the run\'s training data)')
+    .option('--gallery-size <n>', 'gallery images (0 = no gallery)', int('--gallery-size', 0), 300)
+    .option('--seed <n>', 'seed for the gallery sample', int('--seed', 0), 0)
+    .option('--teacher <id>', 'teacher id, when the run folder does not record it')
+    .option('--method <name>', 'method name, when the run folder does not record it')
+    .option('--ood-k <k>', 'neighbour rank of the kNN OOD score', int('--ood-k', 1))
+    .option('--ood-threshold <x>', 'kNN OOD threshold to record (default: from runDir/scorecard.json)', num('--ood-threshold'))
+    .action(async (o: { run: string; out: string; withTokens: boolean; gallery?: string; gallerySize: number; seed: number; teacher?: string; method?: string; oodK?: number; oodThreshold?: number }) => {
+      if (o.gallerySize === 1) throw new UserError('--gallery-size: expected 0 (no gallery) or at least 2');
+      // Loaded on use, so `tintem --help` does not pay for TensorFlow.js and sharp.
+      const [{ initBackend }, { exportRun }] = await Promise.all([import('../../backend/index.js'), import('../../export/run.js')]);
+      await initBackend();
+      const { meta, gallery, gallerySpec } = await exportRun({
+        runDir: o.run, outDir: o.out, withTokens: o.withTokens, gallery: o.gallery, gallerySize: o.gallerySize, seed: o.seed,
+        teacherId: o.teacher, method: o.method, oodK: o.oodK, oodThreshold: o.oodThreshold,
+      });
+      const kb = Object.values(meta.files).reduce((s, f) => s + f.bytes, 0) / 1024;
+      const lines = [
+        `exported ${meta.method} student (teacher ${meta.teacher.id}) to ${o.out}`,
+        `  input ${meta.inputSize}x${meta.inputSize}x${meta.channels} -> ${meta.outputs.join(' + ')} (d=${meta.embedDim}); model ${kb.toFixed(1)} KB`,
+        meta.ood?.threshold !== undefined ? `  scorecard kNN OOD threshold ${meta.ood.threshold.toFixed(4)} (k=${meta.ood.k})` : '',
+        gallery ? `  gallery: ${gallery.count} images of ${gallerySpec}; calibrated OOD threshold ${gallery.calibration.threshold.toFixed(4)} at ${Math.round(gallery.calibration.tpr * 100)}% ID TPR (k=${gallery.calibration.k})` : '  no gallery',
+        `  try it: tintem serve --model ${o.out}`,
+      ];
+      process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
+    });
 }

@@ -1,9 +1,19 @@
 import type { Command } from 'commander';
-import { UserError } from '../../util/errors.js';
+import { dirname, resolve } from 'node:path';
+import { readReportData } from '../../report/read.js';
+import { writeReport } from '../../report/write.js';
 
-// Placeholder until the 'report' command lands.
+/** `tintem report --data <report-data.json> [--out <dir>]`: re-renders a report from saved data. */
 export function register(program: Command): void {
-  program.command('report').description('(not implemented yet)').action(() => {
-    throw new UserError("'report' is not implemented yet");
-  });
+  program
+    .command('report')
+    .description('re-render report.html and summary.md from a saved report-data.json')
+    .requiredOption('--data <file>', 'report-data.json written by `tintem demo` (or writeReport)')
+    .option('--out <dir>', 'output folder (default: the folder of --data)')
+    .action(async (opts: { data: string; out?: string }) => {
+      const data = await readReportData(opts.data, `--data ${opts.data}`);
+      const out = resolve(opts.out ?? dirname(opts.data));
+      const written = await writeReport(out, data);
+      process.stdout.write(`${written.html}\n${written.markdown}\n${written.json}\n`);
+    });
 }

@@ -1,9 +1,27 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
+import { warn } from '../../util/log.js';
 
-// Placeholder until the 'serve' command lands.
 export function register(program: Command): void {
-  program.command('serve').description('(not implemented yet)').action(() => {
-    throw new UserError("'serve' is not implemented yet");
-  });
+  program
+    .command('serve')
+    .description('serve the in-browser student check for an exported model (images never leave the browser)')
+    .requiredOption('--model <exportDir>', "folder written by 'tintem export'")
+    .option('--port <n>', 'port (0 = any free port)', '8080')
+    .option('--host <address>', 'address to bind (loopback by default; anything else exposes the page to your network)', '127.0.0.1')
+    .option('--rebuild', 'rebuild the web bundle (web/dist) first', false)
+    .action(async (o: { model: string; port: string; host: string; rebuild: boolean }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port: expected an integer 0..65535, got '${o.port}'`);
+      const { ensureWebBundle, startServer } = await import('../../export/server.js');
+      const webDir = await ensureWebBundle(o.rebuild);
+      const server = await startServer({ modelDir: o.model, webDir, host: o.host, port });
+      if (!['127.0.0.1', '::1', 'localhost'].includes(o.host)) warn(`serving on ${o.host}, reachable from other machines`);
+      process.stdout.write(`tintem: serving ${o.model} at ${server.url}  (Ctrl-C to stop)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => { void server.close().then(done); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
 }

@@ -1,0 +1,109 @@
+/**
+ * Teacher throughput: embeddings/s of both built-in teachers (inception mixed5 @75 px, mobilenet
+ * block_13_expand_relu @64 px) on MNIST-sized images, native TensorFlow (tfjs-node) vs tfjs-backend-wasm in the
+ * same run. The backend is per process, so each measurement is a child process; backends alternate within each
+ * repeat and the table reports medians and native/wasm ratios. A third variant runs the native backend with
+ * oneDNN off (TF_ENABLE_ONEDNN_OPTS=0), which we found much faster for MobileNet's depthwise convs on CPU.
+ *
+ *   npx tsx bench/teacher-throughput.ts           # full: 512 images per measurement, 3 repeats
+ *   npx tsx bench/teacher-throughput.ts --quick   # smoke run: 32 images, 1 repeat
+ *
+ * Writes bench/results/teacher-throughput.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
+import { writeFileAtomicSync } from '../src/util/atomic.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+interface ChildResult { teacher: string; backend: string; images: number; seconds: number; perSecond: number; loadSeconds: number }
+
+/** Child: one backend, one teacher; times `images` MNIST images after one warm-up batch. */
+async function child(): Promise<void> {
+  const { initBackend, tf } = await import('../src/backend/index.js');
+  const { createTeacher } = await import('../src/teachers/index.js');
+  const { loadDataset } = await import('../src/data/index.js');
+  const backend = await initBackend(argValue('--backend'));
+  const images = Number(argValue('--images'));
+  const batch = Number(argValue('--batch'));
+  const set = await loadDataset('mnist:test', { limit: images });
+  const t0 = performance.now();
+  const teacher = await createTeacher(argValue('--teacher')!);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const per = set.height * set.width * set.channels;
+  const run = async (start: number, end: number) => {
+    const x = tf.tensor4d(set.pixels.subarray(start * per, end * per), [end - start, set.height, set.width, set.channels]);
+    const out = teacher.forward(x);
+    await out.pooled.data();
+    tf.dispose([x, out.pooled, ...(out.tokens ? [out.tokens] : [])]);
+  };
+  await run(0, Math.min(batch, images)); // warm-up: kernel selection, first allocations
+  const t1 = performance.now();
+  for (let s = 0; s < images; s += batch) await run(s, Math.min(images, s + batch));
+  const seconds = (performance.now() - t1) / 1000;
+  const result: ChildResult = { teacher: argValue('--teacher')!, backend: backend.name, images, seconds, perSecond: images / seconds, loadSeconds };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+interface Variant { name: string; backend: string; env: Record<string, string> }
+
+async function parent(): Promise<void> {
+  const sizes = quick ? { images: 32, batch: 32, repeats: 1 } : { images: 512, batch: 64, repeats: 3 };
+  const teachers = ['inception', 'mobilenet'];
+  const variants: Variant[] = [
+    { name: 'native', backend: 'tensorflow', env: {} },
+    { name: 'native, oneDNN off', backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '0' } },
+    { name: 'wasm', backend: 'wasm', env: {} },
+  ];
+  const script = fileURLToPath(import.meta.url);
+  const samples = new Map<string, number[]>();
+  const loads = new Map<string, number[]>();
+  for (let r = 0; r < sizes.repeats; r++) {
+    for (const teacher of teachers) {
+      // Alternate the order each repeat so slow drifts in machine load do not favour one backend.
+      const order = r % 2 === 0 ? variants : [...variants].reverse();
+      for (const v of order) {
+        const res = spawnSync(process.execPath, ['--import', 'tsx', script, '--child', '--backend', v.backend, '--teacher', teacher,
+          '--images', String(sizes.images), '--batch', String(sizes.batch)], {
+          encoding: 'utf8', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', TINTEM_QUIET_BACKEND: '1', ...v.env },
+        });
+        const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        if (!line) throw new Error(`child ${teacher}/${v.name} failed (exit ${res.status}): ${res.stderr.split('\n').slice(-5).join(' | ')}`);
+        const out = JSON.parse(line.slice(7)) as ChildResult;
+        const key = `${teacher}|${v.name}`;
+        samples.set(key, [...(samples.get(key) ?? []), out.perSecond]);
+        loads.set(key, [...(loads.get(key) ?? []), out.loadSeconds]);
+        process.stderr.write(`  ${teacher.padEnd(10)} ${v.name.padEnd(20)} ${out.perSecond.toFixed(1)} img/s\n`);
+      }
+    }
+  }
+  const rows = teachers.flatMap((teacher) => {
+    const wasm = median(samples.get(`${teacher}|wasm`)!);
+    return variants.map((v) => {
+      const key = `${teacher}|${v.name}`;
+      const perSecond = median(samples.get(key)!);
+      return { teacher, variant: v.name, medianImagesPerSecond: perSecond, ratioVsWasm: perSecond / wasm, medianLoadSeconds: median(loads.get(key)!), samples: samples.get(key)! };
+    });
+  });
+  console.log(`\nteacher throughput (MNIST 28 px, ${sizes.images} images x ${sizes.repeats} repeats, batch ${sizes.batch})`);
+  console.log(`${'teacher'.padEnd(11)}${'backend'.padEnd(22)}${'img/s (median)'.padStart(15)}${'vs wasm'.padStart(10)}${'load s'.padStart(9)}`);
+  for (const r of rows) {
+    console.log(`${r.teacher.padEnd(11)}${r.variant.padEnd(22)}${r.medianImagesPerSecond.toFixed(1).padStart(15)}${`${r.ratioVsWasm.toFixed(2)}x`.padStart(10)}${r.medianLoadSeconds.toFixed(1).padStart(9)}`);
+  }
+  const out = join(dirname(script), 'results', 'teacher-throughput.json');
+  writeFileAtomicSync(out, `${JSON.stringify({ bench: 'teacher-throughput', quick, date: new Date().toISOString(), ...sizes, rows }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+await (args.includes('--child') ? child() : parent());

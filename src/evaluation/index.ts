@@ -1,0 +1,24 @@
+/** Faithfulness evaluation: task quality, teacher-student agreement, representation similarity, OOD detection. */
+export { embeddings, checkEmbeddings, checkLabels, selectRows, inferNumClasses } from './types.js';
+export type { Embeddings, ModelEmbeddings } from './types.js';
+export { nearestNeighbors, truncateNeighbors, l2NormalizeRows } from './neighbors.js';
+export type { NeighborResult, NeighborOptions } from './neighbors.js';
+export { knnClassify, knnVote, accuracy } from './knn.js';
+export type { KnnOptions, KnnResult } from './knn.js';
+export { trainLinearProbe } from './probe.js';
+export type { LinearProbe, LinearProbeOptions, ProbeGridPoint } from './probe.js';
+export { predictionAgreement, agreementHits, retrievalAgreement } from './agreement.js';
+export type { RetrievalAgreement } from './agreement.js';
+export { linearCka, mutualKnn, mutualKnnFromNeighbors, neighborOverlap, similarityStructure } from './similarity.js';
+export type { MutualKnnResult, SimilarityStructure } from './similarity.js';
+export { knnOodScores, kthNeighborDistance, fitMahalanobis, energyScores, mspScores } from './ood-scores.js';
+export type { MahalanobisModel, MahalanobisOptions } from './ood-scores.js';
+export { auroc, fprAtTpr, averagePrecision, aupr, rocCurve, aurocResampler } from './ood-metrics.js';
+export type { FprAtTpr, RocCurve } from './ood-metrics.js';
+export { bootstrapCi, bootstrapMeanCi } from './bootstrap.js';
+export type { BootstrapOptions, ConfidenceInterval } from './bootstrap.js';
+export { pearson, spearman, averageRanks } from './stats.js';
+export { evaluateFaithfulness, formatScorecard, CONVENTIONS } from './scorecard.js';
+export type { FaithfulnessInput, FaithfulnessOptions, OodSetInput } from './scorecard.js';
+export { ScorecardSchema, MetricSchema, ModelCardSchema, SCORECARD_SCHEMA_ID, isValue } from './schema.js';
+export type { Scorecard, Metric, ModelCard, OodScoreResult, OodSetResult } from './schema.js';

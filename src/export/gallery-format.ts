@@ -1,0 +1,87 @@
+/**
+ * gallery.json: a few hundred reference images (thumbnails) with their student embeddings, written next to an
+ * exported model for the web page's nearest-neighbour view and OOD score. Browser-safe.
+ */
+import { z } from 'zod';
+import { UserError } from '../util/errors.js';
+import { describeSchemaError } from './meta.js';
+
+export const GALLERY_FILE = 'gallery.json';
+export const GALLERY_FORMAT = 'tintem-gallery';
+
+export const galleryItemSchema = z.object({
+  /** Where the image came from (file path or 'mnist-train#123'). */
+  source: z.string(),
+  label: z.number().int().optional(),
+  className: z.string().optional(),
+  /** PNG thumbnail as a data: URL (so the page makes no request per image). */
+  thumb: z.string().startsWith('data:image/'),
+});
+
+export const galleryFileSchema = z.object({
+  format: z.literal(GALLERY_FORMAT),
+  formatVersion: z.literal(1),
+  /** Name of the ImageSet the gallery was drawn from. */
+  set: z.string(),
+  seed: z.number().int(),
+  count: z.number().int().positive(),
+  embedDim: z.number().int().positive(),
+  /** SHA-256 of the model's weights file, so a stale gallery is detected. */
+  weightsSha256: z.string(),
+  /** Embeddings, count x embedDim float32 little-endian, base64. */
+  embeddings: z.string(),
+  /** kNN OOD threshold calibrated against this gallery: the `tpr` quantile of in-distribution scores. */
+  calibration: z.object({
+    k: z.number().int().positive(),
+    tpr: z.number(),
+    threshold: z.number(),
+    /** 'held-out' (images not in the gallery) or 'leave-one-out'. */
+    method: z.enum(['held-out', 'leave-one-out']),
+    images: z.number().int().nonnegative(),
+  }),
+  items: z.array(galleryItemSchema),
+});
+export type GalleryFile = z.infer<typeof galleryFileSchema>;
+
+/** A gallery with its embeddings decoded. */
+export interface Gallery extends Omit<GalleryFile, 'embeddings'> {
+  embeddings: Float32Array;
+}
+
+export function encodeFloat32(values: Float32Array): string {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+export function decodeFloat32(base64: string): Float32Array {
+  const text = atob(base64);
+  if (text.length % 4 !== 0) throw new Error('float32 data length is not a multiple of 4');
+  const view = new DataView(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) view.setUint8(i, text.charCodeAt(i));
+  const out = new Float32Array(text.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+export function serializeGallery(gallery: Gallery): GalleryFile {
+  return { ...gallery, embeddings: encodeFloat32(gallery.embeddings) };
+}
+
+/** Parses and checks gallery.json text; `label` names the file in errors. */
+export function parseGallery(text: string, label: string): Gallery {
+  let raw: unknown;
+  try { raw = JSON.parse(text); } catch { throw new UserError(`${label}: not valid JSON`); }
+  const parsed = galleryFileSchema.safeParse(raw);
+  if (!parsed.success) throw new UserError(`${label}: not a tintem gallery (${describeSchemaError(parsed.error)})`);
+  const file = parsed.data;
+  let embeddings: Float32Array;
+  try { embeddings = decodeFloat32(file.embeddings); } catch { throw new UserError(`${label}: embeddings are not valid base64 float32`); }
+  if (embeddings.length !== file.count * file.embedDim || file.items.length !== file.count) {
+    throw new UserError(`${label}: expected ${file.count} items of dim ${file.embedDim}, got ${file.items.length} items and ${embeddings.length} values`);
+  }
+  return { ...file, embeddings };
+}

@@ -1,0 +1,140 @@
+/**
+ * AdamW with decoupled weight decay (Loshchilov & Hutter, 2019) on tf.Variables:
+ *   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2
+ *   p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p)
+ * tf.train.adam has no decoupled decay, hence this small optimiser. Biases and normalisation parameters
+ * (recognised by variable name) get no decay. The learning rate is set per step by the schedule.
+ */
+import { tf } from '../backend/index.js';
+import { UserError } from '../util/errors.js';
+
+export interface AdamWOptions {
+  lr: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Which variables skip weight decay; defaults to {@link isNoDecayName}. */
+  noDecay?: (variable: tf.Variable) => boolean;
+}
+
+/** Optimiser state as plain arrays, in the order of the variables the optimiser was built with. */
+export interface AdamWState {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+  shapes: number[][];
+}
+
+/** Biases and norm parameters by name: 'dense_Dense1/bias', 'layer_norm/gamma', '.../beta', anything with 'norm'. */
+export function isNoDecayName(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.includes('bias') || n.includes('gamma') || n.includes('beta') || n.includes('norm');
+}
+
+export class AdamW {
+  readonly variables: tf.Variable[];
+  readonly decays: boolean[];
+  lr: number;
+  readonly weightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  private stepCount = 0;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+
+  constructor(variables: tf.Variable[], opts: AdamWOptions) {
+    this.variables = variables;
+    this.lr = opts.lr;
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.epsilon = opts.epsilon ?? 1e-8;
+    const noDecay = opts.noDecay ?? ((v: tf.Variable) => isNoDecayName(v.name));
+    this.decays = variables.map((v) => !noDecay(v));
+    // tidy frees the zeros tensors; the variables keep their own reference to the data.
+    this.m = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    this.v = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+  }
+
+  /** Number of updates applied so far (t in the bias correction). */
+  get step(): number {
+    return this.stepCount;
+  }
+
+  setLearningRate(lr: number): void {
+    this.lr = lr;
+  }
+
+  /** Applies one update from gradients keyed by variable name (as tf.variableGrads returns them). */
+  applyGradients(grads: tf.NamedTensorMap): void {
+    this.stepCount += 1;
+    const t = this.stepCount;
+    const bc1 = 1 - this.beta1 ** t;
+    const bc2 = 1 - this.beta2 ** t;
+    tf.tidy(() => {
+      const lr = tf.scalar(this.lr);
+      const b1 = tf.scalar(this.beta1), b2 = tf.scalar(this.beta2);
+      const ob1 = tf.scalar(1 - this.beta1), ob2 = tf.scalar(1 - this.beta2);
+      const eps = tf.scalar(this.epsilon);
+      const c1 = tf.scalar(1 / bc1), c2 = tf.scalar(1 / bc2);
+      const wd = tf.scalar(this.weightDecay);
+      this.variables.forEach((p, i) => {
+        const g = grads[p.name];
+        if (!g) return; // variable not reached by the loss: Adam leaves it (and its moments) alone
+        const m = this.m[i]!, v = this.v[i]!;
+        m.assign(tf.add(tf.mul(b1, m), tf.mul(ob1, g)));
+        v.assign(tf.add(tf.mul(b2, v), tf.mul(ob2, tf.square(g))));
+        let update = tf.div(tf.mul(m, c1), tf.add(tf.sqrt(tf.mul(v, c2)), eps));
+        if (this.decays[i] && this.weightDecay !== 0) update = tf.add(update, tf.mul(wd, p));
+        p.assign(tf.sub(p, tf.mul(lr, update)));
+      });
+    });
+  }
+
+  /**
+   * Computes the gradients of `loss` with respect to every variable and applies one update.
+   * Returns the loss value (kept; the caller disposes it).
+   */
+  minimize(loss: () => tf.Scalar): tf.Scalar {
+    const { value, grads } = tf.variableGrads(loss, this.variables);
+    try {
+      this.applyGradients(grads);
+    } finally {
+      tf.dispose(grads);
+    }
+    return value;
+  }
+
+  exportState(): AdamWState {
+    return {
+      step: this.stepCount,
+      m: this.m.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
+      v: this.v.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
+      shapes: this.m.map((x) => x.shape.slice()),
+    };
+  }
+
+  /** Restores a state exported by an optimiser over variables of the same shapes, in the same order. */
+  importState(state: AdamWState, source = 'optimizer state'): void {
+    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
+      throw new UserError(`${source}: has ${state.m.length} moment tensors, expected ${this.m.length} (different model or method)`);
+    }
+    this.m.forEach((x, i) => {
+      const shape = state.shapes[i] ?? [];
+      if (shape.join('x') !== x.shape.join('x')) {
+        throw new UserError(`${source}: moment ${i} has shape [${shape}], expected [${x.shape}] (different model or method)`);
+      }
+    });
+    tf.tidy(() => {
+      this.m.forEach((x, i) => x.assign(tf.tensor(state.m[i]!, x.shape)));
+      this.v.forEach((x, i) => x.assign(tf.tensor(state.v[i]!, x.shape)));
+    });
+    this.stepCount = state.step;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m, ...this.v]);
+  }
+}

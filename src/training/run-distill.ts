@@ -1,0 +1,294 @@
+/**
+ * The whole `tintem distill` pipeline for a resolved config: load data, build the teacher, fill the embedding
+ * cache for every view, build student + method, train (resumable), and write the run folder:
+ *   runDir/config.yaml      the resolved config
+ *   runDir/checkpoint.bin   latest checkpoint          runDir/train.jsonl  every step's loss terms
+ *   runDir/student/         model.json + weights.bin   runDir/method-state/ variables.json + weights.bin
+ *   runDir/summary.json     final loss terms, time, images/s, identities for export and reports
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { backendInfo, tf } from '../backend/index.js';
+import { configToYaml } from '../config/load.js';
+import { toTrainConfig, trainingFingerprint } from '../config/resolve.js';
+import type { DistillConfig } from '../config/schema.js';
+import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
+import type { ImageSet } from '../data/types.js';
+import { embedWithCache } from '../cache/index.js';
+import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
+import type { DistillMethod } from '../methods/types.js';
+import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
+import { createTeacher } from '../teachers/index.js';
+import type { Teacher } from '../teachers/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { info } from '../util/log.js';
+import { hashSeed, Rng } from '../util/random.js';
+import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
+import { saveLayersModel, saveMethodState } from './save.js';
+
+export interface DistillSummary {
+  teacher: { id: string; spec: string; embedDim: number; tokenCount: number };
+  method: { name: string; weights: Record<string, number>; taus: number[] };
+  student: { spec: StudentSpec; params: number };
+  studentSpec: StudentSpec;
+  data: { train: string; limit?: number; count: number; name: string };
+  epochs: number;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  /** Mean loss terms of the first and the last epoch. */
+  firstEpochTerms: Record<string, number>;
+  finalTerms: Record<string, number>;
+  epochMeans: Array<Record<string, number>>;
+  /** Training seconds and images/s of the final session (a resumed run counts its last session). */
+  trainSeconds: number;
+  imagesPerSec: number;
+  cache: { hits: number; misses: number; seconds: number };
+  backend: string;
+}
+
+export interface DistillRunOptions {
+  resume?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+}
+
+export interface DistillRunResult {
+  interrupted: boolean;
+  runDir: string;
+  checkpointPath: string;
+  /** Where training stopped (interrupted runs). */
+  epoch: number;
+  step: number;
+  summary?: DistillSummary;
+}
+
+/** The student spec: the config's fields over the default CNN (or ViT) at the data's size and channels. */
+export function resolveStudentSpec(config: DistillConfig, data: ImageSet): StudentSpec {
+  const base = config.student.kind === 'vit' ? defaultVitSpec(data.height, data.channels) : defaultStudentSpec(data.height, data.channels);
+  return validateStudentSpec({ ...base, ...config.student }, 'config student');
+}
+
+/** View 0 is the identity; views 1..n are seeded augmentations with the config's parameters. */
+export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
+  const views: ViewSpec[] = [IDENTITY_VIEW];
+  for (let id = 1; id <= config.views; id++) {
+    views.push({
+      id, seed: hashSeed(`${config.seed}:view`),
+      crop: config.augment.crop === false ? undefined : config.augment.crop,
+      flip: config.augment.flip || undefined,
+      colorJitter: channels === 3 && config.augment.colorJitter > 0 ? config.augment.colorJitter : undefined,
+    });
+  }
+  return views;
+}
+
+/**
+ * Teacher token grid that the student's grid can be aligned with (one must divide the other): the config's
+ * teacherGrid, else the largest of 4, 3, 2 dividing the student grid (few tokens keep the cache small), else
+ * the student's own grid (e.g. 7 for a 28 px CNN).
+ */
+export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
+  if (config.teacherGrid !== undefined) return config.teacherGrid;
+  return [4, 3, 2].find((g) => studentGrid % g === 0) ?? studentGrid;
+}
+
+export async function loadTrainingData(config: DistillConfig): Promise<ImageSet> {
+  const size = typeof config.student.inputSize === 'number' ? config.student.inputSize : undefined;
+  const channels = config.student.channels === 1 || config.student.channels === 3 ? config.student.channels : undefined;
+  return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
+}
+
+function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
+  return createMethod(config.method.name as MethodName, {
+    teacherDim, studentDim, teacherTokens, seed: config.seed, weights: config.method.weights, taus: config.method.taus,
+  });
+}
+
+export interface DryRunEstimate {
+  images: number;
+  views: number;
+  teacherId: string;
+  teacherDim: number;
+  tokenCount: number;
+  /** Teacher forwards to fill the cache (an upper bound: cached images are not recomputed). */
+  teacherForwards: number;
+  cacheBytes: number;
+  teacherSecondsPerImage: number;
+  trainSecondsPerStep: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  embedSeconds: number;
+  trainSeconds: number;
+}
+
+/** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
+export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
+  const data = await loadTrainingData(config);
+  const spec = resolveStudentSpec(config, data);
+  const student = createStudent(spec, config.seed);
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) }).catch((e) => { student.dispose(); throw e; });
+  try {
+    const n = Math.min(16, data.count);
+    const batch = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+    let teacherSeconds = 0;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const t = performance.now();
+        const out = teacher.forward(batch);
+        await out.pooled.data();
+        tf.dispose([out.pooled, ...(out.tokens ? [out.tokens] : []), ...(out.logits ? [out.logits] : [])]);
+        teacherSeconds = (performance.now() - t) / 1000 / n; // keep the second (warm) timing
+      }
+    } finally {
+      batch.dispose();
+    }
+    const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
+    const fake = randomView(data.count, teacher.embedDim, tokenCount);
+    const method = buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
+    let stepSeconds: number;
+    try {
+      const times = await timeTrainSteps({
+        student, method, teacherFeatures: createTeacherSource({ cached: new Map([[0, fake]]), tokens: config.method.tokens }),
+        data, batchSize: Math.min(config.batchSize, data.count), steps: 2,
+      });
+      stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
+    } finally {
+      student.dispose();
+      method.dispose();
+    }
+    const perEpoch = stepsPerEpoch(data.count, Math.min(config.batchSize, data.count));
+    const forwards = data.count * (config.views + 1);
+    return {
+      images: data.count, views: config.views, teacherId: teacher.id, teacherDim: teacher.embedDim, tokenCount,
+      teacherForwards: forwards,
+      cacheBytes: forwards * teacher.embedDim * (1 + tokenCount) * (config.fp16 ? 2 : 4),
+      teacherSecondsPerImage: teacherSeconds, trainSecondsPerStep: stepSeconds,
+      stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
+      embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
+    };
+  } finally {
+    teacher.dispose();
+  }
+}
+
+function randomView(count: number, dim: number, tokenCount: number): CachedView {
+  const rng = new Rng(1);
+  const fill = (length: number) => Float32Array.from({ length }, () => rng.normal());
+  return { pooled: fill(count * dim), dim, tokens: tokenCount > 0 ? fill(count * tokenCount * dim) : undefined, tokenCount };
+}
+
+async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], config: DistillConfig, signal?: AbortSignal) {
+  const cached = new Map<number, CachedView>();
+  const totals = { hits: 0, misses: 0, seconds: 0 };
+  for (const view of views) {
+    const r = await embedWithCache(teacher, data, {
+      cacheDir: config.cacheDir, view, batchSize: config.teacherBatchSize, fp16: config.fp16, tokens: config.method.tokens,
+      progress: config.progress && Boolean(process.stderr.isTTY), signal,
+    });
+    cached.set(view.id, { pooled: r.pooled, dim: r.dim, tokens: r.tokens, tokenCount: r.tokenCount });
+    totals.hits += r.hits; totals.misses += r.misses; totals.seconds += r.seconds;
+  }
+  return { cached, totals };
+}
+
+/** Runs the whole pipeline; an abort (SIGINT) during training ends with a checkpoint and `interrupted: true`. */
+export async function runDistill(config: DistillConfig, opts: DistillRunOptions = {}): Promise<DistillRunResult> {
+  const runDir = config.runDir;
+  const ckPath = join(runDir, CHECKPOINT_FILE);
+  // Fail before the (possibly long) cache fill when the run folder cannot be used as asked.
+  if (opts.resume && !existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
+  if (!opts.resume && existsSync(ckPath)) {
+    throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another --run-dir`);
+  }
+
+  const data = await loadTrainingData(config);
+  const spec = resolveStudentSpec(config, data);
+  const views = viewSpecs(config, data.channels);
+  const student = createStudent(spec, config.seed);
+  let teacher: Teacher;
+  try {
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) });
+  } catch (e) {
+    student.dispose();
+    throw e;
+  }
+  let embedded: Awaited<ReturnType<typeof embedViews>>;
+  const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: teacher.embedDim, tokenCount: 0 };
+  try {
+    embedded = await embedViews(teacher, data, views, config, opts.signal);
+  } catch (e) {
+    student.dispose();
+    throw e;
+  } finally {
+    teacher.dispose(); // every view is cached: training needs no live teacher
+  }
+  const source = createTeacherSource({ cached: embedded.cached, tokens: config.method.tokens });
+  const identity = embedded.cached.get(0)!;
+  teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
+  await writeFileAtomic(join(runDir, 'config.yaml'), configToYaml(config));
+
+  let method: DistillMethod;
+  try {
+    method = buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
+  } catch (e) {
+    student.dispose();
+    throw e;
+  }
+  try {
+    if (!opts.resume) initHead(config, method, identity, data.count);
+    const result = await train({
+      student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
+      signal: opts.signal, onEvent: opts.onEvent,
+      augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
+      fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id },
+    });
+    if (result.interrupted) {
+      return { interrupted: true, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps };
+    }
+    await saveLayersModel(student.model, join(runDir, 'student'));
+    await saveMethodState(method, join(runDir, 'method-state'), { taus: config.method.taus, teacherId: teacher.id });
+    const summary = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals);
+    await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    return { interrupted: false, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps, summary };
+  } finally {
+    student.dispose();
+    method.dispose();
+  }
+}
+
+/** Optional head initialisation before step 0 (TinTeM only): PCA directions and/or a head pre-fit. */
+function initHead(config: DistillConfig, method: DistillMethod, identity: CachedView, count: number): void {
+  const { pcaInit, prefitHead: prefit } = config.method;
+  if (!pcaInit && !prefit) return;
+  if (method.name !== 'tintem') {
+    throw new UserError(`config method.${pcaInit ? 'pcaInit' : 'prefitHead'}: only applies to method tintem (method is ${method.name})`);
+  }
+  const tintem = method as TintemMethod;
+  if (pcaInit) pcaInitHead(tintem, identity.pooled, count);
+  if (prefit) {
+    const r = prefitHead(tintem, identity.pooled, identity.tokens, { ...prefit, seed: config.seed });
+    info(`prefit head: loss ${r.epochLosses.map((l) => l.toFixed(4)).join(' -> ')}`);
+  }
+}
+
+function makeSummary(
+  config: DistillConfig, teacher: DistillSummary['teacher'], method: DistillMethod, spec: StudentSpec, params: number, data: ImageSet,
+  result: TrainResult, cache: DistillSummary['cache'],
+): DistillSummary {
+  return {
+    teacher,
+    method: { name: method.name, weights: { ...method.weights }, taus: config.method.taus },
+    student: { spec, params },
+    studentSpec: spec,
+    data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name },
+    epochs: config.epochs, steps: result.steps, batchSize: config.batchSize, seed: config.seed,
+    firstEpochTerms: result.epochMeans[0] ?? {},
+    finalTerms: result.epochMeans.at(-1) ?? {},
+    epochMeans: result.epochMeans,
+    trainSeconds: result.seconds, imagesPerSec: result.imagesPerSec,
+    cache, backend: backendInfo()?.name ?? 'unknown',
+  };
+}

@@ -1,0 +1,383 @@
+/**
+ * The distillation training loop: seeded shuffles, one AdamW over student + method variables, warm-up +
+ * cosine learning rate, a JSONL log of every loss term, a checksummed checkpoint every epoch, exact resume,
+ * and a clean stop on an abort signal (the CLI wires SIGINT to it).
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../backend/index.js';
+import { UserError } from '../util/errors.js';
+import { hashJson } from '../util/hash.js';
+import { hashSeed, Rng } from '../util/random.js';
+import type { ImageSet } from '../data/types.js';
+import type { Student } from '../students/types.js';
+import type { DistillMethod, TeacherFeatures } from '../methods/types.js';
+import { AdamW } from './adamw.js';
+import { warmupCosine } from './schedule.js';
+import {
+  assertSameConfig, loadCheckpoint, saveCheckpoint, type ByteWriter, type CheckpointData, type StepRecord, type TensorBlob,
+} from './checkpoint.js';
+import { appendStep, truncateLog } from './train-log.js';
+import { gatherRows, type TeacherSource } from './teacher-source.js';
+import { createProgress } from './progress.js';
+
+/** The knobs of the loop itself (the CLI's DistillConfig resolves into this). */
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  weightDecay: number;
+  /** Warm-up length in epochs (fractions allowed); `warmupSteps`, when set, wins. */
+  warmupEpochs: number;
+  warmupSteps?: number;
+  seed: number;
+  /** Number of augmented views (ids 1..views) besides the identity view 0; 0 = identity only. */
+  views: number;
+  /** Show the progress bar / per-epoch lines on stderr (default true). Not part of the fingerprint. */
+  progress?: boolean;
+}
+
+export type TrainEvent =
+  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; step: number; epoch: number; resumed: boolean }
+  | { type: 'step'; record: StepRecord; imagesPerSec: number }
+  | { type: 'epoch'; epoch: number; means: Record<string, number>; numTensors: number; rssBytes: number; seconds: number }
+  | { type: 'checkpoint'; path: string; epoch: number; step: number }
+  | { type: 'interrupted'; epoch: number; stepInEpoch: number; step: number; checkpoint: string };
+
+export interface TrainOptions {
+  student: Student;
+  method: DistillMethod;
+  data: ImageSet;
+  teacherFeatures: TeacherSource;
+  config: TrainConfig;
+  runDir: string;
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+  /** Augmented pixels (N x H x W x C of `data`'s size) of images `indices` in view `viewId` >= 1; needed when views > 0. */
+  augment?: (indices: Int32Array, viewId: number) => Float32Array;
+  /** More settings that must match on resume (teacher, method, student spec, data spec). */
+  fingerprintExtra?: Record<string, unknown>;
+  /** Injected checkpoint writer (tests simulate a full disk with it). */
+  checkpointWriter?: ByteWriter;
+}
+
+export interface TrainResult {
+  /** True when stopped by the signal (a checkpoint was written; resume continues). */
+  interrupted: boolean;
+  epochsCompleted: number;
+  steps: number;
+  /** Wall time of this call (not of earlier sessions). */
+  seconds: number;
+  /** Training images per second in this call. */
+  imagesPerSec: number;
+  /** Mean loss terms of each completed epoch, over the whole run (earlier sessions included). */
+  epochMeans: Array<Record<string, number>>;
+  /** Last step's terms. */
+  lastTerms: Record<string, number>;
+  checkpointPath: string;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+export const LOG_FILE = 'train.jsonl';
+
+/** Batches per epoch: the last incomplete batch is dropped (batch-level similarity losses need full batches). */
+export function stepsPerEpoch(count: number, batchSize: number): number {
+  return count >= batchSize ? Math.floor(count / batchSize) : 1;
+}
+
+/** The image order of an epoch, derived from seed and epoch alone so a resumed run repeats it. */
+export function epochPermutation(seed: number, epoch: number, count: number): Int32Array {
+  return new Rng(hashSeed(`${seed}:shuffle:${epoch}`)).permutation(count);
+}
+
+/** Which view a step trains on (0 = identity), derived from seed, epoch and step. */
+export function stepView(seed: number, epoch: number, step: number, views: number): number {
+  return views > 0 ? new Rng(hashSeed(`${seed}:view:${epoch}:${step}`)).int(views + 1) : 0;
+}
+
+function validate(config: TrainConfig, data: ImageSet): void {
+  const positiveInt = (v: number, k: string) => { if (!Number.isInteger(v) || v < 1) throw new UserError(`train config: ${k}: expected a positive integer, got ${v}`); };
+  positiveInt(config.epochs, 'epochs');
+  positiveInt(config.batchSize, 'batchSize');
+  if (!(config.lr > 0)) throw new UserError(`train config: lr: expected > 0, got ${config.lr}`);
+  if (!(config.minLr >= 0 && config.minLr <= config.lr)) throw new UserError(`train config: minLr: expected between 0 and lr (${config.lr}), got ${config.minLr}`);
+  if (!(config.weightDecay >= 0)) throw new UserError(`train config: weightDecay: expected >= 0, got ${config.weightDecay}`);
+  if (!(Number.isInteger(config.views) && config.views >= 0)) throw new UserError(`train config: views: expected an integer >= 0, got ${config.views}`);
+  if (data.count < 2) throw new UserError(`${data.name}: needs at least 2 training images, got ${data.count}`);
+}
+
+/** Resizes / converts channels so a batch fits the student's input. */
+function toStudentInput(x: tf.Tensor4D, student: Student): tf.Tensor4D {
+  let y = x;
+  if (y.shape[1] !== student.inputSize || y.shape[2] !== student.inputSize) {
+    y = tf.image.resizeBilinear(y, [student.inputSize, student.inputSize], true);
+  }
+  const c = y.shape[3];
+  if (c === 1 && student.channels === 3) y = tf.tile(y, [1, 1, 1, 3]);
+  else if (c === 3 && student.channels === 1) y = tf.mean(y, 3, true) as tf.Tensor4D;
+  return y;
+}
+
+const blobs = (tensors: tf.Tensor[]): TensorBlob[] =>
+  tensors.map((t) => ({ shape: t.shape.slice(), data: Float32Array.from(t.dataSync() as Float32Array) }));
+
+function checkShapes(targets: Array<{ readonly shape: ReadonlyArray<number | null> }>, blobsIn: TensorBlob[], what: string, path: string): void {
+  if (targets.length !== blobsIn.length) {
+    throw new UserError(`${path}: checkpoint has ${blobsIn.length} ${what} tensors, this run has ${targets.length} (different architecture)`);
+  }
+  targets.forEach((t, i) => {
+    const b = blobsIn[i]!;
+    if (b.shape.join('x') !== t.shape.join('x')) {
+      throw new UserError(`${path}: ${what} tensor ${i} has shape [${b.shape}] in the checkpoint, [${t.shape}] in this run`);
+    }
+  });
+}
+
+function restoreVariables(targets: tf.Variable[], blobsIn: TensorBlob[], what: string, path: string): void {
+  checkShapes(targets, blobsIn, what, path);
+  tf.tidy(() => targets.forEach((t, i) => t.assign(tf.tensor(blobsIn[i]!.data, blobsIn[i]!.shape))));
+}
+
+function restoreModel(model: tf.LayersModel, blobsIn: TensorBlob[], path: string): void {
+  checkShapes(model.weights, blobsIn, 'student', path);
+  const tensors = blobsIn.map((b) => tf.tensor(b.data, b.shape));
+  try { model.setWeights(tensors); } finally { tf.dispose(tensors); }
+}
+
+interface StepInputs {
+  student: Student;
+  method: DistillMethod;
+  teacherFeatures: TeacherSource;
+  optimizer: AdamW;
+  variables: tf.Variable[];
+  indices: Int32Array;
+  viewId: number;
+  /** The batch at the data's resolution; disposed here. */
+  batch: tf.Tensor4D;
+}
+
+/** One optimiser step; returns the term names and [total loss, ...terms] values. */
+async function trainStep(s: StepInputs): Promise<{ names: string[]; values: Float32Array }> {
+  let teacher: TeacherFeatures | undefined;
+  try {
+    teacher = await s.teacherFeatures.features(s.indices, s.viewId, s.batch);
+    const t = teacher;
+    let names: string[] = [];
+    const stacked = tf.tidy(() => {
+      const xs = toStudentInput(s.batch, s.student);
+      let kept: tf.Scalar[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const terms = s.method.losses(s.student.apply(xs, true), t);
+        names = Object.keys(terms);
+        // Keep the unweighted terms past variableGrads' scope, for the log.
+        kept = names.map((k) => tf.keep(terms[k]!));
+        return names.reduce<tf.Scalar>((acc, k) => tf.add(acc, tf.mul(terms[k]!, s.method.weights[k] ?? 1)), tf.scalar(0));
+      }, s.variables);
+      s.optimizer.applyGradients(grads);
+      const out = tf.stack([value, ...kept]);
+      tf.dispose(kept);
+      return out;
+    });
+    const values = stacked.dataSync() as Float32Array;
+    stacked.dispose();
+    return { names, values };
+  } finally {
+    tf.dispose([s.batch, ...(teacher ? [teacher.pooled, teacher.tokens, teacher.logits].filter((x) => x !== undefined) : [])] as tf.Tensor[]);
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { student, method, data, teacherFeatures, config, runDir } = opts;
+  validate(config, data);
+  if (config.views > 0 && !opts.augment) throw new Error('train: config.views > 0 needs an augment function');
+  mkdirSync(runDir, { recursive: true });
+  const ckPath = join(runDir, CHECKPOINT_FILE);
+  const logPath = join(runDir, LOG_FILE);
+  const emit = opts.onEvent ?? (() => {});
+
+  const batch = Math.min(config.batchSize, data.count);
+  const perEpoch = stepsPerEpoch(data.count, batch);
+  const totalSteps = perEpoch * config.epochs;
+  const warmupSteps = config.warmupSteps ?? Math.round(config.warmupEpochs * perEpoch);
+  const lrAt = warmupCosine({ baseLr: config.lr, minLr: config.minLr, warmupSteps, totalSteps });
+
+  const { progress: _p, ...trainKnobs } = config;
+  const fingerprinted: Record<string, unknown> = {
+    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels },
+    ...(opts.fingerprintExtra ?? {}),
+  };
+  // Round-trip through JSON so the stored copy compares equal to the one rebuilt on resume.
+  const fingerprintConfig = JSON.parse(JSON.stringify(fingerprinted)) as Record<string, unknown>;
+  const fingerprint = hashJson(fingerprintConfig);
+
+  const variables = [...student.trainableVariables(), ...method.variables];
+  const optimizer = new AdamW(variables, { lr: lrAt(0), weightDecay: config.weightDecay });
+
+  let epoch = 0, stepInEpoch = 0, step = 0;
+  let epochMeans: Array<Record<string, number>> = [];
+  let lossTail: StepRecord[] = [];
+  let sums: Record<string, number> = {};
+  let sumCount = 0;
+  let elapsedBefore = 0;
+  const t0 = performance.now();
+
+  if (opts.resume) {
+    if (!existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
+    const ck = await loadCheckpoint(ckPath);
+    assertSameConfig(ck, fingerprint, fingerprintConfig, ckPath);
+    restoreModel(student.model, ck.student, ckPath);
+    restoreVariables(method.variables, ck.method, 'method', ckPath);
+    optimizer.importState(ck.optimizer, ckPath);
+    ({ epoch, stepInEpoch, step, epochMeans, lossTail } = ck);
+    sums = ck.partialEpoch?.sums ?? {};
+    sumCount = ck.partialEpoch?.count ?? 0;
+    elapsedBefore = ck.elapsedSeconds;
+    truncateLog(logPath, step);
+  } else {
+    if (existsSync(ckPath)) {
+      throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another run directory`);
+    }
+    rmSync(logPath, { force: true });
+  }
+
+  const makeCheckpoint = (): CheckpointData => ({
+    configFingerprint: fingerprint, config: fingerprintConfig, epoch, stepInEpoch, step, seed: config.seed,
+    elapsedSeconds: elapsedBefore + (performance.now() - t0) / 1000, lossTail, epochMeans,
+    partialEpoch: stepInEpoch > 0 ? { sums, count: sumCount } : undefined,
+    student: blobs(student.model.weights.map((w) => w.read())), method: blobs(method.variables), optimizer: optimizer.exportState(),
+  });
+  const checkpoint = async () => {
+    await saveCheckpoint(ckPath, makeCheckpoint(), opts.checkpointWriter);
+    emit({ type: 'checkpoint', path: ckPath, epoch, step });
+  };
+
+  const progress = createProgress(config.progress ?? true);
+  let imagesThisCall = 0;
+  let lastTerms: Record<string, number> = lossTail.at(-1)?.terms ?? {};
+  let emaIps = 0;
+  const { height: H, width: W, channels: C } = data;
+  const pixelsPerImage = H * W * C;
+
+  emit({ type: 'start', totalSteps, stepsPerEpoch: perEpoch, step, epoch, resumed: !!opts.resume });
+  progress.start(totalSteps, step);
+  try {
+    while (epoch < config.epochs) {
+      const order = epochPermutation(config.seed, epoch, data.count);
+      const epochStart = performance.now();
+      while (stepInEpoch < perEpoch) {
+        const stepStart = performance.now();
+        const indices = order.subarray(stepInEpoch * batch, (stepInEpoch + 1) * batch);
+        const viewId = stepView(config.seed, epoch, stepInEpoch, config.views);
+        const pixels = viewId === 0 ? gatherRows(data.pixels, pixelsPerImage, indices) : opts.augment!(indices, viewId);
+        const lr = lrAt(step);
+        optimizer.setLearningRate(lr);
+
+        const { names, values: v } = await trainStep({
+          student, method, teacherFeatures, optimizer, variables, indices, viewId,
+          batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
+        });
+        const loss = v[0]!;
+        const terms: Record<string, number> = {};
+        names.forEach((k, i) => { terms[k] = v[i + 1]!; });
+        step += 1;
+        stepInEpoch += 1;
+        if (!Number.isFinite(loss)) {
+          throw new UserError(`training diverged: loss is ${loss} at epoch ${epoch + 1} step ${stepInEpoch} (lr ${lr.toExponential(2)}); lower the learning rate (--lr) and start again`);
+        }
+        for (const [k, x] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + x;
+        sumCount += 1;
+        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms };
+        lastTerms = terms;
+        lossTail.push(record);
+        if (lossTail.length > 200) lossTail = lossTail.slice(-200);
+        appendStep(logPath, record);
+        imagesThisCall += indices.length;
+        const ips = indices.length / ((performance.now() - stepStart) / 1000);
+        emaIps = emaIps === 0 ? ips : 0.9 * emaIps + 0.1 * ips;
+        emit({ type: 'step', record, imagesPerSec: ips });
+        progress.step(step, epoch + 1, config.epochs, terms, emaIps);
+
+        await yieldToEventLoop(); // lets SIGINT (and other events) reach us between steps
+        if (opts.signal?.aborted && stepInEpoch < perEpoch) {
+          await checkpoint();
+          emit({ type: 'interrupted', epoch, stepInEpoch, step, checkpoint: ckPath });
+          return result(true);
+        }
+      }
+      const means = Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, s / Math.max(1, sumCount)]));
+      epochMeans = [...epochMeans, means];
+      epoch += 1;
+      stepInEpoch = 0;
+      sums = {};
+      sumCount = 0;
+      await checkpoint();
+      progress.epochDone(epoch, config.epochs, means, emaIps);
+      emit({
+        type: 'epoch', epoch, means, numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss,
+        seconds: (performance.now() - epochStart) / 1000,
+      });
+      if (opts.signal?.aborted && epoch < config.epochs) {
+        emit({ type: 'interrupted', epoch, stepInEpoch, step, checkpoint: ckPath });
+        return result(true);
+      }
+    }
+    return result(false);
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+  }
+
+  function result(interrupted: boolean): TrainResult {
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      interrupted, epochsCompleted: epoch, steps: step, seconds,
+      imagesPerSec: seconds > 0 ? imagesThisCall / seconds : 0,
+      epochMeans, lastTerms, checkpointPath: ckPath,
+    };
+  }
+}
+
+export interface TimeStepsOptions {
+  student: Student;
+  method: DistillMethod;
+  teacherFeatures: TeacherSource;
+  data: ImageSet;
+  batchSize: number;
+  /** Timed steps. */
+  steps: number;
+  /** Untimed steps first (graph warm-up, allocator). Default 1. */
+  warmup?: number;
+  lr?: number;
+}
+
+/**
+ * Seconds of each of `steps` full training steps (teacher features, forward, backward, AdamW update) on
+ * the first `batchSize` images, after `warmup` untimed ones. The weights change: use throwaway models.
+ * For --dry-run time estimates and the training-throughput benchmark.
+ */
+export async function timeTrainSteps(o: TimeStepsOptions): Promise<number[]> {
+  const variables = [...o.student.trainableVariables(), ...o.method.variables];
+  const optimizer = new AdamW(variables, { lr: o.lr ?? 1e-4, weightDecay: 0.05 });
+  const n = Math.min(o.batchSize, o.data.count);
+  const indices = Int32Array.from({ length: o.batchSize }, (_, i) => i % n);
+  const { height: H, width: W, channels: C } = o.data;
+  const pixels = gatherRows(o.data.pixels, H * W * C, indices);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < (o.warmup ?? 1) + o.steps; i++) {
+      const t = performance.now();
+      await trainStep({
+        student: o.student, method: o.method, teacherFeatures: o.teacherFeatures, optimizer, variables, indices, viewId: 0,
+        batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
+      });
+      if (i >= (o.warmup ?? 1)) times.push((performance.now() - t) / 1000);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return times;
+}

@@ -1,0 +1,167 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf, initBackend } from '../../src/backend/index.js';
+import { createCosine } from '../../src/methods/cosine.js';
+import { createMethod, methodNames, type MethodName } from '../../src/methods/index.js';
+import { createLogitKd } from '../../src/methods/logitKd.js';
+import { createProteus, type ProjectorMethod } from '../../src/methods/proteus.js';
+import { createRelational } from '../../src/methods/relational.js';
+import { UserError } from '../../src/util/errors.js';
+import { close, cos, cosMatrix, layerNormRow, linear, mean, type Matrix } from './reference.js';
+
+await initBackend();
+
+// Projector d = 3 -> D = 2 with fixed parameters.
+const gamma = [1.5, 1, 0.5];
+const beta = [0, 0.2, -0.1];
+const kernel: Matrix = [[1, -0.5], [0.3, 0.8], [-0.2, 0.4]];
+const bias = [0.1, -0.1];
+const project = (v: number[]) => linear(layerNormRow(v, gamma, beta), kernel, bias);
+
+const studentPooled: Matrix = [[1, 0.2, -0.3], [0.5, 0.5, 1], [-1, 0.3, 0.1]];
+const teacherPooled: Matrix = [[0.7, -0.2], [0.1, 0.9], [-0.5, 0.4]];
+const studentTokens: Matrix[] = [
+  [[1, 0, 0.2], [0.3, 0.1, -0.4], [0, 1, 1], [0.5, -0.5, 0.2]],
+  [[0.1, 0.2, 0.3], [1, 1, -1], [0.4, 0, 0], [-0.2, 0.6, 0.1]],
+  [[0.9, 0.1, 0], [0, 0, 1], [0.3, -0.7, 0.5], [1, 0.2, 0.2]],
+];
+const teacherTokens: Matrix[] = [
+  [[1, 0], [0.5, 0.5], [0, 1], [-0.3, 0.2]],
+  [[0.2, 0.1], [1, -1], [0.4, 0.4], [0, 0.9]],
+  [[0.6, 0.6], [-1, 0.2], [0.3, 0], [0.1, 0.8]],
+];
+
+function setProjector(method: ProjectorMethod): void {
+  tf.tidy(() => {
+    method.projector.gamma!.assign(tf.tensor1d(gamma));
+    method.projector.beta!.assign(tf.tensor1d(beta));
+    method.projector.kernel.assign(tf.tensor2d(kernel));
+    method.projector.bias.assign(tf.tensor1d(bias));
+  });
+}
+
+const inputs = () => ({
+  student: { pooled: tf.tensor2d(studentPooled), tokens: tf.tensor3d(studentTokens) },
+  teacher: { pooled: tf.tensor2d(teacherPooled), tokens: tf.tensor3d(teacherTokens) },
+});
+const values = (terms: Record<string, tf.Scalar>) => Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, v.dataSync()[0]!]));
+
+test('proteus: MSE of the projected student to teacher pooled and tokens equals the hand value; gradients reach the projector', () => {
+  const method = createProteus({ studentDim: 3, teacherDim: 2, seed: 1 });
+  setProjector(method);
+  const got = tf.tidy(() => { const { student, teacher } = inputs(); return values(method.losses(student, teacher)); });
+  const sq = (a: number[], b: number[]) => a.map((x, i) => (x - b[i]!) ** 2);
+  const pooled = mean(studentPooled.flatMap((s, i) => sq(project(s), teacherPooled[i]!)));
+  const tokens = mean(studentTokens.flatMap((img, i) => img.flatMap((s, j) => sq(project(s), teacherTokens[i]![j]!))));
+  assert.ok(close(got.pooled!, pooled, 1e-4), `${got.pooled} vs ${pooled}`);
+  assert.ok(close(got.tokens!, tokens, 1e-4), `${got.tokens} vs ${tokens}`);
+
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.tidy(() => {
+    const { student, teacher } = inputs();
+    return tf.variableGrads(() => tf.addN(Object.values(method.losses(student, teacher))) as tf.Scalar, method.variables);
+  });
+  assert.deepEqual(Object.keys(grads).sort(), method.variables.map((v) => v.name).sort());
+  for (const g of Object.values(grads)) assert.ok(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]!) > 1e-5);
+  tf.dispose([value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(method.variables.map((v) => v.name), ['proteus/projector/ln/gamma', 'proteus/projector/ln/beta', 'proteus/projector/linear/kernel', 'proteus/projector/linear/bias']);
+  const projected = tf.tidy(() => method.projectStudent(tf.tensor2d(studentPooled)).arraySync() as Matrix);
+  projected.forEach((row, i) => row.forEach((v, j) => assert.ok(close(v, project(studentPooled[i]!)[j]!, 1e-4))));
+  method.dispose();
+});
+
+test('cosine: 1 - cos of the projected student (pooled, and per token) equals the hand value', () => {
+  const method = createCosine({ studentDim: 3, teacherDim: 2, seed: 1 });
+  setProjector(method);
+  const got = tf.tidy(() => { const { student, teacher } = inputs(); return values(method.losses(student, teacher)); });
+  const pooled = mean(studentPooled.map((s, i) => 1 - cos(project(s), teacherPooled[i]!)));
+  const tokens = mean(studentTokens.flatMap((img, i) => img.map((s, j) => 1 - cos(project(s), teacherTokens[i]![j]!))));
+  assert.ok(close(got.pooled!, pooled, 1e-4), `${got.pooled} vs ${pooled}`);
+  assert.ok(close(got.tokens!, tokens, 1e-4), `${got.tokens} vs ${tokens}`);
+  // without teacher tokens there is no token term
+  const keys = tf.tidy(() => Object.keys(method.losses({ pooled: tf.tensor2d(studentPooled), tokens: tf.tensor3d(studentTokens) }, { pooled: tf.tensor2d(teacherPooled) })));
+  assert.deepEqual(keys, ['pooled']);
+  method.dispose();
+});
+
+/** PKT by hand: K = (cos + 1) / 2 off the diagonal, rows normalised, mean over rows of KL(teacher || student). */
+function pkt(student: Matrix, teacher: Matrix): number {
+  const dist = (x: Matrix) => cosMatrix(x).map((row, i) => {
+    const k = row.map((c, j) => (j === i ? 0 : (c + 1) / 2));
+    const z = k.reduce((s, v) => s + v, 0);
+    return k.map((v) => v / z);
+  });
+  const p = dist(teacher), q = dist(student);
+  return mean(p.map((row, i) => row.reduce((s, v, j) => (v > 0 ? s + v * Math.log(v / q[i]![j]!) : s), 0)));
+}
+
+test('relational: PKT loss equals the hand value; the diagonal is excluded', () => {
+  const method = createRelational({ studentDim: 3, teacherDim: 2 });
+  const student4 = [...studentPooled, [0.2, -0.9, 0.4]];
+  const teacher4 = [...teacherPooled, [-0.3, -0.8]];
+  const got = tf.tidy(() => values(method.losses({ pooled: tf.tensor2d(student4), tokens: tf.zeros([4, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d(teacher4) })));
+  const want = pkt(student4, teacher4);
+  assert.ok(close(got.relational!, want, 1e-4), `${got.relational} vs ${want}`);
+  assert.ok(want > 0.01);
+  // A worked case: teacher rows e1, e2, -e1 give cos (0, -1 | 0, 0 | -1, 0) so K rows (1/2, 0), (1/2, 1/2), (0, 1/2)
+  // and teacher rows (1, 0), (1/2, 1/2), (0, 1): the student e1, e2, e1+e2 has K rows (1/2, .8536), (1/2, .8536),
+  // (.8536, .8536) -> q rows (.3694, .6306), (.3694, .6306), (1/2, 1/2); loss = mean(ln(1/.3694), 1/2 ln(1/2/.3694) + 1/2 ln(1/2/.6306), ln(2))
+  const k = (1 + Math.SQRT1_2) / 2;
+  const q1 = 0.5 / (0.5 + k);
+  const worked = (Math.log(1 / q1) + 0.5 * Math.log(0.5 / q1) + 0.5 * Math.log(0.5 / (1 - q1)) + Math.log(2)) / 3;
+  const v = tf.tidy(() => method.losses({ pooled: tf.tensor2d([[1, 0, 0], [0, 1, 0], [1, 1, 0]]), tokens: tf.zeros([3, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d([[1, 0], [0, 1], [-1, 0]]) }).relational!.dataSync()[0]!);
+  assert.ok(close(v, worked, 1e-4), `${v} vs ${worked}`);
+  assert.deepEqual(method.variables, []);
+});
+
+test('logit-kd: T^2 * KL(softmax(t/T) || softmax(s/T)) equals the hand value; no teacher logits is a UserError', () => {
+  const w: Matrix = [[0.5, -1, 0.2, 0], [1, 0.3, -0.4, 0.2], [0, 0.1, 0.6, -0.5]];
+  const b = [0.1, 0, -0.2, 0.3];
+  const teacherLogits: Matrix = [[2, 0.5, -1, 0], [0, 3, 1, -2], [-1, -1, 2, 1]];
+  const temperature = 2;
+  const method = createLogitKd({ studentDim: 3, numClasses: 4, seed: 1, temperature });
+  tf.tidy(() => { method.classifier.kernel.assign(tf.tensor2d(w)); method.classifier.bias.assign(tf.tensor1d(b)); });
+  const softmax = (z: number[]) => { const e = z.map((v) => Math.exp(v / temperature)); const s = e.reduce((a, c) => a + c, 0); return e.map((v) => v / s); };
+  const want = temperature ** 2 * mean(studentPooled.map((s, i) => {
+    const p = softmax(teacherLogits[i]!), q = softmax(linear(s, w, b));
+    return p.reduce((acc, pk, k) => acc + pk * Math.log(pk / q[k]!), 0);
+  }));
+  const got = tf.tidy(() => method.losses({ pooled: tf.tensor2d(studentPooled), tokens: tf.zeros([3, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d(teacherPooled), logits: tf.tensor2d(teacherLogits) }).kd!.dataSync()[0]!);
+  assert.ok(close(got, want, 1e-4), `${got} vs ${want}`);
+  assert.deepEqual(method.variables.map((v) => v.name), ['logit-kd/classifier/linear/kernel', 'logit-kd/classifier/linear/bias']);
+  assert.throws(() => tf.tidy(() => method.losses({ pooled: tf.tensor2d(studentPooled), tokens: tf.zeros([3, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d(teacherPooled) })),
+    (e: unknown) => e instanceof UserError && /no logits/.test(e.message));
+  method.dispose();
+});
+
+test('createMethod builds every method with uniquely, descriptively named variables', () => {
+  assert.deepEqual([...methodNames], ['tintem', 'proteus', 'cosine', 'relational', 'logit-kd']);
+  const methods = methodNames.map((name) => createMethod(name, { teacherDim: 6, studentDim: 4, teacherTokens: true, numClasses: 5, seed: 3 }));
+  const names = methods.flatMap((m) => m.variables.map((v) => v.name));
+  assert.equal(new Set(names).size, names.length);
+  for (const n of names) assert.match(n, /^[a-z-]+\/[a-z]+\/(ln\/(gamma|beta)|linear\/(kernel|bias))$/);
+  assert.deepEqual(methods.map((m) => m.name), [...methodNames]);
+  // a forward pass of every method on random features gives finite terms whose names all have weights
+  tf.tidy(() => {
+    const student = { pooled: tf.randomNormal([4, 4], 0, 1, 'float32', 1) as tf.Tensor2D, tokens: tf.randomNormal([4, 4, 4], 0, 1, 'float32', 2) as tf.Tensor3D };
+    const teacher = { pooled: tf.randomNormal([4, 6], 0, 1, 'float32', 3) as tf.Tensor2D, tokens: tf.randomNormal([4, 4, 6], 0, 1, 'float32', 4) as tf.Tensor3D, logits: tf.randomNormal([4, 5], 0, 1, 'float32', 5) as tf.Tensor2D };
+    for (const m of methods) {
+      for (const [k, v] of Object.entries(m.losses(student, teacher))) {
+        assert.ok(k in m.weights, `${m.name}: term ${k} has no weight`);
+        assert.ok(Number.isFinite(v.dataSync()[0]), `${m.name}.${k}`);
+      }
+    }
+  });
+  for (const m of methods) m.dispose();
+  const tintem = createMethod('tintem', { teacherDim: 6, studentDim: 4, teacherTokens: false, seed: 3, weights: { studentTokens: 0.5 }, taus: [0.1] });
+  assert.equal(tintem.weights.studentTokens, 0.5);
+  tintem.dispose();
+});
+
+test('createMethod rejects unknown names, unknown weights and logit-kd without classes', () => {
+  const opts = { teacherDim: 6, studentDim: 4, teacherTokens: false, seed: 1 };
+  assert.throws(() => createMethod('dino' as MethodName, opts), (e: unknown) => e instanceof UserError && /tintem, proteus, cosine, relational, logit-kd/.test(e.message));
+  assert.throws(() => createMethod('proteus', { ...opts, weights: { headGlobal: 1 } }), (e: unknown) => e instanceof UserError && /expected one of pooled, tokens/.test(e.message));
+  assert.throws(() => createMethod('logit-kd', opts), UserError);
+});

@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { register } from '../../src/cli/commands/report.js';
+import { flattenConfig, parseReportData, renderHtmlReport, renderMarkdownSummary, writeReport, type ReportData } from '../../src/report/index.js';
+import { syntheticReportData } from './fixture.js';
+
+const headerOnly = (): ReportData => ({
+  version: 1, title: 'Empty <run>', createdAt: '2025-01-01T00:00:00Z', tintemVersion: '0.1.0', backend: 'wasm', config: { lr: NaN, steps: 10 },
+  models: [{ id: 'teacher', role: 'teacher' }, { id: 's', role: 'student', method: 'tintem' }],
+  omitted: { roc: 'no OOD sets configured' },
+});
+
+test('a header-only report omits every section with a note, escapes text and never shows NaN', async () => {
+  const html = await renderHtmlReport(headerOnly());
+  assert.equal((html.match(/Not available in this run/g) ?? []).length, 8);
+  assert.ok(html.includes('Not available in this run: no OOD sets configured'));
+  assert.ok(html.includes('<title>Empty &lt;run&gt;</title>'));
+  assert.ok(!html.includes('NaN'));
+  assert.ok(!/<script/i.test(html), 'no scripts');
+  assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'no external references');
+  const md = renderMarkdownSummary(headerOnly());
+  assert.ok(md.startsWith('# Empty <run>\n'));
+  assert.ok(md.includes('_Not available in this run: no OOD sets configured_'));
+  assert.ok(!md.includes('NaN'));
+});
+
+test('Markdown summary: best student per row in bold, CI as ±, skipped and NaN cells, AUROC and robustness tables', () => {
+  const md = renderMarkdownSummary(syntheticReportData());
+  const lines = md.split('\n');
+  assert.ok(lines.includes('| kNN top-1 ↑ | 91.0% ± 2.0 | **88.0% ± 2.0** | 86.0% ± 2.0 |'));
+  assert.ok(lines.includes('| linear probe ↑ | 0.930 | skipped | — |'));
+  assert.ok(lines.includes('| pairwise cos MSE ↓ | — | **0.004 ± 0.001** | 0.020 ± 0.002 |'), 'lower is better');
+  assert.ok(lines.includes('| AUROC (kNN) ↑ | 0.970 | **0.950** | **0.950** |'), 'ties are all bold');
+  // AUROC of tpr = fpr^b is 1 / (b + 1).
+  assert.ok(lines.includes('| fashion / knn | 0.909 | 0.870 | 0.769 |'));
+  assert.ok(lines.includes('| proteus | 0.930 | 0.870 | 0.810 | 0.750 | 0.690 | — |'));
+  // Last logged losses: exp(-59/30), 1.2 exp(-59/25); 0.9 exp(-59/25), exp(-59/25); head_global has seeded noise.
+  assert.ok(lines.some((l) => /^\| tintem \| 59 \| 0\.1\d{3} \| 0\.1399 \| 0\.1133 \|$/.test(l)), md);
+  assert.ok(lines.includes('| proteus | 59 | — | 0.0850 | 0.0944 |'));
+  assert.ok(!md.includes('NaN'));
+});
+
+test('HTML report: best cells marked, CI bounds in tooltips, one chart figure per plot, inline images', async () => {
+  const html = await renderHtmlReport(syntheticReportData());
+  assert.equal((html.match(/<td class="num best"/g) ?? []).length, 4);
+  assert.ok(html.includes('title="95% CI [86.0%, 90.0%]">88.0% ± 2.0</td>'));
+  assert.ok(html.includes('class="num skipped" title="probe disabled">skipped</td>'));
+  assert.equal((html.match(/<figure class="chart"/g) ?? []).length, 10);
+  assert.equal((html.match(/<svg /g) ?? []).length, 10);
+  assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 20);
+  // Clip-path ids are unique across the inline SVGs.
+  const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'raw HTML in notes is escaped');
+  assert.ok(html.includes('tintem: Pearson 0.99'));
+  assert.ok(!html.includes('NaN'));
+});
+
+test('flattenConfig gives dotted keys and short values', () => {
+  assert.deepEqual(flattenConfig({ a: { b: 1, c: [1, 2] }, d: null, e: Array.from({ length: 40 }, (_, i) => i) }), [
+    ['a.b', '1'], ['a.c', '[1,2]'], ['d', '—'], ['e', '[40 items]'],
+  ]);
+});
+
+test('writeReport writes three files atomically, and `tintem report` re-renders them from report-data.json', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tintem-report-write-'));
+  const data = headerOnly();
+  data.scorecard = { sections: [{ name: 'quality', rows: [{ metric: 'kNN', higherIsBetter: true, cells: { teacher: { value: 0.5 }, s: { value: 0.25, lo: 0.2, hi: 0.3 } } }] }] };
+  const paths = await writeReport(dir, data);
+  assert.deepEqual(readdirSync(dir).sort(), ['report-data.json', 'report.html', 'summary.md']);
+  const saved = parseReportData(JSON.parse(readFileSync(paths.json, 'utf8')));
+  assert.equal(saved.config && (saved.config as { lr: unknown }).lr, null, 'NaN saved as null');
+
+  const out = join(dir, 'again');
+  const program = new Command().exitOverride();
+  register(program);
+  const written: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => { written.push(chunk); return true; }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['report', '--data', paths.json, '--out', out], { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.equal(written.join(''), `${join(out, 'report.html')}\n${join(out, 'summary.md')}\n${join(out, 'report-data.json')}\n`);
+  assert.equal(readFileSync(join(out, 'summary.md'), 'utf8'), readFileSync(paths.markdown, 'utf8'));
+  assert.equal(readFileSync(join(out, 'report.html'), 'utf8'), readFileSync(paths.html, 'utf8'));
+  assert.deepEqual(readdirSync(out).sort(), ['report-data.json', 'report.html', 'summary.md'], 'no temp files left');
+
+  const bad = new Command().exitOverride();
+  register(bad);
+  await assert.rejects(bad.parseAsync(['report', '--data', join(dir, 'missing.json')], { from: 'user' }), {
+    name: 'UserError', message: `--data ${join(dir, 'missing.json')}: file not found`,
+  });
+});
