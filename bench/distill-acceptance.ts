@@ -17,7 +17,7 @@ import type { ImageSet } from '../src/data/types.js';
 import { accuracy, knnClassify } from '../src/evaluation/knn.js';
 import { createStudent } from '../src/students/index.js';
 import { readLog } from '../src/training/train-log.js';
-import { resolveStudentSpec, runDistill } from '../src/training/run-distill.js';
+import { runDistill } from '../src/training/run-distill.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -77,8 +77,8 @@ const terms = Object.keys(summary.finalTerms).map((k) => ({
 const train = await loadDataset('mnist:train', { limit });
 const test = await loadDataset('mnist:test', { limit: testLimit });
 const trained = await tf.loadLayersModel(`file://${join(runDir, 'student', 'model.json')}`);
-const spec = resolveStudentSpec(config, train);
-const untrained = createStudent(spec, config.seed);
+// The same architecture and seed as the trained student, before any training.
+const untrained = createStudent(summary.studentSpec, config.seed);
 const accTrained = knnAccuracy(trained, train, test);
 const accUntrained = knnAccuracy(untrained.model, train, test);
 trained.dispose();

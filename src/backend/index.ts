@@ -26,6 +26,10 @@ let pending: Promise<BackendInfo> | undefined;
 
 async function tryNative(): Promise<string | undefined> {
   try {
+    // TensorFlow's oneDNN kernels are 1.3-3.5x slower for these small convnets on 2 cores (bench/teacher-throughput);
+    // the user can still opt in with TF_ENABLE_ONEDNN_OPTS=1. Must be set before libtensorflow loads.
+    process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     await import('@tensorflow/tfjs-node');
     await tf.setBackend('tensorflow');
     await tf.ready();

@@ -12,7 +12,7 @@ import cliProgress from 'cli-progress';
 import { tf } from '../backend/index.js';
 import { augmentImages, isIdentityView, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
-import { forwardTeacher } from '../teachers/asyncTeacher.js';
+import { forwardTeacher, isDeferredTeacher } from '../teachers/asyncTeacher.js';
 import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -150,6 +150,8 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         advance(end - start);
         continue;
       }
+      // Load a deferred teacher outside the timed loop, so the rate shown is the forward rate.
+      if (isDeferredTeacher(teacher) && !teacher.loaded) await teacher.load();
       for (let b = start; b < end; b += batchSize) {
         if (opts.signal?.aborted) throw abortError(opts.signal);
         const t0 = performance.now();

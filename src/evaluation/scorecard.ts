@@ -300,7 +300,7 @@ function oodSetCard(
 }
 
 function agreementCard(teacher: ModelAnalysis, student: ModelAnalysis, ctx: Context, name: string): NonNullable<ModelCard['agreement']> {
-  const retrieval = retrievalAgreement(teacher.testNN, student.testNN, ctx.settings.retrievalK);
+  const retrieval = retrievalAgreement(teacher.testNN, student.testNN, Math.min(ctx.settings.retrievalK, teacher.testNN.k, student.testNN.k));
   return {
     knn: teacher.knnPred && student.knnPred
       ? meanWithCi(agreementHits(teacher.knnPred, student.knnPred), ctx, `${name}:knn-agree`, 'empty test set')

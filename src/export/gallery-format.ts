@@ -2,7 +2,7 @@
  * gallery.json: a few hundred reference images (thumbnails) with their student embeddings, written next to an
  * exported model for the web page's nearest-neighbour view and OOD score. Browser-safe.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { UserError } from '../util/errors.js';
 import { describeSchemaError } from './meta.js';
 
@@ -12,10 +12,10 @@ export const GALLERY_FORMAT = 'tintem-gallery';
 export const galleryItemSchema = z.object({
   /** Where the image came from (file path or 'mnist-train#123'). */
   source: z.string(),
-  label: z.number().int().optional(),
-  className: z.string().optional(),
+  label: z.optional(z.int()),
+  className: z.optional(z.string()),
   /** PNG thumbnail as a data: URL (so the page makes no request per image). */
-  thumb: z.string().startsWith('data:image/'),
+  thumb: z.string().check(z.startsWith('data:image/')),
 });
 
 export const galleryFileSchema = z.object({
@@ -23,21 +23,21 @@ export const galleryFileSchema = z.object({
   formatVersion: z.literal(1),
   /** Name of the ImageSet the gallery was drawn from. */
   set: z.string(),
-  seed: z.number().int(),
-  count: z.number().int().positive(),
-  embedDim: z.number().int().positive(),
+  seed: z.int(),
+  count: z.int().check(z.positive()),
+  embedDim: z.int().check(z.positive()),
   /** SHA-256 of the model's weights file, so a stale gallery is detected. */
   weightsSha256: z.string(),
   /** Embeddings, count x embedDim float32 little-endian, base64. */
   embeddings: z.string(),
   /** kNN OOD threshold calibrated against this gallery: the `tpr` quantile of in-distribution scores. */
   calibration: z.object({
-    k: z.number().int().positive(),
+    k: z.int().check(z.positive()),
     tpr: z.number(),
     threshold: z.number(),
     /** 'held-out' (images not in the gallery) or 'leave-one-out'. */
     method: z.enum(['held-out', 'leave-one-out']),
-    images: z.number().int().nonnegative(),
+    images: z.int().check(z.nonnegative()),
   }),
   items: z.array(galleryItemSchema),
 });

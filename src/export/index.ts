@@ -7,6 +7,7 @@ export { parseGallery, GALLERY_FILE, type Gallery } from './gallery-format.js';
 export { indexGallery, matchGallery, type GalleryMatch } from './match.js';
 export { knnScore, nearestNeighbours, normalizeRows, quantile, type Neighbour } from './knn.js';
 export { bytesToUnit, toStudentInput } from './preprocess.js';
+export { readImageFile, embedImageFiles, MAX_IMAGE_PIXELS } from './decode-node.js';
 export { exportRun, type ExportRunOptions, type ExportRunResult } from './run.js';
 export { startServer, ensureWebBundle, WEB_DIST, type ServeOptions, type RunningServer } from './server.js';
 export {

@@ -225,23 +225,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let elapsedBefore = 0;
   const t0 = performance.now();
 
-  if (opts.resume) {
-    if (!existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
-    const ck = await loadCheckpoint(ckPath);
-    assertSameConfig(ck, fingerprint, fingerprintConfig, ckPath);
-    restoreModel(student.model, ck.student, ckPath);
-    restoreVariables(method.variables, ck.method, 'method', ckPath);
-    optimizer.importState(ck.optimizer, ckPath);
-    ({ epoch, stepInEpoch, step, epochMeans, lossTail } = ck);
-    sums = ck.partialEpoch?.sums ?? {};
-    sumCount = ck.partialEpoch?.count ?? 0;
-    elapsedBefore = ck.elapsedSeconds;
-    truncateLog(logPath, step);
-  } else {
-    if (existsSync(ckPath)) {
-      throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another run directory`);
+  try {
+    if (opts.resume) {
+      if (!existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
+      const ck = await loadCheckpoint(ckPath);
+      assertSameConfig(ck, fingerprint, fingerprintConfig, ckPath);
+      restoreModel(student.model, ck.student, ckPath);
+      restoreVariables(method.variables, ck.method, 'method', ckPath);
+      optimizer.importState(ck.optimizer, ckPath);
+      ({ epoch, stepInEpoch, step, epochMeans, lossTail } = ck);
+      sums = ck.partialEpoch?.sums ?? {};
+      sumCount = ck.partialEpoch?.count ?? 0;
+      elapsedBefore = ck.elapsedSeconds;
+      truncateLog(logPath, step);
+    } else {
+      if (existsSync(ckPath)) {
+        throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another run directory`);
+      }
+      rmSync(logPath, { force: true });
     }
-    rmSync(logPath, { force: true });
+  } catch (e) {
+    optimizer.dispose();
+    throw e;
   }
 
   const makeCheckpoint = (): CheckpointData => ({

@@ -124,3 +124,18 @@ test('bad input: one-line UserErrors for count and label mismatches; empty or mi
   assert.deepEqual(card.students.noise!.ood.partial, { skipped: "no noise embeddings given for OOD set 'partial'" });
   assert.ok(!('skipped' in card.students.good!.ood.partial!));
 });
+
+test('tiny sets: k larger than the bank is clamped, not an error', () => {
+  const rng = new Rng(8);
+  const card = evaluateFaithfulness({
+    teacher: { train: gaussian(rng, 4, 3), test: gaussian(rng, 3, 3) },
+    students: { s: { train: gaussian(rng, 4, 2), test: gaussian(rng, 3, 2) } },
+    idLabels: { train: Int32Array.from([0, 1, 0, 1]), test: Int32Array.from([0, 1, 1]) },
+    oodSets: { o: { teacher: gaussian(rng, 2, 3), students: { s: gaussian(rng, 2, 2) } } },
+    seed: 1,
+    options: fast,
+  });
+  assertAllFinite(card);
+  assert.ok(ScorecardSchema.safeParse(card).success);
+  assert.ok(isValue(card.students.s!.agreement!.retrievalTopKOverlap));
+});

@@ -8,6 +8,7 @@ import { UserError } from '../../src/util/errors.js';
 import { train, type TrainConfig, type TrainEvent, type TrainOptions } from '../../src/training/trainer.js';
 import { createTeacherSource, gatherRows } from '../../src/training/teacher-source.js';
 import { readLog } from '../../src/training/train-log.js';
+import { loadCheckpoint } from '../../src/training/checkpoint.js';
 import { projectionTeacher, randomCachedView, randomImages, snapshot, tinyMethod, tinyStudent } from './fixtures.js';
 
 before(async () => { await initBackend(); });
@@ -143,4 +144,21 @@ test('train: a diverging loss stops with a UserError suggesting a lower lr', asy
   } };
   await assert.rejects(train({ ...o, method: bad }), (e: unknown) => e instanceof UserError && /diverged.*--lr/.test(e.message));
   finish(o);
+});
+
+test('train: a checkpoint write failing mid-run (disk full) stops with a UserError and keeps the previous checkpoint', async () => {
+  const runDir = tmp();
+  const ac = new AbortController();
+  const first = setup(runDir, { signal: ac.signal, onEvent: (e) => { if (e.type === 'epoch') ac.abort(); } });
+  await train(first);
+  finish(first);
+  const diskFull = async () => { throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }); };
+  const second = setup(runDir, { resume: true, checkpointWriter: diskFull });
+  const tensorsBefore = tf.memory().numTensors;
+  await assert.rejects(train(second), (e: unknown) => e instanceof UserError && /ENOSPC.*previous checkpoint, if any, is intact/.test(e.message));
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'optimizer state released after the failure');
+  finish(second);
+  const ck = await loadCheckpoint(join(runDir, 'checkpoint.bin'));
+  assert.equal(ck.epoch, 1);
+  assert.equal(ck.step, 4);
 });

@@ -16,7 +16,7 @@ import { exportStudent } from '../../src/export/exporter.js';
 import { buildGallery, writeGallery } from '../../src/export/gallery.js';
 import { loadStudent } from '../../src/export/load.js';
 import { indexGallery, matchGallery } from '../../src/export/match.js';
-import { bytesToUnit } from '../../src/export/preprocess.js';
+import { embedImageFiles } from '../../src/export/decode-node.js';
 import { startServer } from '../../src/export/server.js';
 import { Rng } from '../../src/util/random.js';
 import { createStudent } from '../../src/students/index.js';
@@ -32,12 +32,6 @@ async function writePng(path: string, width: number, height: number, channels: 1
   const bytes = Buffer.alloc(width * height * channels);
   for (let i = 0; i < bytes.length; i++) bytes[i] = rng.int(256);
   await sharp(bytes, { raw: { width, height, channels } }).png().toFile(path);
-}
-
-async function nodeEmbedding(path: string, student: Awaited<ReturnType<typeof loadStudent>>): Promise<Float32Array> {
-  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
-  const unit = bytesToUnit(data, info.width, info.height, info.channels);
-  return student.embed({ name: path, count: 1, height: unit.height, width: unit.width, channels: unit.channels, pixels: unit.pixels });
 }
 
 /** What the page exposes per image on window.tintem.results (web/src/main.ts PageResult). */
@@ -79,7 +73,7 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
   const index = indexGallery(gallery);
   const expected: Array<{ embedding: Float32Array; match: ReturnType<typeof matchGallery> }> = [];
   for (const png of [rgbPng, grayPng]) {
-    const embedding = await nodeEmbedding(png, student);
+    const embedding = await embedImageFiles(student, [png]);
     expected.push({ embedding, match: matchGallery(embedding, index) });
   }
   student.dispose();

@@ -9,7 +9,7 @@ export interface DecodedImage extends UnitPixels {
   canvas: HTMLCanvasElement;
 }
 
-/** Images larger than this are refused: the tensor alone would need hundreds of MB. */
+/** Images larger than this are refused (as in Node, src/export/decode-node.ts): the tensor alone would need hundreds of MB. */
 const MAX_PIXELS = 40_000_000;
 
 export async function decodeImageFile(file: Blob, name: string): Promise<DecodedImage> {

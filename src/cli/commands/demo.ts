@@ -1,9 +1,66 @@
-import type { Command } from 'commander';
+/**
+ * `tintem demo`: the main job on the embedded defaults (built-in teacher, MNIST): distil with TinTeM and
+ * Proteus, evaluate against the teacher, write the report. Heavy modules load only when it runs.
+ */
+import { Command, Option } from 'commander';
 import { UserError } from '../../util/errors.js';
+import { info } from '../../util/log.js';
 
-// Placeholder until the 'demo' command lands.
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got '${v}'`);
+  return n;
+};
+
 export function register(program: Command): void {
-  program.command('demo').description('(not implemented yet)').action(() => {
-    throw new UserError("'demo' is not implemented yet");
-  });
+  program
+    .command('demo')
+    .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
+    .option('--teacher <spec>', "teacher: 'inception' (built-in default), 'mobilenet' (fast), 'tfjs:<model.json>', 'onnx:<model.onnx>'", 'inception')
+    .option('--train-limit <n>', 'MNIST training images', positive('--train-limit'), 5000)
+    .option('--test-limit <n>', 'MNIST test images for evaluation', positive('--test-limit'), 2000)
+    .option('--ood-limit <n>', 'images per OOD set (Fashion-MNIST, noise)', positive('--ood-limit'), 1000)
+    .option('--epochs <n>', 'training epochs per method', positive('--epochs'), 10)
+    .option('--methods <list>', 'comma-separated methods to compare (first is the one the verdict is about)', 'tintem,proteus')
+    .option('--robustness <n>', 'test images to corrupt for the robustness curves (0 = skip)', positive('--robustness'), 300)
+    .option('--severities <list>', 'corruption severities (1-5)', '1,3,5')
+    .option('--corruptions <list>', 'corruptions to apply (default: all implemented)')
+    .option('--seed <n>', 'seed for every random choice', positive('--seed'), 0)
+    .option('--out <dir>', 'output folder (runs, scorecard, report)', 'runs/demo')
+    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--fresh', 'discard earlier runs in --out and retrain (the embedding cache is kept)', false)
+    .addOption(new Option('--no-progress', 'no progress bars'))
+    .action(async (flags) => {
+      const { runDemo } = await import('../../experiment/demo.js');
+      const { methodNames, isMethodName } = await import('../../methods/index.js');
+      const { parseCorruptionName } = await import('../../robustness/index.js');
+      const methods = String(flags.methods).split(',').map((s) => s.trim()).filter(Boolean);
+      for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames.join(', ')})`);
+      if (new Set(methods).size !== methods.length || methods.length === 0) throw new UserError('--methods: expected one or more distinct method names');
+      const severities = String(flags.severities).split(',').map(Number);
+      if (severities.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new UserError(`--severities: expected integers 1-5, got '${flags.severities}'`);
+      const corruptions = flags.corruptions ? String(flags.corruptions).split(',').map((c) => parseCorruptionName(c.trim(), '--corruptions')) : undefined;
+
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        info('\ntintem: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const r = await runDemo({
+          teacher: flags.teacher, trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit,
+          epochs: flags.epochs, methods: methods as never, seed: flags.seed, outDir: flags.out, cacheDir: flags.cacheDir,
+          robustnessCount: flags.robustness, corruptions, severities, fresh: flags.fresh, progress: flags.progress,
+          signal: controller.signal,
+        });
+        if (r.interrupted) {
+          info('tintem: demo interrupted; run the same command again to resume where it stopped');
+          process.exitCode = 130;
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
 }

@@ -10,7 +10,7 @@ import { estimateDistill, runDistill, type DistillSummary } from '../../training
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 
-interface DistillFlags {
+export interface DistillFlags {
   config?: string;
   teacher?: string;
   data?: string;

@@ -7,8 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { initBackend, tf } from '../../backend/index.js';
-import { fashionMnistDir, mnistDataDir, naturalPhotoPaths } from '../../data/index.js';
-import { BUILTIN_TEACHERS, createTeacher, forwardTeacher, listBuiltinTeachers } from '../../teachers/index.js';
+import type { BuiltinTeacherInfo } from '../../teachers/nsfw.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,8 +42,8 @@ function readdirShards(root: string): string[] {
   return Array.from({ length: n }, (_, i) => join(root, `group1-shard${i + 1}of${n}.min.js`));
 }
 
-function teacherChecks(): Check[] {
-  return listBuiltinTeachers().map((t) => {
+function teacherChecks(builtins: BuiltinTeacherInfo[]): Check[] {
+  return builtins.map((t) => {
     const files = builtinTeacherFiles(t.module);
     const missing = files.filter((f) => !existsSync(f));
     return {
@@ -58,7 +57,9 @@ function teacherChecks(): Check[] {
   ]);
 }
 
-function datasetChecks(): Check[] {
+type DataModule = typeof import('../../data/index.js');
+
+function datasetChecks({ fashionMnistDir, mnistDataDir, naturalPhotoPaths }: DataModule): Check[] {
   const idxPair = (dir: string, prefix: string) => ['images-idx3-ubyte', 'labels-idx1-ubyte'].every((k) => existsSync(join(dir, `${prefix}-${k}`)) || existsSync(join(dir, `${prefix}-${k}.gz`)));
   const checks: Check[] = [];
   let mnist = '';
@@ -82,8 +83,9 @@ function datasetChecks(): Check[] {
 
 /** Loads each built-in teacher and times one forward of a small batch. */
 async function loadChecks(): Promise<Check[]> {
+  const { createTeacher, forwardTeacher, listBuiltinTeachers } = await import('../../teachers/index.js');
   const checks: Check[] = [];
-  for (const name of Object.keys(BUILTIN_TEACHERS)) {
+  for (const { name } of listBuiltinTeachers()) {
     const t0 = performance.now();
     try {
       const teacher = await createTeacher(name);
@@ -119,7 +121,8 @@ export function register(program: Command): void {
         'onnxruntime-node': packageVersion('onnxruntime-node') ?? 'not installed',
         nsfwjs: packageVersion('nsfwjs') ?? 'not installed',
       };
-      const checks = [...teacherChecks(), ...datasetChecks(), ...(o.load ? await loadChecks() : [])];
+      const [{ listBuiltinTeachers }, data] = await Promise.all([import('../../teachers/index.js'), import('../../data/index.js')]);
+      const checks = [...teacherChecks(listBuiltinTeachers()), ...datasetChecks(data), ...(o.load ? await loadChecks() : [])];
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ backend, versions, checks }, null, 2)}\n`);
         return;

@@ -1,14 +1,13 @@
 /** `tintem embed`: computes (or reads from the cache) teacher embeddings for a dataset and prints a summary. */
 import type { Command } from 'commander';
 import { extname } from 'node:path';
-import { initBackend } from '../../backend/index.js';
-import { embedWithCache, type CachedEmbeddings } from '../../cache/index.js';
-import { loadDataset, type ViewSpec } from '../../data/index.js';
-import { createTeacher, DEFAULT_TEACHER } from '../../teachers/index.js';
+import type { CachedEmbeddings } from '../../cache/index.js';
+import type { ViewSpec } from '../../data/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 
 export const DEFAULT_CACHE_DIR = '.cache/tintem';
+const DEFAULT_TEACHER = 'inception';
 
 interface EmbedCliOptions {
   teacher: string;
@@ -93,6 +92,10 @@ export function register(program: Command): void {
       const viewId = intOption('--view', o.view, 0)!;
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
+      // Heavy modules load only when the command runs, so `tintem --help` stays fast.
+      const [{ initBackend }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
+        import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),
+      ]);
       const backend = await initBackend();
       const set = await loadDataset(o.data, { limit, seed });
       const teacher = await createTeacher(o.teacher, {

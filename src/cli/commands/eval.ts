@@ -1,9 +1,91 @@
-import type { Command } from 'commander';
+/**
+ * `tintem eval`: faithfulness scorecard of one or more trained students (distill run folders) against their
+ * teacher: task quality, agreement, representation similarity, OOD detection, and optionally robustness.
+ */
+import { Command, Option } from 'commander';
 import { UserError } from '../../util/errors.js';
 
-// Placeholder until the 'eval' command lands.
+const count = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got '${v}'`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 export function register(program: Command): void {
-  program.command('eval').description('(not implemented yet)').action(() => {
-    throw new UserError("'eval' is not implemented yet");
-  });
+  program
+    .command('eval')
+    .description('score trained students against their teacher (kNN/probe accuracy, agreement, CKA, mutual kNN, OOD, robustness)')
+    .requiredOption('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
+    .option('--teacher <spec>', "teacher spec (default: the one the first run was distilled from)")
+    .option('--train <spec>', 'ID train set: the kNN bank and probe training data', 'mnist:train')
+    .option('--test <spec>', 'ID test set', 'mnist:test')
+    .option('--train-limit <n>', 'use only the first N training images', count('--train-limit'))
+    .option('--test-limit <n>', 'use only the first N test images', count('--test-limit'))
+    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>')", 'fashion:test,photos,noise:500')
+    .option('--ood-limit <n>', 'images per OOD set', count('--ood-limit'), 2000)
+    .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
+    .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', count('--robustness'), 0)
+    .option('--severities <list>', 'corruption severities (1-5)', '1,2,3,4,5')
+    .option('--corruptions <list>', 'corruptions (default: all implemented)')
+    .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', count('--seed'), 0)
+    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--out <dir>', 'where scorecard.json (and report/) go (default: <first run>/eval)')
+    .option('--report', 'also write the HTML/Markdown report', false)
+    .addOption(new Option('--no-progress', 'no progress bars'))
+    .action(async (flags) => {
+      const { dirname, join } = await import('node:path');
+      const { initBackend } = await import('../../backend/index.js');
+      const { createTeacher } = await import('../../teachers/index.js');
+      const { teacherGridFor } = await import('../../training/run-distill.js');
+      const { loadRun } = await import('../../experiment/run.js');
+      const { evaluateRuns } = await import('../../experiment/evaluate.js');
+      const { loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
+      const { publishEvaluation } = await import('../../experiment/publish.js');
+      const { parseCorruptionName } = await import('../../robustness/index.js');
+
+      const runDirs: string[] = flags.run;
+      if (runDirs.length === 0) throw new UserError('--run: give at least one distill run folder');
+      const severities = String(flags.severities).split(',').map(Number);
+      if (severities.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new UserError(`--severities: expected integers 1-5, got '${flags.severities}'`);
+      const corruptions = flags.corruptions ? String(flags.corruptions).split(',').map((c: string) => parseCorruptionName(c.trim(), '--corruptions')) : undefined;
+      const idClasses = flags.idClasses ? parseClassList(flags.idClasses) : undefined;
+      await initBackend();
+
+      const runs = [];
+      try {
+        const names = new Set<string>();
+        for (const dir of runDirs) {
+          const run = await loadRun(dir);
+          // Two runs of the same method get their folder names to tell them apart.
+          if (names.has(run.name)) run.name = `${run.name}:${dir.split('/').filter(Boolean).pop()}`;
+          names.add(run.name);
+          runs.push(run);
+        }
+        const first = runs[0]!;
+        const teacherSpec: string = flags.teacher ?? first.config.teacher;
+        const studentGrid = Math.round(Math.sqrt(first.model.outputs[1]?.shape[1] ?? 1));
+        const teacher = await createTeacher(teacherSpec, { grid: teacherGridFor(first.config, studentGrid), lazy: true });
+        try {
+          const sets = await loadEvalSets({
+            train: flags.train, test: flags.test, ood: String(flags.ood).split(',').map((s: string) => s.trim()).filter(Boolean),
+            trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
+          });
+          const evaluation = await evaluateRuns({
+            teacher, runs, sets, cacheDir: flags.cacheDir, seed: flags.seed, progress: flags.progress,
+            robustness: flags.robustness > 0 ? { count: flags.robustness, corruptions, severities } : false,
+          });
+          await publishEvaluation({
+            outDir: flags.out ?? join(dirname(first.runDir.replace(/\/+$/, '')), 'eval'),
+            title: `tintem eval: ${teacherSpec} teacher vs ${runs.map((r) => r.name).join(', ')}`,
+            config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
+            runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,
+          });
+        } finally {
+          teacher.dispose();
+        }
+      } finally {
+        for (const r of runs) r.dispose();
+      }
+    });
 }

@@ -1,0 +1,133 @@
+"""PyTorch CPU peer for bench/train-throughput.ts: the same student and TinTeM losses, timed step by step.
+
+The architecture mirrors src/students/cnn.ts (default spec): a 3x3 stem conv (no bias) + BN + ReLU, one basic
+block per stage (two 3x3 convs with BN, 1x1 conv + BN projection shortcut where the shape changes, stride 2 at
+the start of every stage after the first), a 1x1 conv (with bias) to the embedding width; tokens = that map as
+N x g*g x d, pooled = its spatial mean. The TinTeM head is LayerNorm + Linear (teacher dim -> d); the losses are
+src/methods/tintem.ts's: multi-temperature KL between symmetrised masked-softmax affinities (global over the
+batch, local over each image's tokens) for the head, 1 - cosine for the student on pooled and flattened tokens
+against the stop-gradient head output. AdamW with decoupled weight decay, none on biases and norm parameters.
+
+Protocol (driven by the TypeScript benchmark): reads one JSON config line on stdin, prints {"ready": true};
+then for each line "run <k>" does k timed steps and prints {"times": [...seconds]}; "quit" exits.
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5)
+        self.proj = None
+        if stride != 1 or cin != cout:
+            self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout, momentum=0.1, eps=1e-5))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (self.proj(x) if self.proj is not None else x))
+
+
+class CnnStudent(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        w = spec["stemWidth"]
+        self.stem = nn.Sequential(nn.Conv2d(spec["channels"], w, 3, spec["stemStride"], 1, bias=False),
+                                  nn.BatchNorm2d(w, momentum=0.1, eps=1e-5), nn.ReLU())
+        blocks = []
+        width = w
+        for s, (mult, count) in enumerate(zip(spec["widthMultipliers"], spec["blocksPerStage"])):
+            out = max(1, round(w * mult))
+            for b in range(count):
+                blocks.append(BasicBlock(width, out, 2 if s > 0 and b == 0 else 1))
+                width = out
+        self.blocks = nn.Sequential(*blocks)
+        self.embed = nn.Conv2d(width, spec["embedDim"], 1, 1, 0, bias=True)
+
+    def forward(self, x):
+        m = self.embed(self.blocks(self.stem(x)))  # N x d x g x g
+        tokens = m.flatten(2).transpose(1, 2)  # N x g*g x d
+        return m.mean(dim=(2, 3)), tokens
+
+
+def cosine_matrix(x):
+    x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    return x @ x.transpose(-1, -2)
+
+
+def symmetric_affinity(sims, tau):
+    n = sims.shape[-1]
+    eye = torch.eye(n, dtype=torch.bool)
+    cond = torch.softmax((sims / tau).masked_fill(eye, -1e9), dim=-1)
+    return (cond + cond.transpose(-1, -2)) / (2 * n)
+
+
+def multi_tau_kl(target, pred, taus):
+    st, sp = cosine_matrix(target), cosine_matrix(pred)
+    total = 0.0
+    for tau in taus:
+        p, q = symmetric_affinity(st, tau), symmetric_affinity(sp, tau)
+        kl = (p * (torch.log(p + 1e-10) - torch.log(q + 1e-10))).sum(dim=(-2, -1))
+        total = total + kl.mean()
+    return total / len(taus)
+
+
+def one_minus_cos(a, b):
+    return (1 - F.cosine_similarity(a, b, dim=-1, eps=1e-8)).mean()
+
+
+def main():
+    cfg = json.loads(sys.stdin.readline())
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(0)
+    spec, b, D, T = cfg["spec"], cfg["batchSize"], cfg["teacherDim"], cfg["tokenCount"]
+    d = spec["embedDim"]
+    student = CnnStudent(spec)
+    head = nn.Sequential(nn.LayerNorm(D, eps=1e-5), nn.Linear(D, d))
+    taus = cfg["taus"]
+    decay, no_decay = [], []
+    for name, p in list(student.named_parameters()) + list(head.named_parameters()):
+        (no_decay if p.ndim <= 1 else decay).append(p)  # biases, BN and LN parameters are the 1-D ones
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-4)
+    x = torch.rand(b, spec["channels"], spec["inputSize"], spec["inputSize"])
+    t_pooled = torch.randn(b, D)
+    t_tokens = torch.randn(b, T, D) if T > 0 else None
+    student.train()
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)
+
+    def step():
+        pooled, tokens = student(x)
+        h_pooled = head(t_pooled)
+        loss = multi_tau_kl(t_pooled, h_pooled, taus) + one_minus_cos(pooled, h_pooled.detach())
+        if t_tokens is not None:
+            h_tokens = head(t_tokens)
+            loss = loss + multi_tau_kl(t_tokens, h_tokens, taus)
+            loss = loss + one_minus_cos(tokens.reshape(b, -1), h_tokens.detach().reshape(b, -1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return float(loss)  # forces the step to finish, like the TS side reading the loss
+
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        times = []
+        for _ in range(int(cmd[1])):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        print(json.dumps({"times": times}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+/**
+ * The main job, `tintem demo`: with the built-in teacher and MNIST, distil the same student with TinTeM and
+ * with Proteus-style feature distillation (same budget and seed), evaluate both and the teacher for quality,
+ * agreement, representation similarity, OOD detection and robustness, and write the report.
+ * Re-running reuses the embedding cache and any finished (or interrupted: resumed) training run.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../backend/index.js';
+import { configToYaml } from '../config/load.js';
+import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
+import { loadDataset } from '../data/index.js';
+import type { ImageSet } from '../data/types.js';
+import type { MethodName } from '../methods/index.js';
+import type { CorruptionName } from '../robustness/index.js';
+import { createTeacher } from '../teachers/index.js';
+import { runDistill, teacherGridFor } from '../training/run-distill.js';
+import { CHECKPOINT_FILE } from '../training/trainer.js';
+import { UserError } from '../util/errors.js';
+import { info } from '../util/log.js';
+import { evaluateRuns, type EvalSets } from './evaluate.js';
+import { publishEvaluation } from './publish.js';
+import { loadRun, type LoadedRun } from './run.js';
+
+export interface DemoOptions {
+  teacher: string;
+  trainLimit: number;
+  testLimit: number;
+  oodLimit: number;
+  epochs: number;
+  methods: MethodName[];
+  seed: number;
+  outDir: string;
+  cacheDir: string;
+  robustnessCount: number;
+  corruptions?: CorruptionName[];
+  severities: number[];
+  fresh: boolean;
+  progress: boolean;
+  signal?: AbortSignal;
+}
+
+export const DEMO_DEFAULTS: DemoOptions = {
+  teacher: 'inception',
+  trainLimit: 5000,
+  testLimit: 2000,
+  oodLimit: 1000,
+  epochs: 10,
+  methods: ['tintem', 'proteus'],
+  seed: 0,
+  outDir: 'runs/demo',
+  cacheDir: '.cache/tintem',
+  robustnessCount: 300,
+  severities: [1, 3, 5],
+  fresh: false,
+  progress: true,
+};
+
+export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig {
+  return distillConfigSchema.parse({
+    teacher: opts.teacher,
+    data: { train: 'mnist:train', limit: opts.trainLimit },
+    method: { name: method },
+    epochs: opts.epochs,
+    seed: opts.seed,
+    runDir: join(opts.outDir, method),
+    cacheDir: opts.cacheDir,
+    progress: opts.progress,
+  });
+}
+
+/** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */
+async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'trained' | 'reused' | 'interrupted'> {
+  const runDir = config.runDir;
+  const summaryPath = join(runDir, 'summary.json');
+  const configPath = join(runDir, 'config.yaml');
+  const sameConfig = existsSync(configPath) && readFileSync(configPath, 'utf8') === configToYaml(config);
+  if (existsSync(summaryPath) && sameConfig) {
+    info(`${config.method.name}: reusing the finished run in ${runDir}`);
+    return 'reused';
+  }
+  if (existsSync(runDir) && !sameConfig && existsSync(join(runDir, CHECKPOINT_FILE))) {
+    throw new UserError(`${runDir}: holds a run with a different config; pass --fresh to replace it or choose another --out`);
+  }
+  const resume = existsSync(join(runDir, CHECKPOINT_FILE)) && !existsSync(summaryPath);
+  if (resume) info(`${config.method.name}: resuming the interrupted run in ${runDir}`);
+  else rmSync(runDir, { recursive: true, force: true });
+  const r = await runDistill(config, { resume, signal });
+  return r.interrupted ? 'interrupted' : 'trained';
+}
+
+async function loadSets(opts: DemoOptions): Promise<EvalSets> {
+  const train = await loadDataset('mnist:train', { limit: opts.trainLimit });
+  const test = await loadDataset('mnist:test', { limit: opts.testLimit });
+  const ood: Record<string, ImageSet> = {};
+  try {
+    ood['fashion-mnist'] = await loadDataset('fashion:test', { limit: opts.oodLimit });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    info(`skipping the Fashion-MNIST OOD set: ${e.message}`);
+  }
+  ood['photos'] = await loadDataset('photos', { seed: opts.seed });
+  ood['noise'] = await loadDataset(`noise:${Math.min(500, opts.oodLimit)}`, { seed: opts.seed });
+  return { train, test, ood };
+}
+
+export interface DemoResult {
+  interrupted: boolean;
+  reportDir?: string;
+  seconds: number;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const started = Date.now();
+  const backend = await initBackend();
+  info(`tintem demo: teacher ${opts.teacher}, ${opts.trainLimit} MNIST training images, methods ${opts.methods.join(' + ')}, backend ${backend.name}`);
+  if (opts.fresh) rmSync(opts.outDir, { recursive: true, force: true });
+  const configs = opts.methods.map((m) => demoConfig(opts, m));
+  for (const [i, config] of configs.entries()) {
+    info(`[${i + 1}/${configs.length + 1}] distilling with ${config.method.name} into ${config.runDir}`);
+    if ((await ensureRun(config, opts.signal)) === 'interrupted') {
+      return { interrupted: true, seconds: (Date.now() - started) / 1000 };
+    }
+  }
+  info(`[${configs.length + 1}/${configs.length + 1}] evaluating teacher and students`);
+  const runs: LoadedRun[] = [];
+  try {
+    for (const config of configs) runs.push(await loadRun(config.runDir, config.method.name));
+    const studentGrid = Math.round(Math.sqrt(runs[0]!.model.outputs[1]?.shape[1] ?? 1));
+    const teacher = await createTeacher(opts.teacher, { grid: teacherGridFor(configs[0]!, studentGrid), lazy: true });
+    try {
+      const sets = await loadSets(opts);
+      const evaluation = await evaluateRuns({
+        teacher, runs, sets, cacheDir: opts.cacheDir, seed: opts.seed, progress: opts.progress,
+        robustness: opts.robustnessCount > 0 ? { count: opts.robustnessCount, corruptions: opts.corruptions, severities: opts.severities } : false,
+      });
+      await publishEvaluation({
+        outDir: opts.outDir,
+        title: `tintem demo: ${opts.teacher} teacher -> ${runs.map((r) => r.name).join(' / ')} students on MNIST`,
+        config: { demo: { ...opts, signal: undefined }, distill: configs[0] },
+        runs, teacherLabel: `teacher (${opts.teacher})`, evaluation, sets, report: true,
+      });
+      const reportDir = join(opts.outDir, 'report');
+      const seconds = (Date.now() - started) / 1000;
+      process.stdout.write(`(demo took ${(seconds / 60).toFixed(1)} min)\n`);
+      return { interrupted: false, reportDir, seconds };
+    } finally {
+      teacher.dispose();
+    }
+  } finally {
+    for (const r of runs) r.dispose();
+  }
+}

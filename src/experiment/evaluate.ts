@@ -1,0 +1,156 @@
+/**
+ * Faithfulness evaluation of trained students against their teacher: embeds the ID train/test sets and the
+ * OOD sets with every model, builds the scorecard, runs the corruption benchmark, and gathers the raw material
+ * the report draws (similarity pairs, 2-D map samples, nearest-neighbour strips).
+ */
+import { subsetImages } from '../data/index.js';
+import type { ImageSet } from '../data/types.js';
+import {
+  evaluateFaithfulness, knnClassify, nearestNeighbors, selectRows, type Embeddings, type ModelEmbeddings, type Scorecard,
+} from '../evaluation/index.js';
+import type { OodSetInput } from '../evaluation/scorecard.js';
+import type { TintemMethod } from '../methods/tintem.js';
+import { evaluateRobustness, type CorruptionName, type RobustnessReport } from '../robustness/index.js';
+import type { Teacher } from '../teachers/types.js';
+import { info } from '../util/log.js';
+import { Rng } from '../util/random.js';
+import { embedStudentSet, embedTeacherSet, mapEmbeddings } from './embed.js';
+import type { LoadedRun } from './run.js';
+
+export interface EvalSets {
+  train: ImageSet;
+  test: ImageSet;
+  ood: Record<string, ImageSet>;
+}
+
+export interface RobustnessSettings {
+  /** Clean test images to corrupt (the first N of the test set). */
+  count: number;
+  corruptions?: CorruptionName[];
+  severities?: number[];
+}
+
+export interface EvaluateOptions {
+  teacher: Teacher;
+  runs: LoadedRun[];
+  sets: EvalSets;
+  cacheDir: string;
+  seed: number;
+  robustness?: RobustnessSettings | false;
+  progress?: boolean;
+}
+
+/** Raw samples for the report's pictures (all indices refer to the ID test set / train bank). */
+export interface ReportSamples {
+  /** Pairs of test images and their cosine under the teacher and each student. */
+  similarity: Record<string, { teacherCos: number[]; studentCos: number[] }>;
+  /** Test indices drawn for the 2-D maps, and each model's embeddings of them. */
+  mapIndices: number[];
+  maps: Record<string, number[][]>;
+  /** Query test indices and each model's top neighbours in the train bank. */
+  neighbours: Array<{ query: number; byModel: Record<string, Array<{ index: number; similarity: number }>> }>;
+}
+
+export interface EvaluationResult {
+  scorecard: Scorecard;
+  robustness?: RobustnessReport;
+  samples: ReportSamples;
+}
+
+export const TEACHER_ID = 'teacher';
+
+function cosineOfPair(e: Embeddings, i: number, j: number): number {
+  let dot = 0, ni = 0, nj = 0;
+  const a = i * e.dim, b = j * e.dim;
+  for (let k = 0; k < e.dim; k++) {
+    const x = e.data[a + k]!, y = e.data[b + k]!;
+    dot += x * y; ni += x * x; nj += y * y;
+  }
+  return dot / (Math.sqrt(ni * nj) || 1);
+}
+
+function sampleReport(teacher: ModelEmbeddings, students: Record<string, ModelEmbeddings>, seed: number): ReportSamples {
+  const rng = new Rng(seed).fork('report-samples');
+  const n = teacher.test.count;
+  const pairs = Array.from({ length: Math.min(3000, (n * (n - 1)) / 2) }, () => {
+    const i = rng.int(n);
+    let j = rng.int(n - 1);
+    if (j >= i) j++;
+    return [i, j] as const;
+  });
+  const similarity: ReportSamples['similarity'] = {};
+  for (const [name, s] of Object.entries(students)) {
+    similarity[name] = {
+      teacherCos: pairs.map(([i, j]) => cosineOfPair(teacher.test, i, j)),
+      studentCos: pairs.map(([i, j]) => cosineOfPair(s.test, i, j)),
+    };
+  }
+  const mapIndices = Array.from(rng.permutation(n).subarray(0, Math.min(800, n)));
+  const rows = (e: Embeddings) => mapIndices.map((i) => Array.from(e.data.subarray(i * e.dim, (i + 1) * e.dim)));
+  const maps: ReportSamples['maps'] = { [TEACHER_ID]: rows(teacher.test) };
+  for (const [name, s] of Object.entries(students)) maps[name] = rows(s.test);
+
+  const queries = Array.from(rng.permutation(n).subarray(0, Math.min(5, n)));
+  const all: Record<string, ModelEmbeddings> = { [TEACHER_ID]: teacher, ...students };
+  const neighbours = queries.map((query) => {
+    const byModel: Record<string, Array<{ index: number; similarity: number }>> = {};
+    for (const [name, e] of Object.entries(all)) {
+      const nn = nearestNeighbors(e.train, selectRows(e.test, Int32Array.of(query)), 6);
+      byModel[name] = Array.from(nn.indices, (index, r) => ({ index, similarity: nn.similarities[r]! }));
+    }
+    return { query, byModel };
+  });
+  return { similarity, mapIndices, maps, neighbours };
+}
+
+export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationResult> {
+  const { teacher, runs, sets, cacheDir, seed } = opts;
+  const progress = opts.progress ?? true;
+  info(`evaluating: teacher embeddings of ${sets.train.count} train, ${sets.test.count} test and ${Object.keys(sets.ood).length} OOD sets`);
+  const teacherEmb: ModelEmbeddings = {
+    train: await embedTeacherSet(teacher, sets.train, cacheDir, progress),
+    test: await embedTeacherSet(teacher, sets.test, cacheDir, progress),
+  };
+  const studentEmb: Record<string, ModelEmbeddings> = {};
+  for (const run of runs) {
+    studentEmb[run.name] = { train: await embedStudentSet(run.model, sets.train), test: await embedStudentSet(run.model, sets.test) };
+  }
+  const oodSets: Record<string, OodSetInput> = {};
+  for (const [name, set] of Object.entries(sets.ood)) {
+    const students: Record<string, Embeddings> = {};
+    for (const run of runs) students[run.name] = await embedStudentSet(run.model, set);
+    oodSets[name] = { teacher: await embedTeacherSet(teacher, set, cacheDir, progress), students };
+  }
+  const labels = sets.train.labels && sets.test.labels ? { train: sets.train.labels, test: sets.test.labels } : undefined;
+  info('evaluating: scorecard (kNN, linear probe, agreement, CKA, mutual kNN, OOD, bootstrap CIs)');
+  const scorecard = evaluateFaithfulness({
+    teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
+  });
+
+  let robustness: RobustnessReport | undefined;
+  if (opts.robustness && labels) {
+    const r = opts.robustness;
+    const images = subsetImages(sets.test, Array.from({ length: Math.min(r.count, sets.test.count) }, (_, i) => i));
+    const classifierFor = (bank: Embeddings) => (emb: Embeddings) => knnClassify(bank, labels.train, emb).predictions;
+    const embedStudents: Record<string, (s: ImageSet) => Promise<Embeddings>> = {};
+    const classifyStudents: Record<string, (e: Embeddings) => Int32Array> = {};
+    const mapTeacher: Record<string, (e: Embeddings) => Embeddings> = {};
+    for (const run of runs) {
+      embedStudents[run.name] = (s) => embedStudentSet(run.model, s);
+      classifyStudents[run.name] = classifierFor(studentEmb[run.name]!.train);
+      if (run.method.name === 'tintem') {
+        const head = run.method as TintemMethod;
+        mapTeacher[run.name] = (e) => mapEmbeddings(e, (x) => head.mapTeacher(x));
+      }
+    }
+    info(`evaluating: robustness on ${images.count} test images x ${(r.corruptions ?? []).length || 'all'} corruptions x ${(r.severities ?? [1, 2, 3, 4, 5]).length} severities`);
+    robustness = await evaluateRobustness({
+      images, corruptions: r.corruptions, severities: r.severities, seed,
+      embedTeacher: (s) => embedTeacherSet(teacher, s, cacheDir, false),
+      embedStudents, mapTeacher,
+      classify: { teacher: classifierFor(teacherEmb.train), students: classifyStudents },
+    });
+  }
+  const samples = sampleReport(teacherEmb, studentEmb, seed);
+  return { scorecard, robustness, samples };
+}

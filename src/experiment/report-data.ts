@@ -1,0 +1,199 @@
+/** Turns an evaluation (scorecard, robustness, samples) and the runs' training logs into the report's data. */
+import { join } from 'node:path';
+import { backendInfo } from '../backend/index.js';
+import type { ImageSet } from '../data/types.js';
+import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage } from '../report/types.js';
+import { readLog } from '../training/train-log.js';
+import type { RobustnessReport } from '../robustness/index.js';
+import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
+import type { LoadedRun } from './run.js';
+
+export const TINTEM_VERSION = '0.1.0';
+
+function cell(m: Metric | undefined): ScoreCell {
+  if (m === undefined) return { skipped: 'not computed' };
+  if (!isValue(m)) return { skipped: m.skipped };
+  return m.ci ? { value: m.value, lo: m.ci.lower, hi: m.ci.upper } : { value: m.value };
+}
+
+type CardPick = (card: ModelCard) => Metric | undefined;
+
+function row(card: Scorecard, metric: string, pick: CardPick, opts: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean; note?: string } = {}): ScoreRow {
+  const cells: Record<string, ScoreCell> = {};
+  cells[TEACHER_ID] = opts.teacher === false ? { skipped: 'reference' } : cell(pick(card.teacher));
+  for (const [name, c] of Object.entries(card.students)) cells[name] = cell(pick(c));
+  return { metric, higherIsBetter: opts.higherIsBetter ?? true, format: opts.percent ? 'percent' : 'decimal', cells, note: opts.note };
+}
+
+/** The mutual-kNN chance level (seeded permutation) as a note, so it is not ranked like a score. */
+function chanceNote(card: Scorecard): string {
+  const levels = Object.entries(card.students).map(([name, c]) => {
+    const m = c.similarity?.mutualKnnChance;
+    return isValue(m) ? `${name} ${m.value.toFixed(3)}` : undefined;
+  }).filter(Boolean);
+  return levels.length ? `chance level from a seeded permutation: ${levels.join(', ')}` : 'chance level not computed';
+}
+
+function scorecardSections(card: Scorecard, robustness?: RobustnessReport): ScoreSection[] {
+  const sections: ScoreSection[] = [
+    { name: 'Task quality (ID test)', rows: [
+      row(card, 'kNN accuracy', (c) => c.quality.knn, { percent: true }),
+      row(card, 'Linear-probe accuracy', (c) => c.quality.probe, { percent: true }),
+    ] },
+    { name: 'Agreement with the teacher', rows: [
+      row(card, 'kNN prediction agreement', (c) => c.agreement?.knn, { percent: true, teacher: false }),
+      row(card, 'Probe prediction agreement', (c) => c.agreement?.probe, { percent: true, teacher: false }),
+      row(card, 'Same nearest neighbour', (c) => c.agreement?.retrievalTop1, { percent: true, teacher: false }),
+      row(card, `Top-${card.settings.retrievalK} neighbour overlap`, (c) => c.agreement?.retrievalTopKOverlap, { percent: true, teacher: false }),
+    ] },
+    { name: 'Representation similarity to the teacher', rows: [
+      row(card, 'Linear CKA', (c) => c.similarity?.cka, { teacher: false }),
+      row(card, `Mutual ${card.settings.mutualK}-NN overlap`, (c) => c.similarity?.mutualKnn, { teacher: false, note: chanceNote(card) }),
+      row(card, 'Pairwise-cosine Pearson', (c) => c.similarity?.cosinePearson, { teacher: false }),
+      row(card, 'Pairwise-cosine Spearman', (c) => c.similarity?.cosineSpearman, { teacher: false }),
+      row(card, 'Pairwise-cosine mean |diff|', (c) => c.similarity?.cosineMeanAbsDiff, { teacher: false, higherIsBetter: false }),
+    ] },
+  ];
+  for (const setName of Object.keys(card.teacher.ood)) {
+    const rows: ScoreRow[] = [];
+    const scores = (c: ModelCard) => { const r = c.ood[setName]; return r && 'scores' in r ? r.scores : undefined; };
+    const pickScore = (score: string, key: 'auroc' | 'fpr95IdPositive' | 'auprIn' | 'auprOut' | 'teacherSpearman'): CardPick => (c) => {
+      const s = scores(c)?.[score];
+      if (!s) return undefined;
+      if ('skipped' in s) return { skipped: s.skipped };
+      return s[key];
+    };
+    for (const score of Object.keys(scores(card.teacher) ?? {})) {
+      rows.push(row(card, `${score}: AUROC`, pickScore(score, 'auroc'), { percent: true }));
+      rows.push(row(card, `${score}: FPR@95 (ID+)`, pickScore(score, 'fpr95IdPositive'), { percent: true, higherIsBetter: false }));
+      rows.push(row(card, `${score}: AUPR-In`, pickScore(score, 'auprIn'), { percent: true }));
+      rows.push(row(card, `${score}: AUPR-Out`, pickScore(score, 'auprOut'), { percent: true }));
+      rows.push(row(card, `${score}: score Spearman vs teacher`, pickScore(score, 'teacherSpearman'), { teacher: false }));
+    }
+    sections.push({ name: `OOD detection: ${setName}`, rows });
+  }
+  if (robustness) {
+    const models = [TEACHER_ID, ...Object.keys(card.students)];
+    const val = (v: number | null | undefined): ScoreCell => (v === null || v === undefined || !Number.isFinite(v) ? { skipped: 'not computed' } : { value: v });
+    const meanAcc = (m: string) => {
+      const accs = robustness.cells.map((c) => c.accuracy[m]).filter((a): a is number => typeof a === 'number');
+      return accs.length ? accs.reduce((x, y) => x + y, 0) / accs.length : undefined;
+    };
+    const rowOf = (metric: string, f: (m: string) => number | null | undefined, o: { higherIsBetter?: boolean; percent?: boolean; teacherRef?: boolean } = {}): ScoreRow => ({
+      metric, higherIsBetter: o.higherIsBetter ?? true, format: o.percent ? 'percent' : 'decimal',
+      cells: Object.fromEntries(models.map((m) => [m, m === TEACHER_ID && o.teacherRef ? { skipped: 'reference' } : val(f(m))])),
+    });
+    sections.push({ name: `Robustness (${robustness.count} test images, kNN)`, rows: [
+      rowOf('Clean accuracy', (m) => robustness.clean.accuracy[m], { percent: true }),
+      rowOf('Mean corrupted accuracy', meanAcc, { percent: true }),
+      rowOf(`mCE vs ${robustness.reference}`, (m) => robustness.summary[m]?.mCE, { higherIsBetter: false, teacherRef: robustness.reference === TEACHER_ID }),
+      rowOf('Mean agreement under corruption', (m) => {
+        const a = robustness.cells.map((c) => c.agreement[m]).filter((x): x is number => typeof x === 'number');
+        return a.length ? a.reduce((x, y) => x + y, 0) / a.length : undefined;
+      }, { percent: true, teacherRef: true }),
+      rowOf('Degradation-curve Pearson vs teacher', (m) => robustness.tracking[m]?.pearson, { teacherRef: true }),
+      rowOf('Degradation-curve mean |gap|', (m) => robustness.tracking[m]?.meanAbsGap, { higherIsBetter: false, teacherRef: true }),
+    ] });
+  }
+  return sections;
+}
+
+function rocSets(card: Scorecard): RocSet[] {
+  const sets: RocSet[] = [];
+  const all: Record<string, ModelCard> = { [TEACHER_ID]: card.teacher, ...card.students };
+  for (const setName of Object.keys(card.teacher.ood)) {
+    const t = card.teacher.ood[setName];
+    if (!t || !('scores' in t)) continue;
+    for (const score of ['knn', 'mahalanobis']) {
+      const models: RocSet['models'] = {};
+      for (const [id, c] of Object.entries(all)) {
+        const r = c.ood[setName];
+        const s = r && 'scores' in r ? r.scores[score] : undefined;
+        if (s && 'roc' in s) models[id] = { fpr: s.roc.fpr, tpr: s.roc.tpr, auroc: isValue(s.auroc) ? s.auroc.value : null };
+      }
+      if (Object.keys(models).length) sets.push({ set: setName, score, models });
+    }
+  }
+  return sets;
+}
+
+function robustnessSeries(r: RobustnessReport, models: string[]): NonNullable<ReportData['robustness']> {
+  const severities = [0, ...r.severities];
+  const series = (cells: RobustnessReport['cells'], m: string, key: 'accuracy' | 'agreement') => {
+    const clean = key === 'accuracy' ? r.clean.accuracy[m] : r.clean.agreement[m];
+    return [clean ?? null, ...r.severities.map((s) => {
+      const vals = cells.filter((c) => c.severity === s).map((c) => c[key][m]).filter((v): v is number => typeof v === 'number');
+      return vals.length ? vals.reduce((x, y) => x + y, 0) / vals.length : null;
+    })];
+  };
+  const entry = (name: string, cells: RobustnessReport['cells']) => ({
+    name,
+    models: Object.fromEntries(models.map((m) => [m, { accuracy: series(cells, m, 'accuracy'), agreement: m === TEACHER_ID ? undefined : series(cells, m, 'agreement') }])),
+  });
+  return {
+    severities,
+    corruptions: [entry('mean', r.cells), ...r.corruptions.map((c) => entry(c, r.cells.filter((x) => x.corruption === c)))],
+  };
+}
+
+function thumbnail(set: ImageSet, i: number): PixelImage {
+  const per = set.height * set.width * set.channels;
+  return { width: set.width, height: set.height, channels: set.channels, pixels: set.pixels.subarray(i * per, (i + 1) * per) };
+}
+
+export interface ReportInput {
+  title: string;
+  config: unknown;
+  runs: LoadedRun[];
+  teacherLabel: string;
+  evaluation: EvaluationResult;
+  train: ImageSet;
+  test: ImageSet;
+  notes?: string;
+}
+
+export function buildReportData(input: ReportInput): ReportData {
+  const { evaluation: ev, runs, train, test } = input;
+  const card = ev.scorecard;
+  const studentIds = Object.keys(card.students);
+  const curves: ReportData['curves'] = {};
+  for (const run of runs) {
+    curves[run.name] = readLog(join(run.runDir, 'train.jsonl')).map((r) => ({ step: r.step, epoch: r.epoch, lr: r.lr, terms: r.terms }));
+  }
+  const labelOf = (set: ImageSet, i: number) => (set.labels ? set.labels[i] : undefined);
+  return {
+    version: 1,
+    title: input.title,
+    createdAt: new Date().toISOString(),
+    tintemVersion: TINTEM_VERSION,
+    backend: backendInfo()?.name ?? 'unknown',
+    config: input.config,
+    models: [
+      { id: TEACHER_ID, label: input.teacherLabel, role: 'teacher' },
+      ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
+    ],
+    curves,
+    scorecard: { columns: [TEACHER_ID, ...studentIds], sections: scorecardSections(card, ev.robustness) },
+    roc: rocSets(card),
+    robustness: ev.robustness ? robustnessSeries(ev.robustness, [TEACHER_ID, ...studentIds]) : undefined,
+    similarity: Object.entries(ev.samples.similarity).map(([model, s]) => ({ model, teacherCos: s.teacherCos, studentCos: s.studentCos })),
+    maps: {
+      labels: test.labels ? ev.samples.mapIndices.map((i) => test.labels![i]!) : undefined,
+      labelNames: test.classNames,
+      models: Object.entries(ev.samples.maps).map(([model, embeddings]) => ({ model, embeddings })),
+    },
+    neighbours: {
+      labelNames: test.classNames,
+      queries: ev.samples.neighbours.map((q) => ({
+        image: thumbnail(test, q.query),
+        label: labelOf(test, q.query),
+        neighbours: Object.fromEntries(Object.entries(q.byModel).map(([m, list]) => [m, list.map((n) => ({
+          image: thumbnail(train, n.index), label: labelOf(train, n.index), similarity: n.similarity,
+        }))])),
+      })),
+    },
+    notes: input.notes,
+    omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
+  };
+}

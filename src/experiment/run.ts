@@ -1,0 +1,73 @@
+/**
+ * Loads a finished `tintem distill` run folder back for evaluation: the student model, the method with its
+ * trained variables (TinTeM's teacher head, the baselines' projectors) and the run's summary/config.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../backend/index.js';
+import { loadConfig } from '../config/load.js';
+import type { DistillConfig } from '../config/schema.js';
+import { loadLayersModelDir } from '../export/load.js';
+import { createMethod, type MethodName } from '../methods/index.js';
+import type { DistillMethod } from '../methods/types.js';
+import '../students/layers.js';
+import type { DistillSummary } from '../training/run-distill.js';
+import type { MethodStateFile } from '../training/save.js';
+import { UserError } from '../util/errors.js';
+
+export interface LoadedRun {
+  runDir: string;
+  name: string;
+  summary: DistillSummary;
+  config: DistillConfig;
+  model: tf.LayersModel;
+  method: DistillMethod;
+  dispose(): void;
+}
+
+function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new UserError(`${path}: not found (${what})`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Restores the method's variables from runDir/method-state, matching them by order, name suffix and shape. */
+function loadMethodState(method: DistillMethod, dir: string): void {
+  const meta = readJson<MethodStateFile>(join(dir, 'variables.json'), 'trained method variables');
+  const bytes = readFileSync(join(dir, 'weights.bin'));
+  const data = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  if (meta.variables.length !== method.variables.length) {
+    throw new UserError(`${dir}/variables.json: holds ${meta.variables.length} variables, method ${method.name} has ${method.variables.length}`);
+  }
+  meta.variables.forEach((entry, i) => {
+    const v = method.variables[i]!;
+    if (entry.shape.join('x') !== v.shape.join('x') || entry.offset + entry.length > data.length) {
+      throw new UserError(`${dir}/variables.json: variable ${entry.name} has shape [${entry.shape}] but the method expects [${v.shape}]`);
+    }
+    v.assign(tf.tensor(data.slice(entry.offset, entry.offset + entry.length), v.shape));
+  });
+}
+
+export async function loadRun(runDir: string, name?: string): Promise<LoadedRun> {
+  const summary = readJson<DistillSummary>(join(runDir, 'summary.json'), 'a finished distill run has summary.json');
+  const configPath = join(runDir, 'config.yaml');
+  if (!existsSync(configPath)) throw new UserError(`${configPath}: not found (a finished distill run has config.yaml)`);
+  const config = await loadConfig(configPath);
+  const model = await loadLayersModelDir(join(runDir, 'student'));
+  const method = createMethod(summary.method.name as MethodName, {
+    teacherDim: summary.teacher.embedDim,
+    studentDim: summary.studentSpec.embedDim,
+    teacherTokens: summary.teacher.tokenCount > 0,
+    seed: summary.seed,
+    weights: summary.method.weights,
+    taus: summary.method.taus,
+  });
+  loadMethodState(method, join(runDir, 'method-state'));
+  return {
+    runDir, name: name ?? summary.method.name, summary, config, model, method,
+    dispose() { model.dispose(); method.dispose(); },
+  };
+}
