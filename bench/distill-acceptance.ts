@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/distill-acceptance.ts [--quick] [--limit 5000] [--test-limit 10000] [--epochs n] [--run-dir dir]
  *
- * Writes bench/results/distill-acceptance.json and prints a table. --quick: 1,000 images, 3 epochs, 2,000 test
+ * Writes bench/results/distill-acceptance.json and prints a table. Default epochs come from the config (20).
+ * --quick: 1,000 images, 3 epochs, 2,000 test
  * images (a smoke run; its thresholds are reported but not expected to hold).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -177,10 +177,17 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
       const shardPooled = out.pooled!.subarray(start * out.dim, end * out.dim);
       const shardTokens = out.tokens?.subarray(start * tokenCount * out.dim, end * tokenCount * out.dim);
       if (opts.fp16) { roundToFloat16(shardPooled); if (shardTokens) roundToFloat16(shardTokens); }
-      await writeFileAtomic(path, encodeShard({
+      const bytes = encodeShard({
         header: { version: CACHE_FORMAT_VERSION, teacherId: teacher.id, dim: out.dim, tokenCount, dtype: layout.dtype, count: end - start, keys },
         pooled: shardPooled, tokens: shardTokens,
-      }));
+      });
+      try {
+        await writeFileAtomic(path, bytes);
+      } catch (e) {
+        // A full disk or an unwritable cache is the user's to fix: one line naming the shard (fs messages often name no file).
+        const reason = (e as Error).message.split('\n')[0];
+        throw new UserError(`${path}: could not write cache shard (${reason}); completed shards are kept: free some space or choose another --cache-dir, then run again`);
+      }
     }
   } finally {
     bar?.stop();

@@ -15,11 +15,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Prints user errors as one line; anything else is a bug and keeps its stack when TINTEM_DEBUG is set. */
+/** System errors that the machine, not tintem, caused (full disk, permissions, too many open files). */
+const ENVIRONMENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'EIO']);
+
+/**
+ * Prints user errors, and environment errors like a full disk, as one line; anything else is a bug and keeps
+ * its stack when TINTEM_DEBUG is set.
+ */
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode;
   if (e instanceof UserError) {
     process.stderr.write(`tintem: error: ${e.message}\n`);
+    return 2;
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && ENVIRONMENT_ERRORS.has(code)) {
+    process.stderr.write(`tintem: error: ${(e as Error).message.split('\n')[0]}\n`);
     return 2;
   }
   const err = e as Error;

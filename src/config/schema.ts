@@ -51,13 +51,13 @@ export const dataSchema = z.strictObject({
 export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
-  /** Teacher token grid side (tokens = grid^2); default: chosen to align with the student's grid. */
+  /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
   teacherGrid: positiveInt.optional(),
   data: dataSchema.prefault({}),
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
   method: methodSchema.prefault({}),
-  epochs: positiveInt.default(10),
+  epochs: positiveInt.default(20),
   batchSize: positiveInt.default(128),
   lr: z.number().positive().default(2e-3),
   minLr: z.number().min(0).default(1e-5),

@@ -37,6 +37,8 @@ export const DATASET_SPECS = [
 const DEFAULT_SIZE = 28;
 const DEFAULT_FOLDER_SIZE = 64;
 const DEFAULT_NOISE_COUNT = 1000;
+/** Skipped files listed one a line in the folder summary; the rest are counted. */
+const MAX_SKIPPED_SHOWN = 20;
 
 /**
  * Loads a dataset from a spec: 'mnist:train|test', 'fashion:train|test', 'folder:<path>' or a plain directory
@@ -75,7 +77,10 @@ async function loadFolder(dir: string, opts: LoadDatasetOptions, seed: number): 
     size: opts.size ?? DEFAULT_FOLDER_SIZE, channels: opts.channels ?? 3, strict: opts.strict, limit: opts.limit, seed,
   });
   if (result.skipped.length > 0) {
-    warn(`${dir}: skipped ${result.skipped.length} unreadable files (first: ${result.skipped[0]!.path}: ${result.skipped[0]!.reason})`);
+    // A summary listing every skipped file with its reason (capped, so a folder of junk stays readable).
+    const shown = result.skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => `\n  ${s.path}: ${s.reason}`).join('');
+    const more = result.skipped.length > MAX_SKIPPED_SHOWN ? `\n  ... and ${result.skipped.length - MAX_SKIPPED_SHOWN} more` : '';
+    warn(`${dir}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`);
   }
   return result.set;
 }

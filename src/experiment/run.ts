@@ -47,7 +47,7 @@ function loadMethodState(method: DistillMethod, dir: string): void {
     if (entry.shape.join('x') !== v.shape.join('x') || entry.offset + entry.length > data.length) {
       throw new UserError(`${dir}/variables.json: variable ${entry.name} has shape [${entry.shape}] but the method expects [${v.shape}]`);
     }
-    v.assign(tf.tensor(data.slice(entry.offset, entry.offset + entry.length), v.shape));
+    tf.tidy(() => v.assign(tf.tensor(data.slice(entry.offset, entry.offset + entry.length), v.shape)));
   });
 }
 

@@ -84,11 +84,19 @@ test('tintem: a finer student token grid is average-pooled to the teacher grid (
   const want = expectedTerms(pooled, teacherTokens.map((img) => img.map(h)));
   assert.ok(close(got.studentTokens!, want.studentTokens, 1e-4), `${got.studentTokens} vs ${want.studentTokens}`);
 
-  // grids that do not divide (3x3 vs 2x2) are a UserError
-  assert.throws(() => tf.tidy(() => method.losses(
-    { pooled: tf.tensor2d(studentPooled), tokens: tf.zeros([3, 9, 2]) as tf.Tensor3D },
+  // Grids that do not divide (3x3 student vs 2x2 teacher): adaptive average pooling with PyTorch's overlapping
+  // bins, i.e. target cell (i, j) averages the 3x3 cells in rows {i, i+1} x cols {j, j+1}.
+  const coarse3: Matrix[] = [0, 1, 2].map(() => Array.from({ length: 9 }, () => [rng.normal(), rng.normal()]));
+  const adaptive = (img: Matrix) => [[0, 0], [0, 1], [1, 0], [1, 1]].map(([i, j]) => {
+    const cells = [img[i! * 3 + j!]!, img[i! * 3 + j! + 1]!, img[(i! + 1) * 3 + j!]!, img[(i! + 1) * 3 + j! + 1]!];
+    return [mean(cells.map((v) => v[0]!)), mean(cells.map((v) => v[1]!))];
+  });
+  const got3 = tf.tidy(() => values(method.losses(
+    { pooled: tf.tensor2d(studentPooled), tokens: tf.tensor3d(coarse3) },
     { pooled: tf.tensor2d(teacherPooled), tokens: tf.tensor3d(teacherTokens) },
-  )), (e: unknown) => e instanceof UserError && /3x3.*2x2/.test(e.message));
+  )));
+  const want3 = expectedTerms(coarse3.map(adaptive), teacherTokens.map((img) => img.map(h)));
+  assert.ok(close(got3.studentTokens!, want3.studentTokens, 1e-4), `${got3.studentTokens} vs ${want3.studentTokens}`);
   method.dispose();
 });
 

@@ -60,18 +60,17 @@ test('estimateDistill: counts forwards and cache bytes from the teacher shape', 
   assert.equal(e.teacherForwards, 48 * 3);
   assert.equal(e.stepsPerEpoch, 3);
   assert.equal(e.totalSteps, 6);
-  // random teacher: 32-d; 28 px CNN grid 7 -> teacher grid 7 -> 49 tokens; fp16 = 2 bytes.
+  // random teacher: 32-d; default teacher grid 2x2 -> 4 tokens; fp16 = 2 bytes.
   assert.equal(e.cacheBytes, 48 * 3 * e.teacherDim * (1 + e.tokenCount) * 2);
-  assert.equal(e.tokenCount, 49);
+  assert.equal(e.tokenCount, 4);
   assert.ok(e.trainSecondsPerStep > 0 && e.teacherSecondsPerImage > 0);
 });
 
-test('teacher grid aligns with the student grid; views carry the augmentation settings', async () => {
+test('teacher grid is 2x2 unless configured (never finer than the student); views carry the augmentation settings', async () => {
   const config = await loadConfig();
-  assert.equal(teacherGridFor(config, 7), 7);
-  assert.equal(teacherGridFor(config, 8), 4);
-  assert.equal(teacherGridFor(config, 6), 3);
-  assert.equal(teacherGridFor({ ...config, teacherGrid: 2 }, 7), 2);
+  assert.equal(teacherGridFor(config, 7), 2);
+  assert.equal(teacherGridFor(config, 1), 1);
+  assert.equal(teacherGridFor({ ...config, teacherGrid: 4 }, 7), 4);
   const views = viewSpecs({ ...config, views: 2 }, 1);
   assert.equal(views.length, 3);
   assert.deepEqual(views[0], { id: 0, seed: 0 });

@@ -3,7 +3,6 @@
  * src/robustness/store.ts) and/or a labelled contact sheet of one image under every corruption and severity.
  */
 import type { Command } from 'commander';
-import { loadDataset } from '../../data/index.js';
 import {
   corruptionNames, imageAt, parseCorruptionName, renderContactSheet, writeCorruptedDataset, type CorruptionName,
 } from '../../robustness/index.js';
@@ -77,6 +76,7 @@ export function register(program: Command): void {
 
       // The contact sheet needs only images up to --index; the dataset copy needs --limit of them.
       const want = o.out ? limit : Math.max(index + 1, limit ?? 0);
+      const { loadDataset } = await import('../../data/index.js');
       const set = await loadDataset(o.data, { limit: want, size, channels, seed });
       if (set.count === 0) throw new UserError(`--data ${o.data}: no images loaded`);
 

@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { initBackend, tf } from '../../backend/index.js';
 import type { BuiltinTeacherInfo } from '../../teachers/nsfw.js';
 
 const require = createRequire(import.meta.url);
@@ -83,6 +82,7 @@ function datasetChecks({ fashionMnistDir, mnistDataDir, naturalPhotoPaths }: Dat
 
 /** Loads each built-in teacher and times one forward of a small batch. */
 async function loadChecks(): Promise<Check[]> {
+  const { tf } = await import('../../backend/index.js');
   const { createTeacher, forwardTeacher, listBuiltinTeachers } = await import('../../teachers/index.js');
   const checks: Check[] = [];
   for (const { name } of listBuiltinTeachers()) {
@@ -90,7 +90,7 @@ async function loadChecks(): Promise<Check[]> {
     try {
       const teacher = await createTeacher(name);
       const loadMs = performance.now() - t0;
-      const x = tf.zeros([8, 28, 28, 1]) as tf.Tensor4D;
+      const x = tf.zeros([8, 28, 28, 1]) as import('../../backend/index.js').tf.Tensor4D;
       const t1 = performance.now();
       const out = await forwardTeacher(teacher, x);
       await out.pooled.data();
@@ -112,6 +112,7 @@ export function register(program: Command): void {
     .option('--load', 'also load each built-in teacher and time a forward pass')
     .option('--json', 'print the report as JSON')
     .action(async (o: { load?: boolean; json?: boolean }) => {
+      const { initBackend, tf } = await import('../../backend/index.js');
       const backend = await initBackend();
       const versions = {
         node: process.versions.node,

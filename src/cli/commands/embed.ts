@@ -26,6 +26,8 @@ interface EmbedCliOptions {
   grid?: string;
   teacherOutput?: string;
   out?: string;
+  model?: string;
+  strict?: boolean;
   progress: boolean;
 }
 
@@ -84,6 +86,8 @@ export function register(program: Command): void {
     .option('--grid <n>', 'token grid side (tokens = n*n)')
     .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
     .option('--out <file>', 'also export the embeddings (.json or .bin)')
+    .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
     .action(async (o: EmbedCliOptions) => {
       if (o.out && !['.json', '.bin'].includes(extname(o.out))) throw new UserError(`--out: expected a path ending in .json or .bin, got '${o.out}'`);
@@ -97,7 +101,25 @@ export function register(program: Command): void {
         import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),
       ]);
       const backend = await initBackend();
-      const set = await loadDataset(o.data, { limit, seed });
+      const set = await loadDataset(o.data, { limit, seed, strict: o.strict });
+      if (o.model) {
+        const { loadStudent } = await import('../../export/index.js');
+        const student = await loadStudent(o.model);
+        try {
+          const started = performance.now();
+          const pooled = await student.embed(set, { batchSize });
+          const seconds = (performance.now() - started) / 1000;
+          const dim = student.meta.embedDim;
+          process.stdout.write(`embedded ${set.count} images of ${o.data} with the student in ${o.model} on ${backend.name}: dim ${dim} in ${seconds.toFixed(2)} s (${(set.count / seconds).toFixed(1)} img/s)\n`);
+          if (o.out) {
+            await writeExport(o.out, { pooled, dim, tokenCount: 0, hits: 0, misses: set.count, seconds }, { model: o.model, data: o.data });
+            process.stdout.write(`wrote ${o.out}\n`);
+          }
+        } finally {
+          student.dispose();
+        }
+        return;
+      }
       const teacher = await createTeacher(o.teacher, {
         cut: o.cut, output: o.teacherOutput, inputSize: intOption('--input-size', o.inputSize, 8), grid: intOption('--grid', o.grid, 1), lazy: true,
       });

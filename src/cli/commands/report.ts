@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { dirname, resolve } from 'node:path';
-import { readReportData } from '../../report/read.js';
-import { writeReport } from '../../report/write.js';
 
 /** `tintem report --data <report-data.json> [--out <dir>]`: re-renders a report from saved data. */
 export function register(program: Command): void {
@@ -11,6 +9,8 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'report-data.json written by `tintem demo` (or writeReport)')
     .option('--out <dir>', 'output folder (default: the folder of --data)')
     .action(async (opts: { data: string; out?: string }) => {
+      const { readReportData } = await import('../../report/read.js');
+      const { writeReport } = await import('../../report/write.js');
       const data = await readReportData(opts.data, `--data ${opts.data}`);
       const out = resolve(opts.out ?? dirname(opts.data));
       const written = await writeReport(out, data);
