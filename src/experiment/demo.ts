@@ -19,6 +19,7 @@ import { CHECKPOINT_FILE } from '../training/trainer.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
+import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
 import { loadRun, type LoadedRun } from './run.js';
 
@@ -141,6 +142,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         runs, teacherLabel: `teacher (${opts.teacher})`, evaluation, sets, report: true,
       });
       const reportDir = join(opts.outDir, 'report');
+      // The first method's student, exported with a gallery for the in-browser check (`npm run web`).
+      const exportDir = join(opts.outDir, 'export');
+      await exportRun({ runDir: runs[0]!.runDir, outDir: exportDir, seed: opts.seed, gallerySize: 300 });
+      process.stdout.write(`exported ${runs[0]!.name} student: ${exportDir} (try: npx tintem serve --model ${exportDir})\n`);
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(`(demo took ${(seconds / 60).toFixed(1)} min)\n`);
       return { interrupted: false, reportDir, seconds };

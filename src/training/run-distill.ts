@@ -249,10 +249,17 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
     if (result.interrupted) {
       return { interrupted: true, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps };
     }
-    await saveLayersModel(student.model, join(runDir, 'student'));
-    await saveMethodState(method, join(runDir, 'method-state'), { taus: config.method.taus, teacherId: teacher.id });
     const summary = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals);
-    await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    try {
+      await saveLayersModel(student.model, join(runDir, 'student'));
+      await saveMethodState(method, join(runDir, 'method-state'), { taus: config.method.taus, teacherId: teacher.id });
+      await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    } catch (e) {
+      // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string' || !code.startsWith('E')) throw e;
+      throw new UserError(`${runDir}: could not save the trained student (${(e as Error).message.split('\n')[0]}); training is finished and checkpointed: free some space, then run the same command with --resume to write it`);
+    }
     return { interrupted: false, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps, summary };
   } finally {
     student.dispose();

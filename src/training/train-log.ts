@@ -24,7 +24,14 @@ export function truncateLog(path: string, lastStep: number): void {
   writeFileAtomicSync(path, kept.map((l) => `${l}\n`).join(''));
 }
 
+/** All complete records; a torn last line (a run killed mid-append and never resumed) is left out. */
 export function readLog(path: string): StepRecord[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StepRecord);
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as StepRecord];
+    } catch {
+      return [];
+    }
+  });
 }

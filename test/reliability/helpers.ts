@@ -1,7 +1,7 @@
 /** Shared helpers of the reliability suite (not a test file): run the real CLI in a child process, with faults. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,10 @@ export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const BIN = join(REPO, 'bin', 'tintem.js');
 const INJECT = join(REPO, 'scripts', 'fault', 'inject.mjs');
 
-export const tempDir = (label: string) => mkdtempSync(join(tmpdir(), `tintem-rel-${label}-`));
+// One scratch folder per test file, removed when the file passes (kept for a look when it fails).
+const scratch = mkdtempSync(join(tmpdir(), 'tintem-rel-'));
+process.on('exit', (code) => { if (code === 0) rmSync(scratch, { recursive: true, force: true }); });
+export const tempDir = (label: string) => mkdtempSync(join(scratch, `${label}-`));
 
 export interface CliResult {
   code: number | null;
