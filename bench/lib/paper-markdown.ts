@@ -1,5 +1,5 @@
 /** Renders the paper-claim aggregate as docs/results.md: setup, one table per dataset, wins/ties/losses, command. */
-import { TEACHER, type MetricAggregate, type Outcome, type Stat } from './paper-metrics.js';
+import { MIN_DIFFERENCE, TEACHER, type MetricAggregate, type Outcome, type Stat } from './paper-metrics.js';
 
 export interface DatasetResult {
   key: string;
@@ -113,7 +113,27 @@ function overall(doc: ResultsDoc): string[] {
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  lines.push('', 'Which student comes closest: on how many figures each method has the best mean among the students (figures where',
+    `the top two means are within ${MIN_DIFFERENCE} — e.g. all at the ceiling — count for nobody).`, '');
+  const bestHead = ['Dataset', ...doc.methods, 'nobody'];
+  lines.push(`| ${bestHead.join(' | ')} |`, `|${bestHead.map(() => ' --- ').join('|')}|`);
+  for (const ds of doc.datasets) {
+    const counts: Record<string, number> = Object.fromEntries([...doc.methods, 'nobody'].map((m) => [m, 0]));
+    for (const m of ds.metrics) counts[bestStudent(m, doc.methods)]! += 1;
+    lines.push(`| ${[ds.title, ...doc.methods.map((x) => String(counts[x])), String(counts.nobody)].join(' | ')} |`);
+  }
   return lines;
+}
+
+/** The student with the best mean on a figure, or 'nobody' when the top two are within MIN_DIFFERENCE. */
+function bestStudent(m: MetricAggregate, methods: string[]): string {
+  const ranked = methods
+    .map((name) => ({ name, mean: m.models[name]?.mean ?? null }))
+    .filter((x): x is { name: string; mean: number } => x.mean !== null)
+    .sort((a, b) => (m.higherIsBetter ? b.mean - a.mean : a.mean - b.mean));
+  if (ranked.length === 0) return 'nobody';
+  if (ranked.length > 1 && Math.abs(ranked[0]!.mean - ranked[1]!.mean) < MIN_DIFFERENCE) return 'nobody';
+  return ranked[0]!.name;
 }
 
 export function resultsMarkdown(doc: ResultsDoc): string {
