@@ -5,6 +5,7 @@ import { tf } from '../backend/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { saveLayersModel } from '../training/save.js';
 import {
   describeSchemaError, METADATA_FILE, MODEL_FILE, PREPROCESSING, STUDENT_FORMAT, STUDENT_FORMAT_VERSION,
   studentMetadataSchema, WEIGHTS_FILE, type StudentMetadata, type TintemJson,
@@ -53,22 +54,9 @@ export async function exportStudent(model: tf.LayersModel, outDir: string, meta:
 
   const files: TintemJson['files'] = {};
   const toSave = exportedModel(model, withTokens);
-  await toSave.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
-    const modelJson: tf.io.ModelJSON = {
-      modelTopology: artifacts.modelTopology as object,
-      format: artifacts.format ?? 'layers-model',
-      generatedBy: artifacts.generatedBy,
-      convertedBy: artifacts.convertedBy ?? null,
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
-    };
-    const modelBytes = new TextEncoder().encode(JSON.stringify(modelJson));
-    await writeFileAtomic(join(outDir, WEIGHTS_FILE), weights);
-    await writeFileAtomic(join(outDir, MODEL_FILE), modelBytes);
-    files[MODEL_FILE] = { sha256: sha256(modelBytes), bytes: modelBytes.length };
-    files[WEIGHTS_FILE] = { sha256: sha256(weights), bytes: weights.length };
-    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-  }));
+  const { modelJson: modelBytes, weights } = await saveLayersModel(toSave, outDir);
+  files[MODEL_FILE] = { sha256: sha256(modelBytes), bytes: modelBytes.length };
+  files[WEIGHTS_FILE] = { sha256: sha256(weights), bytes: weights.length };
 
   const full: TintemJson = {
     format: STUDENT_FORMAT,

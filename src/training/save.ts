@@ -11,8 +11,12 @@ export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const VARIABLES_FILE = 'variables.json';
 
-/** Saves a LayersModel as dir/model.json + dir/weights.bin (loadable with tf.loadLayersModel / a file handler). */
-export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
+/**
+ * Saves a LayersModel as dir/model.json + dir/weights.bin (loadable with tf.loadLayersModel / a file handler) and
+ * returns the bytes written, so callers can checksum them.
+ */
+export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<{ modelJson: Uint8Array; weights: Uint8Array }> {
+  let written: { modelJson: Uint8Array; weights: Uint8Array } | undefined;
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
     const modelJson: tf.io.ModelJSON = {
@@ -22,11 +26,14 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
       convertedBy: artifacts.convertedBy ?? null,
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
     };
+    const modelBytes = new TextEncoder().encode(JSON.stringify(modelJson));
     // Weights first: model.json appearing last marks the folder complete.
     await writeFileAtomic(join(dir, WEIGHTS_FILE), weights);
-    await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(modelJson));
+    await writeFileAtomic(join(dir, MODEL_FILE), modelBytes);
+    written = { modelJson: modelBytes, weights };
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   }));
+  return written!;
 }
 
 export interface MethodStateFile {

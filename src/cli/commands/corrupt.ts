@@ -8,6 +8,8 @@ import {
 } from '../../robustness/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { intOption, parseCorruptionList, parseSeverityList } from '../options.js';
+
 import { info } from '../../util/log.js';
 
 interface CorruptCliOptions {
@@ -23,27 +25,6 @@ interface CorruptCliOptions {
   index: string;
 }
 
-function intOption(name: string, value: string | undefined, min: number, max = Infinity): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(`${name}: expected an integer${max < Infinity ? ` from ${min} to ${max}` : ` >= ${min}`}, got '${value}'`);
-  }
-  return n;
-}
-
-export function parseCorruptionList(value: string | undefined): CorruptionName[] {
-  if (value === undefined || value === 'all') return [...corruptionNames];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new UserError(`--corruptions: expected a comma-separated list of ${corruptionNames.join(', ')} (or 'all')`);
-  return [...new Set(names.map((n) => parseCorruptionName(n, '--corruptions')))];
-}
-
-export function parseSeverityList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) throw new UserError(`--severities: expected a comma-separated list of integers 1..5, got '${value}'`);
-  return [...new Set(parts.map((p) => intOption('--severities', p, 1, 5)!))].sort((a, b) => a - b);
-}
 
 export function register(program: Command): void {
   program

@@ -5,27 +5,23 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
+import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got '${v}'`);
-  return n;
-};
 
 export function register(program: Command): void {
   program
     .command('demo')
     .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
     .option('--teacher <spec>', "teacher: 'inception' (built-in default), 'mobilenet' (fast), 'tfjs:<model.json>', 'onnx:<model.onnx>'", 'inception')
-    .option('--train-limit <n>', 'MNIST training images', positive('--train-limit'), 5000)
-    .option('--test-limit <n>', 'MNIST test images for evaluation', positive('--test-limit'), 2000)
-    .option('--ood-limit <n>', 'images per OOD set (Fashion-MNIST, noise)', positive('--ood-limit'), 1000)
-    .option('--epochs <n>', 'training epochs per method', positive('--epochs'), 10)
+    .option('--train-limit <n>', 'MNIST training images', intArg('--train-limit', 1), 5000)
+    .option('--test-limit <n>', 'MNIST test images for evaluation', intArg('--test-limit', 1), 2000)
+    .option('--ood-limit <n>', 'images per OOD set (Fashion-MNIST, noise)', intArg('--ood-limit', 1), 1000)
+    .option('--epochs <n>', 'training epochs per method', intArg('--epochs', 1), 10)
     .option('--methods <list>', 'comma-separated methods to compare (first is the one the verdict is about)', 'tintem,proteus')
-    .option('--robustness <n>', 'test images to corrupt for the robustness curves (0 = skip)', positive('--robustness'), 300)
+    .option('--robustness <n>', 'test images to corrupt for the robustness curves (0 = skip)', intArg('--robustness', 0), 300)
     .option('--severities <list>', 'corruption severities (1-5)', '1,3,5')
     .option('--corruptions <list>', 'corruptions to apply (default: all implemented)')
-    .option('--seed <n>', 'seed for every random choice', positive('--seed'), 0)
+    .option('--seed <n>', 'seed for every random choice', intArg('--seed', 0), 0)
     .option('--out <dir>', 'output folder (runs, scorecard, report)', 'runs/demo')
     .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
     .option('--fresh', 'discard earlier runs in --out and retrain (the embedding cache is kept)', false)
@@ -33,13 +29,11 @@ export function register(program: Command): void {
     .action(async (flags) => {
       const { runDemo } = await import('../../experiment/demo.js');
       const { methodNames, isMethodName } = await import('../../methods/index.js');
-      const { parseCorruptionName } = await import('../../robustness/index.js');
-      const methods = String(flags.methods).split(',').map((s) => s.trim()).filter(Boolean);
+      const methods = parseList(String(flags.methods));
       for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames.join(', ')})`);
       if (new Set(methods).size !== methods.length || methods.length === 0) throw new UserError('--methods: expected one or more distinct method names');
-      const severities = String(flags.severities).split(',').map(Number);
-      if (severities.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new UserError(`--severities: expected integers 1-5, got '${flags.severities}'`);
-      const corruptions = flags.corruptions ? String(flags.corruptions).split(',').map((c) => parseCorruptionName(c.trim(), '--corruptions')) : undefined;
+      const severities = parseSeverityList(String(flags.severities));
+      const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
 
       const controller = new AbortController();
       const onSigint = () => {

@@ -5,6 +5,7 @@ import type { CachedEmbeddings } from '../../cache/index.js';
 import type { ViewSpec } from '../../data/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
+import { intOption } from '../options.js';
 
 export const DEFAULT_CACHE_DIR = '.cache/tintem';
 const DEFAULT_TEACHER = 'inception';
@@ -31,13 +32,6 @@ interface EmbedCliOptions {
   progress: boolean;
 }
 
-/** Parses an integer option, failing with a line naming it. */
-export function intOption(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer >= ${min}, got '${value}'`);
-  return n;
-}
 
 /** View id 0 is the identity; other ids are seeded random resized crops (and optional flips). */
 export function viewFromOptions(id: number, seed: number, cropScale: string, flip: boolean): ViewSpec {

@@ -4,12 +4,8 @@
  */
 import { Command, Option } from 'commander';
 import { UserError } from '../../util/errors.js';
+import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
-const count = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got '${v}'`);
-  return n;
-};
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function register(program: Command): void {
@@ -20,15 +16,15 @@ export function register(program: Command): void {
     .option('--teacher <spec>', "teacher spec (default: the one the first run was distilled from)")
     .option('--train <spec>', 'ID train set: the kNN bank and probe training data', 'mnist:train')
     .option('--test <spec>', 'ID test set', 'mnist:test')
-    .option('--train-limit <n>', 'use only the first N training images', count('--train-limit'))
-    .option('--test-limit <n>', 'use only the first N test images', count('--test-limit'))
+    .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
+    .option('--test-limit <n>', 'use only the first N test images', intArg('--test-limit', 1))
     .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>')", 'fashion:test,photos,noise:500')
-    .option('--ood-limit <n>', 'images per OOD set', count('--ood-limit'), 2000)
+    .option('--ood-limit <n>', 'images per OOD set', intArg('--ood-limit', 1), 2000)
     .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
-    .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', count('--robustness'), 0)
+    .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', intArg('--robustness', 0), 0)
     .option('--severities <list>', 'corruption severities (1-5)', '1,2,3,4,5')
     .option('--corruptions <list>', 'corruptions (default: all implemented)')
-    .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', count('--seed'), 0)
+    .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', intArg('--seed', 0), 0)
     .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
     .option('--out <dir>', 'where scorecard.json (and report/) go (default: <first run>/eval)')
     .option('--report', 'also write the HTML/Markdown report', false)
@@ -42,13 +38,11 @@ export function register(program: Command): void {
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
       const { loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
-      const { parseCorruptionName } = await import('../../robustness/index.js');
 
       const runDirs: string[] = flags.run;
       if (runDirs.length === 0) throw new UserError('--run: give at least one distill run folder');
-      const severities = String(flags.severities).split(',').map(Number);
-      if (severities.some((s) => !Number.isInteger(s) || s < 1 || s > 5)) throw new UserError(`--severities: expected integers 1-5, got '${flags.severities}'`);
-      const corruptions = flags.corruptions ? String(flags.corruptions).split(',').map((c: string) => parseCorruptionName(c.trim(), '--corruptions')) : undefined;
+      const severities = parseSeverityList(String(flags.severities));
+      const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
       const idClasses = flags.idClasses ? parseClassList(flags.idClasses) : undefined;
       await initBackend();
 
@@ -68,7 +62,7 @@ export function register(program: Command): void {
         const teacher = await createTeacher(teacherSpec, { grid: teacherGridFor(first.config, studentGrid), lazy: true });
         try {
           const sets = await loadEvalSets({
-            train: flags.train, test: flags.test, ood: String(flags.ood).split(',').map((s: string) => s.trim()).filter(Boolean),
+            train: flags.train, test: flags.test, ood: parseList(String(flags.ood)),
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
           const evaluation = await evaluateRuns({

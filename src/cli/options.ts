@@ -1,0 +1,41 @@
+/** Shared parsing of command-line values: every bad value is a one-line UserError naming the option. */
+import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName } from '../robustness/params.js';
+import { UserError } from '../util/errors.js';
+
+/** Parses an integer option in [min, max]; undefined stays undefined. */
+export function intOption(name: string, value: string | undefined, min: number, max = Infinity): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UserError(`${name}: expected an integer${max < Infinity ? ` from ${min} to ${max}` : ` >= ${min}`}, got '${value}'`);
+  }
+  return n;
+}
+
+/** A commander argument parser for an integer option in [min, max]. */
+export function intArg(name: string, min: number, max = Infinity): (value: string) => number {
+  return (value) => intOption(name, value, min, max)!;
+}
+
+/** 'a,b,c' or 'all' -> corruption names (deduplicated, validated). */
+export function parseCorruptionList(value: string | undefined, option = '--corruptions'): CorruptionName[] {
+  if (value === undefined || value === 'all') return [...CORRUPTION_NAMES];
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UserError(`${option}: expected a comma-separated list of ${CORRUPTION_NAMES.join(', ')} (or 'all')`);
+  for (const n of names) {
+    if (!isCorruptionName(n)) throw new UserError(`${option}: unknown corruption '${n}' (expected one of ${CORRUPTION_NAMES.join(', ')})`);
+  }
+  return [...new Set(names as CorruptionName[])];
+}
+
+/** '1,3,5' -> sorted distinct severities in 1..5. */
+export function parseSeverityList(value: string, option = '--severities'): number[] {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new UserError(`${option}: expected a comma-separated list of integers 1..5, got '${value}'`);
+  return [...new Set(parts.map((p) => intOption(option, p, 1, 5)!))].sort((a, b) => a - b);
+}
+
+/** 'a, b,c' -> ['a', 'b', 'c']. */
+export function parseList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
