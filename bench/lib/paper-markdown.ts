@@ -38,10 +38,10 @@ export interface ResultsDoc {
 }
 
 const METHOD_NOTES: Record<string, string> = {
-  tintem: 'TinTeM: teacher head (LayerNorm + Linear) trained with the cosine-structure KL losses; student regresses h(t) (pooled + tokens)',
-  proteus: 'Proteus-style: a projector on the student regresses the raw teacher features (pooled + tokens)',
-  cosine: 'cosine: a projector on the student, 1 - cos to the teacher features',
-  relational: 'relational: the student matches the teacher\'s pairwise-similarity matrix (no projector needed)',
+  tintem: 'TinTeM: a teacher head h (LayerNorm + Linear, teacher -> student width) trained with the cosine-structure KL losses (global and per-image over tokens); the student learns 1 - cos to stopgrad(h(t)), pooled and per token',
+  proteus: 'proteus: a student-side projector (LayerNorm + Linear) regresses the raw teacher features by MSE, pooled and per token',
+  cosine: 'cosine: the same projector with 1 - cos to the raw teacher features, pooled and per token',
+  relational: 'relational: PKT (Passalis & Tefas 2018), KL between the teacher\'s and the student\'s row-normalised pairwise-cosine distributions on pooled embeddings, no projector and no tokens',
 };
 
 function fmtValue(v: number | null, percent: boolean): string {
@@ -94,17 +94,51 @@ function datasetSection(ds: DatasetResult, methods: string[]): string[] {
     const by = (o: Outcome) => ds.metrics.filter((m) => m.comparisons.some((c) => c.baseline === b && c.outcome === o));
     const name = (m: MetricAggregate) => (m.section.startsWith('OOD') ? `${m.label} [${m.section.replace('OOD detection: ', '')}]` : m.label);
     const wins = by('win'), ties = by('tie'), losses = by('loss');
-    lines.push(`- **vs ${b}**: ${wins.length} wins, ${ties.length} ties, ${losses.length} losses.`
+    const n = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : word === 'loss' ? 'es' : 's'}`;
+    lines.push(`- **vs ${b}**: ${n(wins.length, 'win')}, ${n(ties.length, 'tie')}, ${n(losses.length, 'loss')}.`
       + (wins.length ? ` Wins: ${wins.map(name).join('; ')}.` : ' No wins.')
       + (losses.length ? ` Losses: ${losses.map(name).join('; ')}.` : ' No losses.'));
   }
   return lines;
 }
 
+function countOutcome(metrics: MetricAggregate[], baseline: string, o: Outcome): number {
+  return metrics.filter((m) => m.comparisons.some((c) => c.baseline === baseline && c.outcome === o)).length;
+}
+
+/** One plain sentence per baseline over both datasets, and which student most often comes closest. */
+function headline(doc: ResultsDoc): string[] {
+  const all = doc.datasets.flatMap((d) => d.metrics);
+  const baselines = doc.methods.filter((m) => m !== 'tintem');
+  const parts = baselines.map((b) => `${countOutcome(all, b, 'win')} wins / ${countOutcome(all, b, 'tie')} ties / ${countOutcome(all, b, 'loss')} losses against ${b}`);
+  const best: Record<string, number> = {};
+  for (const m of all) { const w = bestStudent(m, doc.methods); best[w] = (best[w] ?? 0) + 1; }
+  const ranked = Object.entries(best).filter(([k]) => k !== 'nobody').sort((a, b) => b[1] - a[1]);
+  const lines = [`Over all ${all.length} figure × dataset cells, TinTeM has ${parts.join('; ')}.`];
+  if (ranked[0]) lines.push(`The student with the best mean is most often **${ranked[0][0]}** (${ranked[0][1]} of ${all.length} cells; ${ranked.slice(1).map(([k, v]) => `${k} ${v}`).join(', ') || 'no other method'}${best.nobody ? `; ${best.nobody} cells with no clear best` : ''}).`);
+  return [lines.join(' '), ''];
+}
+
+/** OOD rows where a student beats the teacher's own AUROC: there "higher is better" rewards departing from the teacher. */
+export function aboveTeacherNotes(doc: ResultsDoc): string[] {
+  const notes: string[] = [];
+  for (const ds of doc.datasets) {
+    for (const m of ds.metrics.filter((x) => x.id.endsWith('.auroc'))) {
+      const t = m.models[TEACHER]?.mean;
+      if (t === null || t === undefined) continue;
+      const above = doc.methods.filter((x) => (m.models[x]?.mean ?? -Infinity) > t + 0.01);
+      if (above.length === 0) continue;
+      notes.push(`${ds.title}, ${m.section.replace('OOD detection: ', 'OOD set ')}, ${m.label}: the teacher scores ${(100 * t).toFixed(1)}% and ${above.map((x) => `${x} ${(100 * m.models[x]!.mean!).toFixed(1)}%`).join(', ')} score higher. `
+        + 'A student that detects this set better than its teacher is not following the teacher there, so on this row a higher AUROC is not more faithful; the score Spearman row is the faithfulness figure.');
+    }
+  }
+  return notes;
+}
+
 function overall(doc: ResultsDoc): string[] {
   const baselines = doc.methods.filter((m) => m !== 'tintem');
   const head = ['Dataset', ...baselines.map((b) => `vs ${b} (W / T / L)`)];
-  const lines = ['## Summary', '', `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  const lines = ['## Summary', '', ...headline(doc), `| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
   for (const ds of doc.datasets) {
     const cells = [ds.title];
     for (const b of baselines) {
@@ -166,7 +200,8 @@ export function resultsMarkdown(doc: ResultsDoc): string {
     '',
   ];
   for (const ds of doc.datasets) lines.push(...datasetSection(ds, doc.methods), '');
-  if (doc.notes.length) lines.push('## Notes', '', ...doc.notes.map((n) => `- ${n}`), '');
+  const notes = [...doc.notes, ...aboveTeacherNotes(doc)];
+  if (notes.length) lines.push('## Notes', '', ...notes.map((n) => `- ${n}`), '');
   lines.push('## Reproduce', '', '```sh', doc.command, '```', '',
     'Re-running reuses the teacher-embedding cache (`.cache/tintem`), every finished training run and every finished',
     `evaluation under \`${doc.outDir}/\` (delete that folder, or pass \`--fresh\`, to start over).`, '');

@@ -211,13 +211,14 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   const student = createStudent(spec, config.seed);
   let teacher: Teacher;
   try {
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) });
+    // Lazy: a run whose every view is already cached never loads the teacher weights.
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true });
   } catch (e) {
     student.dispose();
     throw e;
   }
   let embedded: Awaited<ReturnType<typeof embedViews>>;
-  const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: teacher.embedDim, tokenCount: 0 };
+  const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: 0, tokenCount: 0 };
   try {
     embedded = await embedViews(teacher, data, views, config, opts.signal);
   } catch (e) {
@@ -228,6 +229,8 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   }
   const source = createTeacherSource({ cached: embedded.cached, tokens: config.method.tokens });
   const identity = embedded.cached.get(0)!;
+  // From the cached features: a lazy teacher served from the cache never loaded its weights.
+  teacherInfo.embedDim = identity.dim;
   teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
   await writeFileAtomic(join(runDir, 'config.yaml'), configToYaml(config));
 
