@@ -39,7 +39,21 @@ if (da) {
     `${f(100 * da.knn.trained)}% vs ${f(100 * da.knn.untrained)}%`, `+${f(da.knn.gainPoints)} points`, da.pass ? 'pass (>= 20)' : 'FAIL']);
 }
 const pc = read('paper-claim');
-if (pc?.summary) rows.push(['paper-claim', 'TinTeM vs baselines (see docs/results.md)', '', String(pc.summary).slice(0, 120), '']);
+if (pc?.aggregates) {
+  const tally = {};
+  for (const figures of Object.values(pc.aggregates)) {
+    for (const fig of figures) {
+      for (const c of fig.comparisons ?? []) {
+        tally[c.baseline] ??= { win: 0, tie: 0, loss: 0 };
+        tally[c.baseline][c.outcome]++;
+      }
+    }
+  }
+  for (const [baseline, t] of Object.entries(tally)) {
+    rows.push(['paper-claim', `TinTeM vs ${baseline}: faithfulness figures x datasets (docs/results.md)`, `${t.win} wins / ${t.tie} ties / ${t.loss} losses`,
+      '', `${pc.settings.seeds.length} seeds, ${pc.settings.trainLimit} images x ${pc.settings.epochs} epochs`]);
+  }
+}
 
 const table = [
   '| figure | what | measured | ratio / target | run |',

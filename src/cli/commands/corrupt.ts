@@ -3,13 +3,10 @@
  * src/robustness/store.ts) and/or a labelled contact sheet of one image under every corruption and severity.
  */
 import type { Command } from 'commander';
-import {
-  corruptionNames, imageAt, parseCorruptionName, renderContactSheet, writeCorruptedDataset, type CorruptionName,
-} from '../../robustness/index.js';
+import { CORRUPTION_NAMES } from '../../robustness/params.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { intOption, parseCorruptionList, parseSeverityList } from '../options.js';
-
 import { info } from '../../util/log.js';
 
 interface CorruptCliOptions {
@@ -32,7 +29,7 @@ export function register(program: Command): void {
     .description('write seeded ImageNet-C-style corrupted copies of a dataset and/or a contact sheet')
     .requiredOption('--data <spec>', 'mnist:train|test, fashion:train|test, folder:<path>, photos, noise:<n>')
     .option('--out <dir>', 'write <dir>/<corruption>/<severity>/images.idx (uint8 IDX) + labels.idx + manifest.json')
-    .option('--corruptions <list>', `comma-separated subset of: ${corruptionNames.join(', ')}`, 'all')
+    .option('--corruptions <list>', `comma-separated subset of: ${CORRUPTION_NAMES.join(', ')}`, 'all')
     .option('--severities <list>', 'comma-separated severities 1..5', '1,2,3,4,5')
     .option('--seed <n>', 'corruption seed (image i uses a seed derived from it and i)', '0')
     .option('--limit <n>', 'use only the first n images')
@@ -58,6 +55,7 @@ export function register(program: Command): void {
       // The contact sheet needs only images up to --index; the dataset copy needs --limit of them.
       const want = o.out ? limit : Math.max(index + 1, limit ?? 0);
       const { loadDataset } = await import('../../data/index.js');
+      const { imageAt, renderContactSheet, writeCorruptedDataset } = await import('../../robustness/index.js');
       const set = await loadDataset(o.data, { limit: want, size, channels, seed });
       if (set.count === 0) throw new UserError(`--data ${o.data}: no images loaded`);
 

@@ -3,10 +3,8 @@
  * `--dry-run` for a cost estimate, `--resume` to continue a run, Ctrl-C to stop cleanly at a checkpoint.
  */
 import type { Command } from 'commander';
-import { initBackend } from '../../backend/index.js';
-import { configToYaml, loadConfig } from '../../config/load.js';
 import type { DistillConfig } from '../../config/schema.js';
-import { estimateDistill, runDistill, type DistillSummary } from '../../training/run-distill.js';
+import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 
@@ -59,6 +57,8 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
 }
 
 export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConfig> {
+  // Heavy modules (the config schema pulls in TensorFlow.js) load only when the command runs.
+  const { loadConfig } = await import('../../config/load.js');
   const config = await loadConfig(f.config, { values: flagValues(f), set: f.set });
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
@@ -116,6 +116,9 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .action(async (flags: DistillFlags) => {
       const config = await resolveDistillConfig(flags);
+      const { initBackend } = await import('../../backend/index.js');
+      const { configToYaml } = await import('../../config/load.js');
+      const { estimateDistill, runDistill } = await import('../../training/run-distill.js');
       await initBackend(flags.backend);
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
