@@ -104,7 +104,8 @@ function naiveKnn(bank: Embeddings, labels: Int32Array, queries: Embeddings, cou
 interface Row { dim: number; stage: string; medianMs: number; note?: string }
 
 async function main(): Promise<void> {
-  const backend = await initBackend();
+  // As `tintem eval` does: oneDNN kernels for the large matrix products.
+  const backend = await initBackend(undefined, { oneDnn: true });
   const rows: Row[] = [];
   // Warm-up: the first tf call of each op pays one-time kernel set-up, which is not what we measure.
   { const w = dataset(1, 16); knnClassify(w.bank.x, w.bank.y, w.test.x); trainLinearProbe(w.bank.x, w.bank.y, { seed: 0, epochs: 1, minSteps: 1 }); }

@@ -24,11 +24,12 @@ export interface BackendInfo {
 let current: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
-async function tryNative(): Promise<string | undefined> {
+async function tryNative(oneDnn: boolean): Promise<string | undefined> {
   try {
-    // TensorFlow's oneDNN kernels are 1.3-3.5x slower for these small convnets on 2 cores (bench/teacher-throughput);
-    // the user can still opt in with TF_ENABLE_ONEDNN_OPTS=1. Must be set before libtensorflow loads.
-    process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+    // TensorFlow's oneDNN kernels are 1.4-2x slower for these small convnets on 2 cores (bench/teacher-throughput)
+    // but about 3x faster for the large matrix products of evaluation (kNN over 60k x 768). Commands choose; the
+    // user's TF_ENABLE_ONEDNN_OPTS always wins. Must be set before libtensorflow loads.
+    process.env.TF_ENABLE_ONEDNN_OPTS ??= oneDnn ? '1' : '0';
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     await import('@tensorflow/tfjs-node');
     await tf.setBackend('tensorflow');
@@ -51,7 +52,7 @@ async function tryWasm(threads: number): Promise<string | undefined> {
   }
 }
 
-async function select(requested: string | undefined): Promise<BackendInfo> {
+async function select(requested: string | undefined, opts: BackendOptions): Promise<BackendInfo> {
   const threads = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   const want = (requested ?? process.env.TINTEM_BACKEND ?? 'auto').toLowerCase();
   const valid = ['auto', 'native', 'tensorflow', 'wasm', 'cpu'];
@@ -66,7 +67,7 @@ async function select(requested: string | undefined): Promise<BackendInfo> {
     if (!err) return info('wasm');
     throw new UserError(`backend 'wasm' could not start: ${err}`);
   }
-  const nativeErr = await tryNative();
+  const nativeErr = await tryNative(opts.oneDnn ?? false);
   if (!nativeErr) return info('tensorflow');
   if (want === 'native' || want === 'tensorflow') {
     throw new UserError(`native backend (@tensorflow/tfjs-node) could not load: ${nativeErr}. Re-run 'npm ci' (its install step builds the binding).`);
@@ -81,10 +82,18 @@ async function select(requested: string | undefined): Promise<BackendInfo> {
   return info(chosen, reason);
 }
 
+export interface BackendOptions {
+  /**
+   * Native backend only: use TensorFlow's oneDNN kernels (faster matrix products for evaluation, slower small
+   * convolutions for training). Default off. Only the first initialisation in a process decides.
+   */
+  oneDnn?: boolean;
+}
+
 /** Initialises the backend (idempotent; concurrent callers share one initialisation). */
-export function initBackend(requested?: string): Promise<BackendInfo> {
+export function initBackend(requested?: string, opts: BackendOptions = {}): Promise<BackendInfo> {
   if (current) return Promise.resolve(current);
-  pending ??= select(requested).then((b) => (current = b));
+  pending ??= select(requested, opts).then((b) => (current = b));
   return pending;
 }
 

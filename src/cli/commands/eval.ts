@@ -44,7 +44,8 @@ export function register(program: Command): void {
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
       const idClasses = flags.idClasses ? parseClassList(flags.idClasses) : undefined;
-      await initBackend();
+      // Evaluation is dominated by large matrix products, which oneDNN makes about 3x faster.
+      await initBackend(undefined, { oneDnn: true });
 
       const runs = [];
       try {
