@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
 import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
-import { loadDataset } from '../data/index.js';
-import type { ImageSet } from '../data/types.js';
+import { fashionMnistDir } from '../data/index.js';
 import type { MethodName } from '../methods/index.js';
 import type { CorruptionName } from '../robustness/index.js';
 import { createTeacher } from '../teachers/index.js';
@@ -21,6 +20,7 @@ import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
+import { loadEvalSets } from './sets.js';
 import { loadRun, type LoadedRun } from './run.js';
 
 export interface DemoOptions {
@@ -90,19 +90,14 @@ async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'
   return r.interrupted ? 'interrupted' : 'trained';
 }
 
-async function loadSets(opts: DemoOptions): Promise<EvalSets> {
-  const train = await loadDataset('mnist:train', { limit: opts.trainLimit });
-  const test = await loadDataset('mnist:test', { limit: opts.testLimit });
-  const ood: Record<string, ImageSet> = {};
-  try {
-    ood['fashion-mnist'] = await loadDataset('fashion:test', { limit: opts.oodLimit });
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    info(`skipping the Fashion-MNIST OOD set: ${e.message}`);
-  }
-  ood['photos'] = await loadDataset('photos', { seed: opts.seed });
-  ood['noise'] = await loadDataset(`noise:${Math.min(500, opts.oodLimit)}`, { seed: opts.seed });
-  return { train, test, ood };
+/** MNIST as ID; Fashion-MNIST (when installed), photo crops and noise as OOD. */
+function loadSets(opts: DemoOptions): Promise<EvalSets> {
+  const fashion = existsSync(join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz')) || existsSync(join(fashionMnistDir(), 't10k-images-idx3-ubyte'));
+  if (!fashion) info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
+  return loadEvalSets({
+    train: 'mnist:train', test: 'mnist:test', ood: [...(fashion ? ['fashion:test'] : []), 'photos', `noise:${Math.min(500, opts.oodLimit)}`],
+    trainLimit: opts.trainLimit, testLimit: opts.testLimit, oodLimit: opts.oodLimit, seed: opts.seed,
+  });
 }
 
 export interface DemoResult {
