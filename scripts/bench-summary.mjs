@@ -31,7 +31,9 @@ const cs = read('corrupt-speed');
 if (cs) {
   const b = cs.budget ?? {};
   rows.push(['corrupt-speed', `all corruptions x 5 severities on 10,000 28x28 images`, `${f(b.scaledTo10kSeconds ?? b.totalSeconds)} s wall`, `target ${b.targetSeconds} s`, cs.quick ? `quick (${cs.images} images, scaled)` : `${cs.images} images`]);
-  for (const p of cs.peers ?? []) rows.push(['corrupt-speed', p.name, '', `${f(p.ratio, 1)}x faster`, 'same run']);
+  for (const [name, k] of Object.entries(cs.kernelPeers ?? {})) {
+    rows.push(['corrupt-speed', `blur kernel ${name}: ours vs naive dense (per 1000 images)`, `${f(k.oursMs)} vs ${f(k.naiveMs)} ms`, `${f(k.ratio, 1)}x faster`, 'same run']);
+  }
 }
 const da = read('distill-acceptance');
 if (da) {
