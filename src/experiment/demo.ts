@@ -12,8 +12,7 @@ import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
 import { fashionMnistDir } from '../data/index.js';
 import type { MethodName } from '../methods/index.js';
 import type { CorruptionName } from '../robustness/index.js';
-import { createTeacher } from '../teachers/index.js';
-import { runDistill, teacherGridFor } from '../training/run-distill.js';
+import { runDistill } from '../training/run-distill.js';
 import { CHECKPOINT_FILE } from '../training/trainer.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
@@ -21,7 +20,7 @@ import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
 import { loadEvalSets } from './sets.js';
-import { loadRun, type LoadedRun } from './run.js';
+import { loadRun, teacherForRun, type LoadedRun } from './run.js';
 
 export interface DemoOptions {
   teacher: string;
@@ -92,7 +91,7 @@ async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'
 
 /** MNIST as ID; Fashion-MNIST (when installed), photo crops and noise as OOD. */
 function loadSets(opts: DemoOptions): Promise<EvalSets> {
-  const fashion = existsSync(join(fashionMnistDir(), 't10k-images-idx3-ubyte.gz')) || existsSync(join(fashionMnistDir(), 't10k-images-idx3-ubyte'));
+  const fashion = existsSync(fashionMnistDir());
   if (!fashion) info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
   return loadEvalSets({
     train: 'mnist:train', test: 'mnist:test', ood: [...(fashion ? ['fashion:test'] : []), 'photos', `noise:${Math.min(500, opts.oodLimit)}`],
@@ -122,8 +121,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const runs: LoadedRun[] = [];
   try {
     for (const config of configs) runs.push(await loadRun(config.runDir, config.method.name));
-    const studentGrid = Math.round(Math.sqrt(runs[0]!.model.outputs[1]?.shape[1] ?? 1));
-    const teacher = await createTeacher(opts.teacher, { grid: teacherGridFor(configs[0]!, studentGrid), lazy: true });
+    const teacher = await teacherForRun(runs[0]!, opts.teacher);
     try {
       const sets = await loadSets(opts);
       const evaluation = await evaluateRuns({

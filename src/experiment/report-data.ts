@@ -11,6 +11,12 @@ import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
 
+/** Mean of the numbers present (undefined when none). */
+function meanOf(values: Array<number | null | undefined>): number | undefined {
+  const xs = values.filter((v): v is number => typeof v === 'number');
+  return xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : undefined;
+}
+
 function cell(m: Metric | undefined): ScoreCell {
   if (m === undefined) return { skipped: 'not computed' };
   if (!isValue(m)) return { skipped: m.skipped };
@@ -76,10 +82,7 @@ function scorecardSections(card: Scorecard, robustness?: RobustnessReport): Scor
   if (robustness) {
     const models = [TEACHER_ID, ...Object.keys(card.students)];
     const val = (v: number | null | undefined): ScoreCell => (v === null || v === undefined || !Number.isFinite(v) ? { skipped: 'not computed' } : { value: v });
-    const meanAcc = (m: string) => {
-      const accs = robustness.cells.map((c) => c.accuracy[m]).filter((a): a is number => typeof a === 'number');
-      return accs.length ? accs.reduce((x, y) => x + y, 0) / accs.length : undefined;
-    };
+    const meanAcc = (m: string) => meanOf(robustness.cells.map((c) => c.accuracy[m]));
     const rowOf = (metric: string, f: (m: string) => number | null | undefined, o: { higherIsBetter?: boolean; percent?: boolean; teacherRef?: boolean } = {}): ScoreRow => ({
       metric, higherIsBetter: o.higherIsBetter ?? true, format: o.percent ? 'percent' : 'decimal',
       cells: Object.fromEntries(models.map((m) => [m, m === TEACHER_ID && o.teacherRef ? { skipped: 'reference' } : val(f(m))])),
@@ -88,10 +91,7 @@ function scorecardSections(card: Scorecard, robustness?: RobustnessReport): Scor
       rowOf('Clean accuracy', (m) => robustness.clean.accuracy[m], { percent: true }),
       rowOf('Mean corrupted accuracy', meanAcc, { percent: true }),
       rowOf(`mCE vs ${robustness.reference}`, (m) => robustness.summary[m]?.mCE, { higherIsBetter: false, teacherRef: robustness.reference === TEACHER_ID }),
-      rowOf('Mean agreement under corruption', (m) => {
-        const a = robustness.cells.map((c) => c.agreement[m]).filter((x): x is number => typeof x === 'number');
-        return a.length ? a.reduce((x, y) => x + y, 0) / a.length : undefined;
-      }, { percent: true, teacherRef: true }),
+      rowOf('Mean agreement under corruption', (m) => meanOf(robustness.cells.map((c) => c.agreement[m])), { percent: true, teacherRef: true }),
       rowOf('Degradation-curve Pearson vs teacher', (m) => robustness.tracking[m]?.pearson, { teacherRef: true }),
       rowOf('Degradation-curve mean |gap|', (m) => robustness.tracking[m]?.meanAbsGap, { higherIsBetter: false, teacherRef: true }),
     ] });
@@ -122,10 +122,7 @@ function robustnessSeries(r: RobustnessReport, models: string[]): NonNullable<Re
   const severities = [0, ...r.severities];
   const series = (cells: RobustnessReport['cells'], m: string, key: 'accuracy' | 'agreement') => {
     const clean = key === 'accuracy' ? r.clean.accuracy[m] : r.clean.agreement[m];
-    return [clean ?? null, ...r.severities.map((s) => {
-      const vals = cells.filter((c) => c.severity === s).map((c) => c[key][m]).filter((v): v is number => typeof v === 'number');
-      return vals.length ? vals.reduce((x, y) => x + y, 0) / vals.length : null;
-    })];
+    return [clean ?? null, ...r.severities.map((s) => meanOf(cells.filter((c) => c.severity === s).map((c) => c[key][m])) ?? null)];
   };
   const entry = (name: string, cells: RobustnessReport['cells']) => ({
     name,

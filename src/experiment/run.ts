@@ -11,7 +11,9 @@ import { loadLayersModelDir } from '../export/load.js';
 import { createMethod, type MethodName } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import '../students/layers.js';
-import type { DistillSummary } from '../training/run-distill.js';
+import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
+import { createTeacher } from '../teachers/index.js';
+import type { Teacher } from '../teachers/types.js';
 import type { MethodStateFile } from '../training/save.js';
 import { UserError } from '../util/errors.js';
 
@@ -70,4 +72,13 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
     runDir, name: name ?? summary.method.name, summary, config, model, method,
     dispose() { model.dispose(); method.dispose(); },
   };
+}
+
+/**
+ * The teacher a run was distilled against (or `spec` instead), with the same token grid, so its cached
+ * embeddings are found; lazy, so a fully cached evaluation never loads the weights.
+ */
+export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher): Promise<Teacher> {
+  const studentGrid = Math.round(Math.sqrt(run.model.outputs[1]?.shape[1] ?? 1));
+  return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true });
 }

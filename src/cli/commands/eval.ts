@@ -32,9 +32,7 @@ export function register(program: Command): void {
     .action(async (flags) => {
       const { dirname, join } = await import('node:path');
       const { initBackend } = await import('../../backend/index.js');
-      const { createTeacher } = await import('../../teachers/index.js');
-      const { teacherGridFor } = await import('../../training/run-distill.js');
-      const { loadRun } = await import('../../experiment/run.js');
+      const { loadRun, teacherForRun } = await import('../../experiment/run.js');
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
       const { loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
@@ -59,8 +57,7 @@ export function register(program: Command): void {
         }
         const first = runs[0]!;
         const teacherSpec: string = flags.teacher ?? first.config.teacher;
-        const studentGrid = Math.round(Math.sqrt(first.model.outputs[1]?.shape[1] ?? 1));
-        const teacher = await createTeacher(teacherSpec, { grid: teacherGridFor(first.config, studentGrid), lazy: true });
+        const teacher = await teacherForRun(first, teacherSpec);
         try {
           const sets = await loadEvalSets({
             train: flags.train, test: flags.test, ood: parseList(String(flags.ood)),
