@@ -79,7 +79,7 @@ const train = await loadDataset('mnist:train', { limit });
 const test = await loadDataset('mnist:test', { limit: testLimit });
 const trained = await tf.loadLayersModel(`file://${join(runDir, 'student', 'model.json')}`);
 // The same architecture and seed as the trained student, before any training.
-const untrained = createStudent(summary.studentSpec, config.seed);
+const untrained = createStudent(summary.student.spec, config.seed);
 const accTrained = knnAccuracy(trained, train, test);
 const accUntrained = knnAccuracy(untrained.model, train, test);
 trained.dispose();

@@ -18,7 +18,7 @@ await initBackend();
 async function exported(): Promise<string> {
   const model = tinyStudentModel({ size: 8, channels: 1, dim: 6, seed: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'tintem-gallery-'));
-  await exportStudent(model, dir, tinyMeta(model, { ood: { score: 'knn-cosine-distance', k: 3 } }));
+  await exportStudent(model, dir, tinyMeta(model, { ood: { score: 'knn-distance', k: 3 } }));
   model.dispose();
   return dir;
 }
