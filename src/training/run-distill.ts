@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
+import { assertBackendCanTrain } from '../backend/training-check.js';
 import { configToYaml } from '../config/load.js';
 import { toTrainConfig, trainingFingerprint } from '../config/resolve.js';
 import type { DistillConfig } from '../config/schema.js';
@@ -109,6 +110,7 @@ export interface DryRunEstimate {
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
 export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
+  assertBackendCanTrain();
   const data = await loadTrainingData(config);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
@@ -180,6 +182,7 @@ async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], c
 /** Runs the whole pipeline; an abort (SIGINT) during training ends with a checkpoint and `interrupted: true`. */
 export async function runDistill(config: DistillConfig, opts: DistillRunOptions = {}): Promise<DistillRunResult> {
   const runDir = config.runDir;
+  assertBackendCanTrain();
   // Fail before the (possibly long) cache fill when the run folder cannot be used as asked.
   checkRunFolderFor(runDir, opts.resume ?? false);
   await mkdirOrFail(runDir);
