@@ -198,7 +198,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         await writeFileAtomic(path, bytes);
       } catch (e) {
         // A full disk or an unwritable cache is the user's to fix: one line naming the shard (fs messages often name no file).
-        const reason = (e as Error).message.split('\n')[0];
+        const reason = (((e as Error).cause as Error | undefined) ?? (e as Error)).message.split('\n')[0];
         throw new UserError(`${path}: could not write cache shard (${reason}); completed shards are kept: free some space or choose another --cache-dir, then run again`);
       }
     }

@@ -86,7 +86,7 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   const abs = resolve(path);
   const bytes = readFileChecked(abs, { what: 'onnx teacher model (an .onnx file)', maxBytes: MAX_ONNX_BYTES });
   // Not a protobuf at all (text, zeros): refuse before onnxruntime parses it (a zero-filled buffer can crash it).
-  if (bytes.length < 16 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
+  if (bytes.length === 0 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {

@@ -266,7 +266,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
       // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.
       const code = (e as NodeJS.ErrnoException).code;
       if (typeof code !== 'string' || !code.startsWith('E')) throw e;
-      throw new UserError(`${quoteName(runDir)}: could not save the trained student (${(e as Error).message.split('\n')[0]}); training is finished and checkpointed: free some space, then run the same command with --resume to write it`);
+      throw new UserError(`${quoteName(runDir)}: could not save the trained student (${(((e as Error).cause as Error | undefined) ?? (e as Error)).message.split('\n')[0]}); training is finished and checkpointed: free some space, then run the same command with --resume to write it`);
     }
     return { interrupted: false, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps, summary };
   } finally {

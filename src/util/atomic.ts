@@ -12,7 +12,7 @@ export function fileError(path: string, e: unknown, doing = 'could not write'): 
   if (typeof err?.code !== 'string' || err.message?.startsWith(quoteName(path))) return e as Error;
   const reason = err.message.split('\n')[0]!.replace(/, (open|write|mkdir|rename|close|fsync) .*$/, '');
   const hint = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? ' (a file is in the way of a folder)' : err.code === 'EISDIR' ? ' (a folder is in the way)' : '';
-  return Object.assign(new Error(`${quoteName(path)}: ${doing} (${reason})${hint}`), { code: err.code });
+  return Object.assign(new Error(`${quoteName(path)}: ${doing} (${reason})${hint}`, { cause: e }), { code: err.code });
 }
 
 function tempPath(path: string): string {
