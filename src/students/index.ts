@@ -42,6 +42,18 @@ const VIT_KEYS = ['kind', 'inputSize', 'channels', 'embedDim', 'patchSize', 'wid
 export const STUDENT_LIMITS = { inputSize: 1024, embedDim: 8192, width: 4096, stages: 16, blocks: 64, depth: 64, multiplier: 64 } as const;
 
 /**
+ * The keys of a partial spec (the config's `student:` block, merged over the defaults later), checked before any
+ * data is loaded: a typo such as `stemWdth` is an error, not a silently ignored setting.
+ */
+export function checkStudentKeys(value: Record<string, unknown>, what = 'config student'): void {
+  const kind = value.kind ?? 'cnn';
+  if (kind !== 'cnn' && kind !== 'vit') throw new UserError(`${what}: 'kind' must be 'cnn' or 'vit' (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
+  const known = kind === 'cnn' ? CNN_KEYS : VIT_KEYS;
+  const unknown = Object.keys(value).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new UserError(`${what}.${JSON.stringify(unknown).slice(1, 80).replace(/"$/, '')}: unknown key for a ${kind} student (expected one of: ${known.join(', ')})`);
+}
+
+/**
  * Checks a spec read from JSON/YAML (config files, export metadata) and returns it typed; `what` names the source
  * in the one-line UserError.
  */

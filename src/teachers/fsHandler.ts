@@ -2,7 +2,7 @@
  * Reads a TF.js model.json and its weight files from disk into ModelArtifacts (works on every backend, unlike
  * tfjs-node's file:// handler), plus a content hash of topology and weights that names the model in cache keys.
  */
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
@@ -38,6 +38,7 @@ export function readModelArtifacts(path: string, what = 'tfjs teacher'): LoadedA
   for (const group of json.weightsManifest ?? []) {
     for (const p of group.paths) {
       if (typeof p !== 'string' || p === '') throw new UserError(`${what}: ${quoteName(path)}: weightsManifest paths must be file names`);
+      if (isAbsolute(p)) throw new UserError(`${what}: ${quoteName(path)}: weight path ${quoteName(p)} must stay inside the model's folder`);
       // Weight files live beside model.json: no '../../etc/passwd', no absolute paths, no symlink out of the folder.
       const buf = readFileChecked(join(dirname(path), p), { what: `weight file named in ${quoteName(path)}`, maxBytes: MAX_WEIGHT_BYTES - total, within: dirname(path) });
       total += buf.length;

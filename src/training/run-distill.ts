@@ -14,7 +14,7 @@ import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
-import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
+import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
@@ -111,6 +111,7 @@ export interface DryRunEstimate {
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
 export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
   assertBackendCanTrain();
+  checkStudentKeys(config.student);
   const data = await loadTrainingData(config);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
@@ -183,6 +184,7 @@ async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], c
 export async function runDistill(config: DistillConfig, opts: DistillRunOptions = {}): Promise<DistillRunResult> {
   const runDir = config.runDir;
   assertBackendCanTrain();
+  checkStudentKeys(config.student);
   // Fail before the (possibly long) cache fill when the run folder cannot be used as asked.
   checkRunFolderFor(runDir, opts.resume ?? false);
   await mkdirOrFail(runDir);
