@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUN_FILES } from '../src/training/run-folder.js';
 import { sha256 } from '../src/util/hash.js';
 import { Rng } from '../src/util/random.js';
 
@@ -29,7 +30,7 @@ const args = (runDir: string) => [
   '--batch-size', '32', '--seed', '7', '--student-width', '16', '--set', 'student.embedDim=8', '--run-dir', runDir, '--cache-dir', cacheDir, '--no-progress',
 ];
 const logLines = (runDir: string) => {
-  const p = join(runDir, 'train.jsonl');
+  const p = join(runDir, RUN_FILES.log);
   return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
 };
 
@@ -57,7 +58,7 @@ function run(runDir: string, resume: boolean, stop?: { signal: Sig; afterStep?: 
   });
 }
 
-const files = ['student/weights.bin', 'method-state/weights.bin', 'train.jsonl'];
+const files = [RUN_FILES.studentWeights, RUN_FILES.methodWeights, RUN_FILES.log];
 const digest = (runDir: string) => Object.fromEntries(files.map((f) => [f, existsSync(join(runDir, f)) ? sha256(readFileSync(join(runDir, f))) : 'missing']));
 
 const started = performance.now();
@@ -77,7 +78,7 @@ for (let trial = 1; trial <= TRIALS; trial++) {
   let processes = 0;
   let lastError: string | undefined;
   for (let i = 0; i <= count; i++) {
-    const resume = existsSync(join(runDir, 'checkpoint.bin'));
+    const resume = existsSync(join(runDir, RUN_FILES.checkpoint));
     if (i === count) {
       const r = await run(runDir, resume);
       processes++;

@@ -129,7 +129,7 @@ async function evaluateSeed(dataset: DatasetKey, seed: number, configs: DistillC
   const d = DATASETS[dataset];
   const ood = [d.crossOod, 'photos', `noise:${oodLimit}`];
   const settings = { d, ood, trainLimit, testLimit, oodLimit, evalSeed, robustnessCount, severities, corruptions,
-    runs: configs.map((c) => readFileSync(join(c.runDir, 'summary.json'), 'utf8')) };
+    runs: configs.map((c) => readRunSummary(c.runDir)) };
   const key = hashJson(settings);
   const path = join(outDir, dataset, `seed${seed}`, 'evaluation.json');
   if (existsSync(path)) {

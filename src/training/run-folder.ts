@@ -12,7 +12,7 @@
  *                     (besides the checkpoint and lock), so a damaged file, or one left over from another run,
  *                     is refused with one line when the folder is read back.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
 import { GiB, MiB, readFileChecked } from '../util/safe-read.js';
 import { saveLayersModel, saveMethodState, MODEL_FILE, VARIABLES_FILE, WEIGHTS_FILE, type MethodStateFile } from './save.js';
+import type { StepRecord } from './checkpoint.js';
 import { CHECKPOINT_FILE, LOG_FILE } from './trainer.js';
 
 export const RUN_FORMAT = 'tintem-run';
@@ -277,11 +278,12 @@ function readSealed(dir: string, summary: RunSummary, name: string): Buffer {
   if (!entry) throw new UserError(`${quoteName(join(dir, RUN_FILES.summary))}: no checksum for ${name}`);
   const path = join(dir, name);
   if (!existsSync(path)) throw new UserError(`${quoteName(path)}: not found (run ${summary.runId} wrote it; restore the folder or re-run distill)`);
-  const bytes = readFileChecked(path, { what: 'run folder file', maxBytes: Math.max(entry.bytes, 1), within: dir });
-  if (sha256(bytes) !== entry.sha256) {
-    const size = bytes.length === entry.bytes ? '' : ` (expected ${entry.bytes} bytes, found ${bytes.length})`;
-    throw new UserError(`${quoteName(path)}: SHA-256 mismatch with summary.json${size}: damaged, or left by another run; re-run distill (--resume if the checkpoint is intact) to rewrite it`);
-  }
+  const mismatch = (detail: string) => new UserError(`${quoteName(path)}: SHA-256 mismatch with summary.json${detail}: damaged, or left by another run; re-run distill (--resume if the checkpoint is intact) to rewrite it`);
+  // The size first (from stat, before reading): a file that grew is refused without reading it.
+  const size = statSync(path).size;
+  if (size !== entry.bytes) throw mismatch(` (expected ${entry.bytes} bytes, found ${size})`);
+  const bytes = readFileChecked(path, { what: 'run folder file', maxBytes: entry.bytes, within: dir });
+  if (sha256(bytes) !== entry.sha256) throw mismatch('');
   return bytes;
 }
 
@@ -294,6 +296,18 @@ export function verifyRunFolder(dir: string, summary = readRunSummary(dir)): Run
 /** config.yaml's text, verified against the seal. */
 export function readRunConfigText(dir: string, summary: RunSummary): string {
   return readSealed(dir, summary, RUN_FILES.config).toString('utf8');
+}
+
+/** The loss log of a finished run, verified against the seal (the report's training curves). */
+export function readRunLog(dir: string, summary: RunSummary): StepRecord[] {
+  const text = readSealed(dir, summary, RUN_FILES.log).toString('utf8');
+  return text.split('\n').filter((l) => l.trim()).map((l, i) => {
+    try {
+      return JSON.parse(l) as StepRecord;
+    } catch {
+      throw new UserError(`${quoteName(join(dir, RUN_FILES.log))}: line ${i + 1} is not valid JSON`);
+    }
+  });
 }
 
 /** The student as a tf.LayersModel, every byte verified against the seal and finite. */
