@@ -10,7 +10,7 @@ import { quoteName } from './quote.js';
 export function fileError(path: string, e: unknown, doing = 'could not write'): Error {
   const err = e as NodeJS.ErrnoException;
   if (typeof err?.code !== 'string' || err.message?.startsWith(quoteName(path))) return e as Error;
-  const reason = err.message.split('\n')[0]!.replace(/, (open|write|mkdir|rename|close|fsync) .*$/, '');
+  const reason = err.message.split('\n')[0]!.replace(/, (open|write|mkdir|rename|close|fsync)( .*)?$/, '');
   const hint = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? ' (a file is in the way of a folder)' : err.code === 'EISDIR' ? ' (a folder is in the way)' : '';
   return Object.assign(new Error(`${quoteName(path)}: ${doing} (${reason})${hint}`, { cause: e }), { code: err.code });
 }

@@ -36,9 +36,8 @@ const evalArgs = (dir: string) => ['eval', '--run', dir, '--train', 'noise:16', 
 
 test('one flipped bit in the run\'s student weights: export and eval refuse it with one line', async () => {
   const dir = await damaged('flip', (d) => writeFileSync(join(d, 'student', 'weights.bin'), flipBit(readFileSync(join(d, 'student', 'weights.bin')), 0.3)));
-  const exp = await tintem(['export', '--run', dir, '--out', join(dir, 'export'), '--gallery-size', '0']);
+  const [exp, ev] = await Promise.all([tintem(['export', '--run', dir, '--out', join(dir, 'export'), '--gallery-size', '0']), tintem(evalArgs(dir))]);
   assertOneLineError(exp, join(dir, 'student', 'weights.bin'), /SHA-256 mismatch with summary\.json/, true);
-  const ev = await tintem(evalArgs(dir));
   // (TensorFlow's own start-up log may mention "round-off errors"; only tintem's lines count here.)
   const errors = ev.stderr.split('\n').filter((l) => l.startsWith('tintem: '));
   assert.equal(ev.code, 2, ev.stderr);
@@ -55,11 +54,12 @@ test('method state, train log and config damaged, summary.json out of bounds: ea
     ['steps', (d) => edit(join(d, 'summary.json'), (t) => t.replace(/"steps": \d+/, '"steps": -5')), 'summary.json', /steps: .*>=0/],
     ['dim', (d) => edit(join(d, 'summary.json'), (t) => t.replace(/"embedDim": 8,/, '"embedDim": 99999999,')), 'summary.json', /embedDim/],
   ];
-  for (const [label, damage, file, pattern] of cases) {
+  // Independent copies: run the exports side by side (the suite's time is mostly process start-up).
+  await Promise.all(cases.map(async ([label, damage, file, pattern]) => {
     const dir = await damaged(label, damage);
     const r = await tintem(['export', '--run', dir, '--out', join(dir, 'export'), '--gallery-size', '0']);
     assertOneLineError(r, join(dir, file), pattern, true);
-  }
+  }));
 });
 
 test('export metadata: a bounded tintem.json (inputSize 9999 refused), a sealed gallery.json', async () => {

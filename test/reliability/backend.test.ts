@@ -12,16 +12,15 @@ import { REPO, tempDir, tintem } from './helpers.js';
 test('no native binding: distill (and --dry-run) refuse before any work, naming the fix; the README matches', async () => {
   const root = tempDir('no-native');
   const preload = `--import ${join(REPO, 'scripts', 'fault', 'no-native.mjs')}`;
-  for (const extra of [[], ['--dry-run']]) {
-    const t0 = Date.now();
-    const r = await tintem(['distill', '--teacher', 'random:1', '--data', 'mnist:train', '--limit', '64', '--run-dir', join(root, 'run'), '--cache-dir', join(root, 'cache'), ...extra], { nodeOptions: preload });
+  const runs = await Promise.all([[], ['--dry-run']].map((extra) =>
+    tintem(['distill', '--teacher', 'random:1', '--data', 'mnist:train', '--limit', '64', '--run-dir', join(root, 'run'), '--cache-dir', join(root, 'cache'), ...extra], { nodeOptions: preload })));
+  for (const r of runs) {
     assert.equal(r.code, 2, r.stderr);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('tintem: error:'));
     assert.equal(errors.length, 1, r.stderr);
     assert.match(errors[0]!, /cannot train on the wasm backend.*npm rebuild @tensorflow\/tfjs-node.*--backend cpu/);
     assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
     assert.ok(!existsSync(join(root, 'run')) && !existsSync(join(root, 'cache')), 'nothing was written');
-    assert.ok(Date.now() - t0 < 30_000);
   }
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8').replace(/\s+/g, ' ');
   assert.match(readme, /`distill` refuses before any work/);

@@ -47,17 +47,21 @@ test('replaced images between a kill and --resume are refused: the data is finge
 
 test('two distill on one run folder: the second is refused by the lock; a dead holder\'s lock does not block', async () => {
   const runDir = join(root, 'locked');
-  const data = 'noise:512';
+  const data = 'noise:256';
   let child: ChildProcess | undefined;
-  const first = tintem(base(runDir, data, 6), { onSpawn: (c) => { child = c; } });
+  // Its time limit includes the time it spends paused below.
+  const first = tintem(base(runDir, data, 4), { onSpawn: (c) => { child = c; }, timeoutSeconds: 400 });
   await waitFor(() => existsSync(join(runDir, 'checkpoint.bin')) && existsSync(join(runDir, 'run.lock')), 'the first run to checkpoint', 120_000);
   // Paused, the first run is alive and holds the lock for as long as the test needs.
   child!.kill('SIGSTOP');
-  const second = await tintem([...base(runDir, data, 6), '--resume']);
-  assertOneLineError(second, runDir, /another tintem distill \(pid \d+\) is using this run folder/, true);
-  const fresh = await tintem(base(runDir, data, 6));
-  assertOneLineError(fresh, runDir, /already holds a checkpoint/, true);
-  child!.kill('SIGCONT');
+  try {
+    const second = await tintem([...base(runDir, data, 4), '--resume']);
+    assertOneLineError(second, runDir, /another tintem distill \(pid \d+\) is using this run folder/, true);
+    const fresh = await tintem(base(runDir, data, 4));
+    assertOneLineError(fresh, runDir, /already holds a checkpoint/, true);
+  } finally {
+    child!.kill('SIGCONT');
+  }
   const a = await first;
   assert.equal(a.code, 0, a.stderr);
   assert.ok(!existsSync(join(runDir, 'run.lock')), 'the lock is released at exit');
@@ -74,8 +78,7 @@ test('two distill on one run folder: the second is refused by the lock; a dead h
 
 test('mixtures of two runs are refused with one line; a fresh run never writes over another run\'s outputs', async () => {
   const a = join(root, 'run-a'), b = join(root, 'run-b');
-  for (const [dir, seed] of [[a, '3'], [b, '4']] as const) {
-    const r = await tintem([...base(dir, 'noise:32', 1), '--seed', seed]);
+  for (const r of await Promise.all([[a, '3'], [b, '4']].map(([dir, seed]) => tintem([...base(dir!, 'noise:32', 1), '--seed', seed!])))) {
     assert.equal(r.code, 0, r.stderr);
   }
   const cases: Array<[string, string, RegExp]> = [
@@ -83,14 +86,14 @@ test('mixtures of two runs are refused with one line; a fresh run never writes o
     ['student', 'student/weights.bin', /SHA-256 mismatch with summary\.json/],
     ['summary.json', 'run-mix-summary.json', /mixes two runs \(summary\.json is run [0-9a-f-]+, run\.json is run [0-9a-f-]+\)/],
   ];
-  for (const [part, shown, pattern] of cases) {
+  await Promise.all(cases.map(async ([part, shown, pattern]) => {
     const mixed = join(root, `run-mix-${part.replace(/\W/g, '')}`);
     cpSync(a, mixed, { recursive: true });
     rmSync(join(mixed, part), { recursive: true });
     cpSync(join(b, part), join(mixed, part), { recursive: true });
     const r = await tintem(['export', '--run', mixed, '--out', join(mixed, 'export'), '--gallery-size', '0']);
     assertOneLineError(r, shown === 'run-mix-summary.json' ? mixed : join(mixed, shown), pattern, true);
-  }
+  }));
   // "delete the checkpoint to start over", then a fresh run: refused before any work, the old model kept.
   const before = readFileSync(join(a, 'student', 'weights.bin'));
   rmSync(join(a, 'checkpoint.bin'));

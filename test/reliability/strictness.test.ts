@@ -25,10 +25,8 @@ test('config values: unknown student key, huge values and files, teacherGrid bou
     [['--config', file('nan.yaml', 'lr: .nan\n')], 'nan.yaml', /lr: expected number, got NaN/],
     [['--config', file('x.yaml', 'lr: "x"\n')], 'x.yaml', /lr: expected number, got string/],
   ];
-  for (const [extra, named, pattern] of cases) {
-    const r = await distill(...extra);
-    assertOneLineError(r, named, pattern, true);
-  }
+  const results = await Promise.all(cases.map(([extra]) => distill(...extra)));
+  results.forEach((r, i) => assertOneLineError(r, cases[i]![1], cases[i]![2], true));
   assert.ok(!existsSync(join(root, 'run')) && !existsSync(cache), 'refused before any work');
 });
 
@@ -43,8 +41,12 @@ test('--config on a FIFO is refused at once instead of blocking forever', async 
 
 test('an output path that is an existing file: one line for distill --run-dir and embed --out', async () => {
   const blocker = file('blocker', 'a file, not a folder');
-  assertOneLineError(await distill('--run-dir', blocker), blocker, /exists and is not a folder/, true);
-  assertOneLineError(await tintem(['embed', '--teacher', 'random:1', '--data', 'noise:4', '--cache-dir', cache, '--out', join(blocker, 'x.json'), '--no-progress']), blocker, /a file is in the way of a folder/);
+  const [d, e] = await Promise.all([
+    distill('--run-dir', blocker),
+    tintem(['embed', '--teacher', 'random:1', '--data', 'noise:4', '--cache-dir', cache, '--out', join(blocker, 'x.json'), '--no-progress']),
+  ]);
+  assertOneLineError(d, blocker, /exists and is not a folder/, true);
+  assertOneLineError(e, blocker, /a file is in the way of a folder/);
 });
 
 test('disk full while appending to train.jsonl: one line naming the file; resume continues from the checkpoint', async () => {
