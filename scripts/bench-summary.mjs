@@ -43,7 +43,7 @@ if (da) {
 const di = read('distill-interrupt');
 if (di) {
   const sig = Object.entries(di.bySignal ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
-  rows.push(['distill-interrupt', `distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
+  rows.push(['distill-interrupt', `${di.complete === false ? 'PARTIAL: ' : ''}distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
     `${di.identical}/${di.trials} bit-identical`, `${di.stops} stops, ${di.processes} processes`, di.quick ? 'quick' : `${di.trials} trials`]);
 }
 const pc = read('paper-claim');

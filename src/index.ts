@@ -21,6 +21,7 @@ export type { DistillMethod } from './methods/types.js';
 export { loadConfig, distillConfigSchema } from './config/index.js';
 export type { DistillConfig } from './config/index.js';
 export { runDistill } from './training/run-distill.js';
+export { readRunSummary, verifyRunFolder, loadRunStudent, RUN_FILES, type RunSummary } from './training/run-folder.js';
 export { train } from './training/trainer.js';
 
 export { evaluateFaithfulness, formatScorecard, knnClassify, trainLinearProbe, linearCka, mutualKnn, auroc, fprAtTpr, aupr, embeddings } from './evaluation/index.js';

@@ -4,7 +4,7 @@
  * agreement, representation similarity, OOD detection and robustness, and write the report.
  * Re-running reuses the embedding cache and any finished (or interrupted: resumed) training run.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
