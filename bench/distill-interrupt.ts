@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '../src/training/checkpoint.js';
 import { RUN_FILES } from '../src/training/run-folder.js';
 import { sha256 } from '../src/util/hash.js';
 import { Rng } from '../src/util/random.js';
@@ -111,7 +112,9 @@ for (let trial = 1; trial <= TRIALS; trial++) {
     const signal = SIGNALS[Math.floor(rng.next() * SIGNALS.length)]!;
     // One stop in four lands at a random moment of start-up or cache fill; the others at a random step.
     const early = rng.next() < 0.25;
-    const stop = early ? { signal, afterMs: Math.floor(rng.next() * 4000) } : { signal, afterStep: 1 + Math.floor(rng.next() * (STEPS - 1)) };
+    // A step still ahead of the checkpoint the run will resume from.
+    const from = resume ? (await loadCheckpoint(join(runDir, RUN_FILES.checkpoint))).step : 0;
+    const stop = early ? { signal, afterMs: Math.floor(rng.next() * 4000) } : { signal, afterStep: from + 1 + Math.floor(rng.next() * Math.max(1, STEPS - from - 1)) };
     const r = await run(runDir, resume, stop);
     processes++;
     stops.push({
