@@ -4,6 +4,9 @@
  *   p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p)
  * tf.train.adam has no decoupled decay, hence this small optimiser. Biases and normalisation parameters
  * (recognised by variable name) get no decay. The learning rate is set per step by the schedule.
+ * The learning rate and the step count live in scalar variables and the bias corrections are computed from
+ * them on the device, so one update has no host-made per-step values: a recorded step (src/training/graph)
+ * stays valid for every later step, and the eager step needs no host sync.
  */
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
@@ -40,9 +43,11 @@ export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
-  private stepCount = 0;
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
+  /** The learning rate and update count as scalars the update reads (see the file comment). */
+  private readonly lrVar: tf.Variable;
+  private readonly stepVar: tf.Variable;
 
   constructor(variables: tf.Variable[], opts: AdamWOptions) {
     this.variables = variables;
@@ -56,29 +61,35 @@ export class AdamW {
     // tidy frees the zeros tensors; the variables keep their own reference to the data.
     this.m = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
     this.v = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
+    this.lrVar = tf.tidy(() => tf.variable(tf.scalar(this.lr), false));
+    this.stepVar = tf.tidy(() => tf.variable(tf.scalar(0), false));
   }
 
   /** Number of updates applied so far (t in the bias correction). */
   get step(): number {
-    return this.stepCount;
+    // Read from the step variable: a compiled step (src/training/graph) advances it without this class.
+    return this.stepVar.dataSync()[0]!;
   }
 
   setLearningRate(lr: number): void {
+    if (lr === this.lr) return;
     this.lr = lr;
+    tf.tidy(() => this.lrVar.assign(tf.scalar(lr)));
   }
+
 
   /** Applies one update from gradients keyed by variable name (as tf.variableGrads returns them). */
   applyGradients(grads: tf.NamedTensorMap): void {
-    this.stepCount += 1;
-    const t = this.stepCount;
-    const bc1 = 1 - this.beta1 ** t;
-    const bc2 = 1 - this.beta2 ** t;
     tf.tidy(() => {
-      const lr = tf.scalar(this.lr);
+      const t = tf.add(this.stepVar, 1);
+      this.stepVar.assign(t);
       const b1 = tf.scalar(this.beta1), b2 = tf.scalar(this.beta2);
       const ob1 = tf.scalar(1 - this.beta1), ob2 = tf.scalar(1 - this.beta2);
       const eps = tf.scalar(this.epsilon);
-      const c1 = tf.scalar(1 / bc1), c2 = tf.scalar(1 / bc2);
+      // 1 / (1 - beta^t), on the device from the step variable.
+      const c1 = tf.div(1, tf.sub(1, tf.pow(b1, t)));
+      const c2 = tf.div(1, tf.sub(1, tf.pow(b2, t)));
+      const lr = this.lrVar;
       const wd = tf.scalar(this.weightDecay);
       this.variables.forEach((p, i) => {
         const g = grads[p.name];
@@ -109,7 +120,7 @@ export class AdamW {
 
   exportState(): AdamWState {
     return {
-      step: this.stepCount,
+      step: this.step,
       m: this.m.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
       v: this.v.map((x) => x.dataSync() as Float32Array).map((a) => Float32Array.from(a)),
       shapes: this.m.map((x) => x.shape.slice()),
@@ -130,11 +141,11 @@ export class AdamW {
     tf.tidy(() => {
       this.m.forEach((x, i) => x.assign(tf.tensor(state.m[i]!, x.shape)));
       this.v.forEach((x, i) => x.assign(tf.tensor(state.v[i]!, x.shape)));
+      this.stepVar.assign(tf.scalar(state.step));
     });
-    this.stepCount = state.step;
   }
 
   dispose(): void {
-    tf.dispose([...this.m, ...this.v]);
+    tf.dispose([...this.m, ...this.v, this.lrVar, this.stepVar]);
   }
 }
