@@ -391,27 +391,50 @@ export interface TimeStepsOptions {
  * For --dry-run time estimates and the training-throughput benchmark.
  */
 export async function timeTrainSteps(o: TimeStepsOptions): Promise<number[]> {
+  const timer = createStepTimer(o);
+  try {
+    await timer.run(o.warmup ?? 1);
+    return await timer.run(o.steps);
+  } finally {
+    timer.dispose();
+  }
+}
+
+export interface StepTimer {
+  /** Seconds of each of `steps` more steps (the optimiser state and any compiled graph carry over). */
+  run(steps: number): Promise<number[]>;
+  /** The path the last step took. */
+  readonly path: 'graph' | 'eager';
+  dispose(): void;
+}
+
+/** {@link timeTrainSteps} as a session, for benchmarks that alternate rounds with a peer. */
+export function createStepTimer(o: Omit<TimeStepsOptions, 'steps' | 'warmup'> & { onFallback?: (reason: string) => void }): StepTimer {
   const variables = [...o.student.trainableVariables(), ...o.method.variables];
   const optimizer = new AdamW(variables, { lr: o.lr ?? 1e-4, weightDecay: 0.05 });
-  const stepper = new Stepper({ mode: o.stepPath ?? 'auto' });
+  const stepper = new Stepper({ mode: o.stepPath ?? 'auto', onFallback: o.onFallback });
   const termNames: string[] = [];
   const n = Math.min(o.batchSize, o.data.count);
   const indices = Int32Array.from({ length: o.batchSize }, (_, i) => i % n);
   const { height: H, width: W, channels: C } = o.data;
   const pixels = gatherRows(o.data.pixels, H * W * C, indices);
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < (o.warmup ?? 1) + o.steps; i++) {
-      const t = performance.now();
-      await trainStep({
-        stepper, termNames, student: o.student, method: o.method, teacherFeatures: o.teacherFeatures, optimizer, variables, indices, viewId: 0,
-        batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
-      });
-      if (i >= (o.warmup ?? 1)) times.push((performance.now() - t) / 1000);
-    }
-  } finally {
-    optimizer.dispose();
-    stepper.dispose();
-  }
-  return times;
+  return {
+    get path() { return stepper.path; },
+    async run(steps) {
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t = performance.now();
+        await trainStep({
+          stepper, termNames, student: o.student, method: o.method, teacherFeatures: o.teacherFeatures, optimizer, variables, indices, viewId: 0,
+          batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
+        });
+        times.push((performance.now() - t) / 1000);
+      }
+      return times;
+    },
+    dispose() {
+      optimizer.dispose();
+      stepper.dispose();
+    },
+  };
 }
