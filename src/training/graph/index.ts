@@ -26,6 +26,24 @@ export interface StepperOptions {
   onFallback?: (reason: string) => void;
 }
 
+/**
+ * The first pair of tensors that differ by more than float32 rounding of a step can explain: max |a - b| over
+ * 1e-3 of max |a| (+1e-6). Loose on purpose: graph and eager kernels may order sums differently, and Adam's
+ * first update is sign(g) where tiny gradients can flip; a wrong graph is off by far more.
+ */
+function firstMismatch(a: tf.Tensor[], b: tf.Tensor[], names: string[]): string | undefined {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!.dataSync(), y = b[i]!.dataSync();
+    let diff = 0, scale = 0;
+    for (let j = 0; j < x.length; j++) {
+      diff = Math.max(diff, Math.abs(x[j]! - y[j]!));
+      scale = Math.max(scale, Math.abs(x[j]!));
+    }
+    if (!(diff <= 1e-3 * scale + 1e-6)) return `${names[i]} differ by ${diff.toExponential(2)} at scale ${scale.toExponential(2)}`;
+  }
+  return undefined;
+}
+
 export class Stepper {
   private readonly backend?: NativeBackend;
   private readonly compiled = new Map<string, CompiledStep>();
@@ -86,18 +104,35 @@ export class Stepper {
         return { results: outcome.results, graph: false };
       }
       this.kernels = outcome.trace.kernels;
-      this.compiled.set(key, compiled);
-      tf.dispose(outcome.results);
+      // The eager step's outcome, to check the graph's first step against.
+      const eagerState = outcome.trace.stateOutputs.map((s) => tf.clone(s.variable));
       variables.forEach((v, i) => { if (!v.isDisposed) v.assign(saved[i]!); });
+      let results: tf.Tensor[];
       try {
-        return { results: compiled.run(data), graph: true };
+        results = compiled.run(data);
       } catch (e) {
         // The state is back as before the step, so the eager step can run it instead.
-        this.compiled.delete(key);
         compiled.dispose();
+        tf.dispose([...eagerState, ...outcome.results]);
         this.disable(`TensorFlow could not run the recorded step: ${(e as Error).message.split('\n')[0]}`);
         return { results: eager(), graph: false };
       }
+      const mismatch = firstMismatch(
+        [...outcome.results, ...eagerState],
+        [...results, ...outcome.trace.stateOutputs.map((s) => s.variable)],
+        ['the step results', ...outcome.trace.stateOutputs.map((s) => `variable '${s.variable.name}'`)],
+      );
+      if (mismatch) {
+        // Trust the eager step: put its state back in place of the graph's.
+        outcome.trace.stateOutputs.forEach((s, i) => s.variable.assign(eagerState[i]!));
+        tf.dispose([...eagerState, ...results]);
+        compiled.dispose();
+        this.disable(`the graph step does not match the eager step (${mismatch})`);
+        return { results: outcome.results, graph: false };
+      }
+      tf.dispose([...eagerState, ...outcome.results]);
+      this.compiled.set(key, compiled);
+      return { results, graph: true };
     } finally {
       tf.dispose(saved);
     }
@@ -106,5 +141,40 @@ export class Stepper {
   dispose(): void {
     for (const c of this.compiled.values()) c.dispose();
     this.compiled.clear();
+  }
+}
+
+/**
+ * Whether graph training works here, by doing it: two steps of a one-variable update, the second through a
+ * compiled SavedModel, checked against the values worked out by hand. For `tintem doctor`.
+ */
+export function probeGraphTraining(): GraphAvailability {
+  const base = graphAvailability();
+  if (!base.available) return base;
+  let reason: string | undefined;
+  const stepper = new Stepper({ mode: 'graph', onFallback: (r) => { reason = r; } });
+  const v = tf.variable(tf.tensor1d([1, 2, 3]), true);
+  const x = tf.tensor1d([0.5, 0.5, 0.5]);
+  try {
+    let graph = false;
+    for (let i = 0; i < 2; i++) {
+      const r = stepper.step([x], () => [tf.tidy(() => {
+        const y = tf.add(tf.mul(v, x), 1) as tf.Tensor1D;
+        v.assign(y);
+        return tf.sum(y);
+      })]);
+      graph = r.graph;
+      tf.dispose(r.results);
+    }
+    if (reason) return { available: false, reason };
+    const got = Array.from(v.dataSync());
+    // v <- 0.5 v + 1, twice, from [1, 2, 3].
+    if (!graph || got.join() !== [1.75, 2, 2.25].join()) return { available: false, reason: `the compiled probe step gave [${got}], expected [1.75,2,2.25]` };
+    return { available: true };
+  } catch (e) {
+    return { available: false, reason: (e as Error).message.split('\n')[0] };
+  } finally {
+    stepper.dispose();
+    tf.dispose([v, x]);
   }
 }
