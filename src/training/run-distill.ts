@@ -47,6 +47,8 @@ export interface DistillSummary {
   imagesPerSec: number;
   cache: { hits: number; misses: number; seconds: number };
   backend: string;
+  /** How the steps ran (of the final session): graph or eager (with why), and whether oneDNN kernels were on. */
+  training?: { path: 'graph' | 'eager'; reason?: string; kernels: number; oneDnn: boolean };
 }
 
 export interface DistillRunOptions {
@@ -243,16 +245,28 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   }
   try {
     if (!opts.resume) initHead(config, method, identity, data.count);
+    let training: DistillSummary['training'];
+    const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
+    const onEvent = (e: TrainEvent) => {
+      if (e.type === 'path') {
+        training = { path: e.path, reason: e.reason, kernels: e.kernels, oneDnn };
+        // One line a run saying which path the steps take (and why not the graph, when not).
+        info(e.path === 'graph'
+          ? `training path: graph (each step is one TensorFlow graph of ${e.kernels} kernels; oneDNN ${oneDnn ? 'on' : 'off'})`
+          : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
+      }
+      opts.onEvent?.(e);
+    };
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
-      signal: opts.signal, onEvent: opts.onEvent,
+      signal: opts.signal, onEvent,
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id },
     });
     if (result.interrupted) {
       return { interrupted: true, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps };
     }
-    const summary = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals);
+    const summary = { ...makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals), training };
     try {
       await saveLayersModel(student.model, join(runDir, 'student'));
       await saveMethodState(method, join(runDir, 'method-state'), { taus: config.method.taus, teacherId: teacher.id });

@@ -31,6 +31,7 @@ export interface DistillFlags {
   dryRun?: boolean;
   progress: boolean;
   backend?: string;
+  trainStep?: string;
 }
 
 /** Commander value parser for numeric flags: one-line UserError naming the flag. */
@@ -52,7 +53,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
-    progress: f.progress === false ? false : undefined,
+    progress: f.progress === false ? false : undefined, trainStep: f.trainStep,
   };
 }
 
@@ -114,12 +115,14 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
+    .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
     .action(async (flags: DistillFlags) => {
       const config = await resolveDistillConfig(flags);
       const { initBackend } = await import('../../backend/index.js');
       const { configToYaml } = await import('../../config/load.js');
       const { estimateDistill, runDistill } = await import('../../training/run-distill.js');
-      await initBackend(flags.backend);
+      const { trainingOneDnn } = await import('../../config/resolve.js');
+      await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config);
