@@ -6,57 +6,35 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, initBackend } from '../../src/backend/index.js';
-import { train, type TrainConfig, type TrainEvent } from '../../src/training/trainer.js';
-import { gatherRows, type TeacherSource } from '../../src/training/teacher-source.js';
-import { readLog } from '../../src/training/train-log.js';
-import { createStudent, type StudentSpec } from '../../src/students/index.js';
-import { createMethod, methodNames, type MethodName } from '../../src/methods/index.js';
+import { train, type TrainEvent } from '../../src/training/trainer.js';
+import { methodNames } from '../../src/methods/index.js';
 import type { DistillMethod } from '../../src/methods/types.js';
-import { Rng } from '../../src/util/random.js';
-import { randomImages, snapshot } from './fixtures.js';
+import { snapshot, tinyMethod, tinyStudent } from './fixtures.js';
+import { config, data, run, teacherSource, TEACHER_DIM } from './graph-setup.js';
 
 before(async () => { await initBackend(); });
 
-const N = 40, BATCH = 8, TEACHER_DIM = 12, GRID = 2, CLASSES = 5;
-const data = randomImages(N, 5, 16);
-const rng = new Rng(17);
-const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
-const teacherPooled = fill(N * TEACHER_DIM), teacherTokens = fill(N * GRID * GRID * TEACHER_DIM), teacherLogits = fill(N * CLASSES);
-/** Fixed random teacher features, logits included (the cache holds none; logit-kd needs them). */
-const teacherSource: TeacherSource = {
-  dim: TEACHER_DIM, hasTokens: true, isCached: () => true,
-  async features(indices) {
-    const n = indices.length;
-    return {
-      pooled: tf.tensor2d(gatherRows(teacherPooled, TEACHER_DIM, indices), [n, TEACHER_DIM]),
-      tokens: tf.tensor3d(gatherRows(teacherTokens, GRID * GRID * TEACHER_DIM, indices), [n, GRID * GRID, TEACHER_DIM]),
-      logits: tf.tensor2d(gatherRows(teacherLogits, CLASSES, indices), [n, CLASSES]),
-    };
-  },
-};
-const spec: StudentSpec = { kind: 'cnn', inputSize: 16, channels: 1, embedDim: 8, stemWidth: 8, stemStride: 2, widthMultipliers: [1, 2], blocksPerStage: [1, 1] };
-// 40 / 8 = 5 steps an epoch, 4 epochs = 20 steps; warm-up and decay exercise a changing learning rate.
-const config: TrainConfig = { epochs: 4, batchSize: BATCH, lr: 0.003, minLr: 1e-4, weightDecay: 0.05, warmupEpochs: 1, seed: 2, views: 0, progress: false };
+type RunOutput = Awaited<ReturnType<typeof run>>;
 
-async function run(method: MethodName, stepPath: 'graph' | 'eager') {
-  const student = createStudent(spec, 3);
-  const m: DistillMethod = createMethod(method, { teacherDim: TEACHER_DIM, studentDim: 8, teacherTokens: true, numClasses: CLASSES, seed: 4 });
-  const events: TrainEvent[] = [];
-  const runDir = mkdtempSync(join(tmpdir(), `tintem-graph-${method}-`));
-  try {
-    await train({
-      student, method: m, data, config: { ...config, stepPath }, runDir, onEvent: (e) => events.push(e),
-      teacherFeatures: teacherSource,
-    });
-    return { weights: snapshot(student, m), log: readLog(join(runDir, 'train.jsonl')), events };
-  } finally {
-    student.dispose();
-    m.dispose();
-  }
+/** Every loss term of every step and every weight within 1e-4 relative (floor 1e-3 for values near 0). */
+function assertSameRun(g: Pick<RunOutput, 'log' | 'weights'>, e: Pick<RunOutput, 'log' | 'weights'>): void {
+  assert.equal(g.log.length, e.log.length);
+  g.log.forEach((rec, i) => {
+    relClose(rec.loss, e.log[i]!.loss, `step ${i + 1} loss`);
+    for (const k of Object.keys(e.log[i]!.terms)) relClose(rec.terms[k]!, e.log[i]!.terms[k]!, `step ${i + 1} ${k}`);
+  });
+  assert.equal(g.weights.length, e.weights.length);
+  let worst = 0;
+  g.weights.forEach((w, i) => w.forEach((x, j) => {
+    const y = e.weights[i]![j]!;
+    worst = Math.max(worst, Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-3));
+  }));
+  assert.ok(worst <= 1e-4, `largest relative weight difference ${worst}`);
 }
 
 const relClose = (a: number, b: number, what: string) => {
@@ -67,24 +45,68 @@ for (const method of methodNames) {
   test(`graph step = eager step over 20 steps (${method}): every loss term and weight within 1e-4 relative`, async () => {
     const numBefore = tf.memory().numTensors;
     const g = await run(method, 'graph');
+    assert.equal(g.log.length, 20);
     // One path event: the run stayed on the graph path from the first step to the last.
     const paths = g.events.filter((e): e is Extract<TrainEvent, { type: 'path' }> => e.type === 'path');
     assert.deepEqual(paths.map((p) => [p.path, p.reason]), [['graph', undefined]]);
     assert.ok(paths[0]!.kernels > 100, `recorded ${paths[0]!.kernels} kernels`);
     const e = await run(method, 'eager');
-    assert.equal(g.log.length, 20);
     assert.equal(e.log.length, 20);
-    g.log.forEach((rec, i) => {
-      relClose(rec.loss, e.log[i]!.loss, `step ${i + 1} loss`);
-      for (const k of Object.keys(e.log[i]!.terms)) relClose(rec.terms[k]!, e.log[i]!.terms[k]!, `step ${i + 1} ${k}`);
-    });
-    assert.equal(g.weights.length, e.weights.length);
-    let worst = 0;
-    g.weights.forEach((w, i) => w.forEach((x, j) => {
-      const y = e.weights[i]![j]!;
-      worst = Math.max(worst, Math.abs(x - y) / Math.max(Math.abs(x), Math.abs(y), 1e-3));
-    }));
-    assert.ok(worst <= 1e-4, `largest relative weight difference ${worst}`);
+    assertSameRun(g, e);
     assert.equal(tf.memory().numTensors, numBefore, 'tensors leaked');
   });
 }
+
+test('a step that reads a tensor on the host falls back to eager with the reason, and trains exactly as eager', async () => {
+  const hostReading = (): DistillMethod => {
+    const inner = tinyMethod(TEACHER_DIM, 4, 9);
+    return {
+      ...inner,
+      losses(student, teacher) {
+        const terms = inner.losses(student, teacher);
+        // A data-dependent choice: what a graph recorded once could not repeat.
+        const scale = terms.student!.dataSync()[0]! > 100 ? 0.5 : 1;
+        return { ...terms, student: tf.mul(terms.student!, scale) as tf.Scalar };
+      },
+    };
+  };
+  const runTiny = async (stepPath: 'graph' | 'eager') => {
+    const student = tinyStudent(3, 4, 16);
+    const method = hostReading();
+    const events: TrainEvent[] = [];
+    try {
+      await train({
+        student, method, data, config: { ...config, epochs: 1, stepPath }, runDir: mkdtempSync(join(tmpdir(), 'tintem-graph-fallback-')),
+        onEvent: (e) => events.push(e), teacherFeatures: teacherSource,
+      });
+      return { weights: snapshot(student, method), events };
+    } finally {
+      student.dispose();
+      method.dispose();
+    }
+  };
+  const g = await runTiny('graph');
+  const paths = g.events.filter((e): e is Extract<TrainEvent, { type: 'path' }> => e.type === 'path');
+  assert.equal(paths.length, 1);
+  assert.equal(paths[0]!.path, 'eager');
+  assert.match(paths[0]!.reason ?? '', /reads a tensor on the host .*cannot be one graph/);
+  const e = await runTiny('eager');
+  assert.deepEqual(g.weights, e.weights, 'the fallback run is the eager run');
+});
+
+/** The 20-step run of graph-setup.ts in a child process with oneDNN set as given (it is fixed per process). */
+function runInChild(method: string, path: 'graph' | 'eager', oneDnn: boolean) {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'graph-child.ts'), method, path], {
+    env: { ...process.env, TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0', TF_CPP_MIN_LOG_LEVEL: '3' }, encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as RunOutput & { paths: Array<{ path: string }>; oneDnn: string };
+}
+
+test('the graph step with oneDNN kernels on (how distill runs it) matches the eager step without them (tintem, 20 steps)', () => {
+  const g = runInChild('tintem', 'graph', true);
+  const e = runInChild('tintem', 'eager', false);
+  assert.deepEqual([g.oneDnn, e.oneDnn], ['1', '0']);
+  assert.deepEqual(g.paths.map((p) => p.path), ['graph']);
+  assertSameRun(g, e);
+});
