@@ -27,19 +27,22 @@ export interface StepperOptions {
 }
 
 /**
- * The first pair of tensors that differ by more than float32 rounding of a step can explain: max |a - b| over
- * 1e-3 of max |a| (+1e-6). Loose on purpose: graph and eager kernels may order sums differently, and Adam's
- * first update is sign(g) where tiny gradients can flip; a wrong graph is off by far more.
+ * The first pair of tensors that differ by more than float32 rounding of a step can explain, in the L2 sense:
+ * |a - b| > 1e-3 |a| + 1e-6 sqrt(n). Not element by element on purpose: graph and eager kernels may order sums
+ * differently, and Adam's first update is about sign(g), which flips for gradients near 0; a wrong graph is off
+ * by far more.
  */
 function firstMismatch(a: tf.Tensor[], b: tf.Tensor[], names: string[]): string | undefined {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!.dataSync(), y = b[i]!.dataSync();
-    let diff = 0, scale = 0;
+    let diff = 0, norm = 0;
     for (let j = 0; j < x.length; j++) {
-      diff = Math.max(diff, Math.abs(x[j]! - y[j]!));
-      scale = Math.max(scale, Math.abs(x[j]!));
+      diff += (x[j]! - y[j]!) ** 2;
+      norm += x[j]! ** 2;
     }
-    if (!(diff <= 1e-3 * scale + 1e-6)) return `${names[i]} differ by ${diff.toExponential(2)} at scale ${scale.toExponential(2)}`;
+    diff = Math.sqrt(diff);
+    norm = Math.sqrt(norm);
+    if (!(diff <= 1e-3 * norm + 1e-6 * Math.sqrt(x.length))) return `${names[i]} differ by ${diff.toExponential(2)} (L2) at norm ${norm.toExponential(2)}`;
   }
   return undefined;
 }
