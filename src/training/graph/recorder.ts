@@ -179,12 +179,16 @@ export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: t
   }
   if (failure) return { reason: failure, results };
 
+  const created = (Object.values(tf.engine().state.registeredVariables) as tf.Variable[]).filter((v) => !idBefore.has(v));
+  if (created.length) return { reason: `the step creates variables (${created[0]!.name}), so a recording of it would not own them`, results };
   const stateOutputs: StepTrace['stateOutputs'] = [];
   for (const v of variables) {
     if (v.isDisposed) continue;
     const info = backend.tensorMap.get(v.dataId);
     if (!info) continue;
-    if (info.values != null || info.id === idBefore.get(v)) continue; // host-set (outside) or unchanged
+    // Values still on the host: assigned from a host-made tensor inside the step (all were made native before it).
+    if (info.values != null) return { reason: `variable '${v.name}' is set from host values inside the step`, results };
+    if (info.id === idBefore.get(v)) continue; // unchanged
     const ep = endpoint.get(info.id);
     if (!ep) return { reason: `variable '${v.name}' was set to a tensor made outside the step`, results };
     stateOutputs.push({ variable: v, endpoint: ep });
