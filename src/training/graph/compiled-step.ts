@@ -4,7 +4,7 @@
  * in, the new values come out and are swapped into the variables (no copies), so checkpoints, export and
  * eager fallback see the same variables as before.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../backend/index.js';
@@ -22,7 +22,6 @@ export class CompiledStep {
   constructor(private readonly backend: NativeBackend, readonly trace: StepTrace, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'tintem-graph-'));
     writeSavedModel(this.dir, trace.nodes);
-    if (process.env.TINTEM_GRAPH_DUMP) writeFileSync(process.env.TINTEM_GRAPH_DUMP, JSON.stringify(trace.nodes.map((n) => [n.name, n.op, n.inputs])));
     this.modelId = backend.binding.loadSavedModel(this.dir, 'serve');
     this.inputNames = [...trace.stateInputs.map((s) => s.name), ...trace.dataInputs].join(',');
     this.outputNames = [...trace.stateOutputs.map((s) => s.endpoint), ...trace.resultEndpoints].join(',');
