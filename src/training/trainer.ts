@@ -40,7 +40,8 @@ export interface TrainConfig {
   /**
    * How each step runs: 'graph' records the first step and runs every step as one TensorFlow graph,
    * 'eager' runs kernel by kernel, 'auto' (default) is 'graph' where the native backend allows it. Part of the
-   * fingerprint: graph and eager steps agree to float32 rounding, not bit for bit.
+   * fingerprint: graph and eager steps agree to float32 rounding, not bit for bit. With 'graph', a step that
+   * cannot be one graph is a UserError naming why; 'auto' falls back to eager instead.
    */
   stepPath?: StepPath;
 }
@@ -231,7 +232,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const variables = [...student.trainableVariables(), ...method.variables];
   const optimizer = new AdamW(variables, { lr: lrAt(0), weightDecay: config.weightDecay });
-  const stepper = new Stepper({ mode: config.stepPath ?? 'auto' });
+  const stepper = new Stepper({ mode: config.stepPath ?? 'auto', strict: true });
   const termNames: string[] = [];
   let reportedPath: string | undefined;
 

@@ -14,6 +14,7 @@ import { tf, initBackend } from '../../src/backend/index.js';
 import { train, type TrainEvent } from '../../src/training/trainer.js';
 import { methodNames } from '../../src/methods/index.js';
 import type { DistillMethod } from '../../src/methods/types.js';
+import { UserError } from '../../src/util/errors.js';
 import { snapshot, tinyMethod, tinyStudent } from './fixtures.js';
 import { config, data, run, teacherSource, TEACHER_DIM } from './graph-setup.js';
 
@@ -57,7 +58,7 @@ for (const method of methodNames) {
   });
 }
 
-test('a step that reads a tensor on the host falls back to eager with the reason, and trains exactly as eager', async () => {
+test('a step that reads a tensor on the host: auto falls back to eager with the reason and trains exactly as eager; graph refuses', async () => {
   const hostReading = (): DistillMethod => {
     const inner = tinyMethod(TEACHER_DIM, 4, 9);
     return {
@@ -70,7 +71,7 @@ test('a step that reads a tensor on the host falls back to eager with the reason
       },
     };
   };
-  const runTiny = async (stepPath: 'graph' | 'eager') => {
+  const runTiny = async (stepPath: 'auto' | 'graph' | 'eager') => {
     const student = tinyStudent(3, 4, 16);
     const method = hostReading();
     const events: TrainEvent[] = [];
@@ -85,7 +86,8 @@ test('a step that reads a tensor on the host falls back to eager with the reason
       method.dispose();
     }
   };
-  const g = await runTiny('graph');
+  await assert.rejects(runTiny('graph'), (err: unknown) => err instanceof UserError && /^trainStep: graph: .*reads a tensor on the host/.test(err.message));
+  const g = await runTiny('auto');
   const paths = g.events.filter((e): e is Extract<TrainEvent, { type: 'path' }> => e.type === 'path');
   assert.equal(paths.length, 1);
   assert.equal(paths[0]!.path, 'eager');

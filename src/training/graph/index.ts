@@ -6,6 +6,7 @@
  * one graph falls back to eager for the rest of the run, with one line saying why.
  */
 import { tf } from '../../backend/index.js';
+import { UserError } from '../../util/errors.js';
 import { CompiledStep } from './compiled-step.js';
 import { nativeBackend, type NativeBackend } from './native.js';
 import { traceStep } from './recorder.js';
@@ -24,6 +25,8 @@ export interface StepperOptions {
   mode: StepPath;
   /** Called once when the run leaves (or never reaches) the graph path. */
   onFallback?: (reason: string) => void;
+  /** Mode 'graph' only: leaving the graph path is a UserError instead of a fallback (the user asked for it). */
+  strict?: boolean;
 }
 
 /**
@@ -76,6 +79,9 @@ export class Stepper {
 
   private disable(reason: string): void {
     if (this.disabledReason) return;
+    if (this.opts.strict && this.opts.mode === 'graph') {
+      throw new UserError(`trainStep: graph: this step cannot run as one graph: ${reason}; use trainStep auto or eager`);
+    }
     this.disabledReason = reason;
     if (this.opts.mode !== 'eager') this.opts.onFallback?.(reason);
   }
