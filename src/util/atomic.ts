@@ -1,9 +1,11 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 
+// Random, not just pid + time: writers on several machines share one folder (a job array on NFS) and pids repeat.
 function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /**
