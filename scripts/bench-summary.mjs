@@ -40,6 +40,13 @@ if (da) {
   rows.push(['distill-acceptance', `kNN@20 on MNIST test, ${da.limit} train images, ${da.epochs} epochs: distilled vs untrained student`,
     `${f(100 * da.knn.trained)}% vs ${f(100 * da.knn.untrained)}%`, `+${f(da.knn.gainPoints)} points`, da.pass ? 'pass (>= 20)' : 'FAIL']);
 }
+const ss = read('shard-scaling');
+if (ss?.rows) {
+  const row = (p) => ss.rows.find((r) => r.processes === p);
+  rows.push(['shard-scaling', `teacher pass (${ss.teacher}, ${ss.images} images) as 1 / 2 / 4 concurrent \`embed --shard\` processes, ${ss.cores} shared cores`,
+    ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
+    ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
+}
 const pc = read('paper-claim');
 if (pc?.aggregates) {
   const tally = {};

@@ -38,8 +38,9 @@ function checked(spec: ShardSpec, source: string): ShardSpec {
 
 /**
  * Parses `--shard i/n` (0-based i) or `--shard auto`. auto: a SLURM array task (index = (ID - MIN) / STEP, count =
- * SLURM_ARRAY_TASK_COUNT), else a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with the count from `--shard-count`
- * or TINTEM_SHARD_COUNT (set it to the Job's `completions`).
+ * SLURM_ARRAY_TASK_COUNT; or, when the count is pinned by `--shard-count`/TINTEM_SHARD_COUNT, index = ID), else a
+ * Kubernetes Indexed Job's JOB_COMPLETION_INDEX with the count from `--shard-count` or TINTEM_SHARD_COUNT (set it
+ * to the Job's `completions`).
  */
 export function parseShard(value: string, env: NodeJS.ProcessEnv = process.env, countFlag?: string): ShardSpec {
   const option = '--shard';
@@ -54,13 +55,15 @@ export function parseShard(value: string, env: NodeJS.ProcessEnv = process.env, 
   const slurmId = env[SHARD_ENV.slurmId];
   if (slurmId !== undefined && slurmId !== '') {
     const id = integer(slurmId, SHARD_ENV.slurmId, 0);
+    const pinned = flagCount ?? (env[SHARD_ENV.count] ? integer(env[SHARD_ENV.count], SHARD_ENV.count, 1) : undefined);
+    if (pinned !== undefined) {
+      // A re-submission of some tasks (--array=3,11) has its own MIN/COUNT: with the count pinned, task ids are shard indices.
+      return checked({ index: id, count: pinned }, `${option} auto (${SHARD_ENV.slurmId}=${id}, count ${pinned})`);
+    }
     const count = integer(env[SHARD_ENV.slurmCount], `${option} auto: ${SHARD_ENV.slurmCount}`, 1);
     const min = env[SHARD_ENV.slurmMin] ? integer(env[SHARD_ENV.slurmMin], SHARD_ENV.slurmMin, 0) : 0;
     const step = env[SHARD_ENV.slurmStep] ? integer(env[SHARD_ENV.slurmStep], SHARD_ENV.slurmStep, 1) : 1;
     if ((id - min) % step !== 0 || id < min) throw new UserError(`${option} auto: ${SHARD_ENV.slurmId}=${id} is not on the array's grid (min ${min}, step ${step})`);
-    if (flagCount !== undefined && flagCount !== count) {
-      throw new UserError(`--shard-count ${flagCount} disagrees with ${SHARD_ENV.slurmCount}=${count}; drop --shard-count`);
-    }
     return checked({ index: (id - min) / step, count }, `${option} auto (${SHARD_ENV.slurmId}=${id}, ${SHARD_ENV.slurmCount}=${count})`);
   }
   const k8s = env[SHARD_ENV.k8sIndex];

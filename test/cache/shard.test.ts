@@ -138,6 +138,8 @@ test('--shard parsing: i/n, SLURM arrays (with MIN/STEP), Indexed Jobs with a co
   assert.deepEqual(parseShard('auto', { SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_STEP: '2' }), { index: 2, count: 3 });
   assert.deepEqual(parseShard('auto', { JOB_COMPLETION_INDEX: '3', TINTEM_SHARD_COUNT: '4' }), { index: 3, count: 4 });
   assert.deepEqual(parseShard('auto', { JOB_COMPLETION_INDEX: '0' }, '2'), { index: 0, count: 2 });
+  // A re-submission of tasks 3 and 11 of a 16-task array, with the count pinned: task ids are shard indices.
+  assert.deepEqual(parseShard('auto', { SLURM_ARRAY_TASK_ID: '11', SLURM_ARRAY_TASK_COUNT: '2', SLURM_ARRAY_TASK_MIN: '3', TINTEM_SHARD_COUNT: '16' }), { index: 11, count: 16 });
   for (const [value, env, re] of [
     ['3/3', {}, /shard index 3 is not below the shard count 3/],
     ['1of3', {}, /expected 'i\/n'/],
