@@ -63,7 +63,7 @@ export class EntryIndex {
 
   private constructor(readonly dir: string, private readonly filter: IndexFilter) {}
 
-  /** Indexes every usable shard header in `dir` (files whose header is unreadable are skipped with a warning). */
+  /** Indexes every usable shard header in `dir` (files whose header is unreadable are skipped). */
   static async scan(dir: string, filter: IndexFilter): Promise<EntryIndex> {
     const index = new EntryIndex(dir, filter);
     for (const file of await listShardFiles(dir)) {
@@ -71,9 +71,9 @@ export class EntryIndex {
       try {
         h = await readShardHeader(join(dir, file));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        warn(`cache shard ${join(dir, file)} is unusable (${(e as Error).message}); its entries will be recomputed`);
-        continue;
+        // Quietly: a reader that wants this file by name reports it then, and `cache verify` names it.
+        if (e instanceof CorruptShardError || (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
       }
       if (h.version !== CACHE_FORMAT_VERSION || h.teacherId !== filter.teacherId || h.dtype !== filter.dtype) continue;
       if (h.tokenCount < filter.tokenCount || !Array.isArray(h.keys)) continue;
