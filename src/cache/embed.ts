@@ -149,6 +149,8 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
   const positions = opts.shard ? shardIndices(checksums, opts.shard) : undefined;
   const count = positions?.length ?? set.count;
   const imageAt = (row: number): number => (positions ? positions[row]! : row);
+  const rowImages = Array.from({ length: count }, (_, row) => imageAt(row));
+  const allKeys = entryKeysOf(rowImages.map((i) => checksums[i]!), rowImages, teacher, view);
   const out = new Outputs(count, tokenCount);
   const per = set.height * set.width * set.channels;
   let hits = 0;
@@ -173,8 +175,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
   try {
     for (let start = 0; start < count; start += shardSize) {
       const end = Math.min(count, start + shardSize);
-      const images = Array.from({ length: end - start }, (_, i) => imageAt(start + i));
-      const keys = entryKeysOf(images.map((i) => checksums[i]!), images, teacher, view);
+      const keys = allKeys.slice(start, end);
       const path = join(dir, `${shardName(keys, layout)}.ttc`);
       // A shard stored with tokens also serves a pooled-only request (its pooled values are the same).
       const withTokens = tokenCount === 0 && teacher.tokenGrid ? join(dir, `${shardName(keys, { ...layout, tokens: true })}.ttc`) : undefined;
@@ -196,7 +197,8 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         continue;
       }
       // Entries that runs with another chunking stored (the shards of a job array, another --limit) serve by key.
-      index ??= await EntryIndex.scan(dir, { teacherId: teacher.id, dtype: layout.dtype, tokenCount });
+      // Only this pass's keys are indexed, so memory follows the pass, not the whole folder (other views, sets).
+      index ??= await EntryIndex.scan(dir, { teacherId: teacher.id, dtype: layout.dtype, tokenCount }, new Set(allKeys));
       index.exclude(unusable); // already reported above
       const todo: number[] = [];
       for (let row = start; row < end; row++) {

@@ -63,8 +63,8 @@ export class EntryIndex {
 
   private constructor(readonly dir: string, private readonly filter: IndexFilter) {}
 
-  /** Indexes every usable shard header in `dir` (files whose header is unreadable are skipped). */
-  static async scan(dir: string, filter: IndexFilter): Promise<EntryIndex> {
+  /** Indexes every usable shard header in `dir`, only keys in `wanted` when given (unreadable headers are skipped). */
+  static async scan(dir: string, filter: IndexFilter, wanted?: ReadonlySet<string>): Promise<EntryIndex> {
     const index = new EntryIndex(dir, filter);
     for (const file of await listShardFiles(dir)) {
       let h: ShardHeader;
@@ -78,7 +78,7 @@ export class EntryIndex {
       if (h.version !== CACHE_FORMAT_VERSION || h.teacherId !== filter.teacherId || h.dtype !== filter.dtype) continue;
       if (h.tokenCount < filter.tokenCount || !Array.isArray(h.keys)) continue;
       index.files.push(file);
-      h.keys.forEach((key, row) => { if (!index.byKey.has(key)) index.byKey.set(key, { file, row }); });
+      h.keys.forEach((key, row) => { if ((!wanted || wanted.has(key)) && !index.byKey.has(key)) index.byKey.set(key, { file, row }); });
     }
     return index;
   }

@@ -56,13 +56,14 @@ export interface Coverage {
 export async function cacheCoverage(cacheDir: string, req: CoverageRequest): Promise<Coverage> {
   const { teacher, set } = req;
   const tokenCount = req.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
-  const index = await EntryIndex.scan(teacherCacheDir(cacheDir, teacher), { teacherId: teacher.id, dtype: req.fp16 ? 'float16' : 'float32', tokenCount });
   const checksums = Array.from({ length: set.count }, (_, i) => imageChecksum(set, i));
   const indices = checksums.map((_, i) => i);
+  const byView = req.views.map((view) => entryKeysOf(checksums, indices, teacher, view));
+  const index = await EntryIndex.scan(teacherCacheDir(cacheDir, teacher), { teacherId: teacher.id, dtype: req.fp16 ? 'float16' : 'float32', tokenCount }, new Set(byView.flat()));
   const missingByView: Record<number, number> = {};
   let present = 0;
-  for (const view of req.views) {
-    const keys = entryKeysOf(checksums, indices, teacher, view);
+  for (const [v, view] of req.views.entries()) {
+    const keys = byView[v]!;
     const found = keys.filter((k) => index.has(k)).length;
     present += found;
     if (found < keys.length) missingByView[view.id] = keys.length - found;
