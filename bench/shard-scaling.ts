@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomicSync } from '../src/util/atomic.js';
@@ -63,6 +63,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+const loadBefore = loadavg()[0];
 const samples = new Map<number, Array<{ wallPerSecond: number; forwardPerSecond: number; seconds: number }>>();
 for (let r = 0; r < sizes.repeats; r++) {
   for (const p of r % 2 === 0 ? PROCESSES : [...PROCESSES].reverse()) {
@@ -80,5 +81,5 @@ console.log(`\nshard scaling (${TEACHER}, ${sizes.images} MNIST images, ${sizes.
 console.log(`${'processes'.padEnd(11)}${'wall img/s'.padStart(12)}${'vs 1'.padStart(8)}${'forward img/s'.padStart(15)}`);
 for (const r of rows) console.log(`${String(r.processes).padEnd(11)}${r.medianWallImagesPerSecond.toFixed(1).padStart(12)}${`${r.speedupVsOne.toFixed(2)}x`.padStart(8)}${r.medianForwardImagesPerSecond.toFixed(1).padStart(15)}`);
 const out = join(repo, 'bench', 'results', 'shard-scaling.json');
-writeFileAtomicSync(out, `${JSON.stringify({ bench: 'shard-scaling', quick, date: new Date().toISOString(), teacher: TEACHER, cores: cpus().length, sharedMachine: true, ...sizes, rows }, null, 2)}\n`);
+writeFileAtomicSync(out, `${JSON.stringify({ bench: 'shard-scaling', quick, date: new Date().toISOString(), teacher: TEACHER, cores: cpus().length, sharedMachine: true, loadAverage1m: { before: loadBefore, after: loadavg()[0] }, ...sizes, rows }, null, 2)}\n`);
 console.log(`wrote ${out}`);
