@@ -7,6 +7,7 @@
  * chunkings (a job array's shards, see shard-plan.ts) by key, and computes only the rest. Files are immutable and
  * named by their content, so many processes may fill one folder on a shared filesystem at once.
  */
+import { assertFiniteRows } from './finite.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -232,10 +233,16 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         const y = await forwardTeacher(teacher, x).finally(() => x.dispose());
         try {
           out.ensure(y.pooled.shape[1], teacher.id);
-          scatterRows(out.pooled!, await y.pooled.data() as Float32Array, out.dim, rows);
+          const pooled = await y.pooled.data() as Float32Array;
+          // Rows are scattered images: name them by dataset position (firstIndex 0 over this list).
+          const names = indices.map((i) => set.sources?.[i] ?? `${set.name}#${i}`);
+          assertFiniteRows(pooled, out.dim, 0, names, set.name, teacher.id, 'embeddings');
+          scatterRows(out.pooled!, pooled, out.dim, rows);
           if (out.tokens) {
             if (y.tokens?.shape[1] !== tokenCount) throw new Error(`teacher ${teacher.id} returned ${y.tokens?.shape[1] ?? 'no'} tokens, expected ${tokenCount}`);
-            scatterRows(out.tokens, await y.tokens.data() as Float32Array, tokenCount * out.dim, rows);
+            const tokens = await y.tokens.data() as Float32Array;
+            assertFiniteRows(tokens, tokenCount * out.dim, 0, names, set.name, teacher.id, 'token features');
+            scatterRows(out.tokens, tokens, tokenCount * out.dim, rows);
           }
         } finally {
           tf.dispose(y as unknown as tf.TensorContainer);
@@ -250,7 +257,12 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
       const shardTokens = !out.tokens ? undefined
         : whole ? out.tokens.subarray(start * tokenCount * out.dim, end * tokenCount * out.dim) : gatherRowsOf(out.tokens, tokenCount * out.dim, todo);
       if (opts.fp16) {
-        roundToFloat16(shardPooled); if (shardTokens) roundToFloat16(shardTokens);
+        roundToFloat16(shardPooled);
+        if (shardTokens) roundToFloat16(shardTokens);
+        // A value beyond float16's range becomes Infinity: refuse it rather than cache it.
+        const names = (whole ? Array.from({ length: end - start }, (_, r) => start + r) : todo).map(imageAt).map((i) => set.sources?.[i] ?? `${set.name}#${i}`);
+        assertFiniteRows(shardPooled, out.dim, 0, names, set.name, teacher.id, 'embeddings after float16 rounding (use float32: drop --fp16)');
+        if (shardTokens) assertFiniteRows(shardTokens, tokenCount * out.dim, 0, names, set.name, teacher.id, 'token features after float16 rounding (use float32: drop --fp16)');
         // Copies must round in the returned buffers too, so this call returns what a later one reads.
         if (!whole) { scatterRows(out.pooled!, shardPooled, out.dim, todo); if (shardTokens) scatterRows(out.tokens!, shardTokens, tokenCount * out.dim, todo); }
       }
@@ -264,7 +276,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         await writeFileAtomic(shardPath, bytes);
       } catch (e) {
         // A full disk or an unwritable cache is the user's to fix: one line naming the shard (fs messages often name no file).
-        const reason = (e as Error).message.split('\n')[0];
+        const reason = (((e as Error).cause as Error | undefined) ?? (e as Error)).message.split('\n')[0];
         throw new UserError(`${shardPath}: could not write cache shard (${reason}); completed shards are kept: free some space or choose another --cache-dir, then run again`);
       }
       files.add(basename(shardPath));
