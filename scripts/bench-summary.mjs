@@ -52,6 +52,13 @@ if (di) {
   rows.push(['distill-interrupt', `distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
     `${di.identical}/${di.trials} bit-identical`, `${di.stops} stops, ${di.processes} processes`, di.quick ? 'quick' : `${di.trials} trials`]);
 }
+const ss = read('shard-scaling');
+if (ss?.rows) {
+  const row = (p) => ss.rows.find((r) => r.processes === p);
+  rows.push(['shard-scaling', `teacher pass (${ss.teacher}, ${ss.images} images) as 1 / 2 / 4 concurrent \`embed --shard\` processes, ${ss.cores} shared cores`,
+    ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
+    ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
+}
 const pc = read('paper-claim');
 if (pc?.aggregates) {
   const tally = {};

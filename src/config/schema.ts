@@ -73,6 +73,11 @@ export const distillConfigSchema = z.strictObject({
   runDir: z.string().min(1).default('runs/distill'),
   /** Store cached teacher embeddings as float16 (half the disk). */
   fp16: z.boolean().default(false),
+  /**
+   * Train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the
+   * run needs, and never load the teacher. For a cache filled ahead by `distill --embed-only --shard i/n` jobs.
+   */
+  cacheOnly: z.boolean().default(false),
   /** Images per teacher forward when filling the cache. */
   teacherBatchSize: positiveInt.default(64),
   /** Progress bar on stderr. */
