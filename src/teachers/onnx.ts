@@ -39,6 +39,7 @@ class OnnxTeacher implements AsyncTeacher {
   embedDim = 0;
   tokenGrid?: number;
   readonly inputSize: number;
+  readonly decodeSize: number;
   private readonly fetch: string[];
 
   constructor(
@@ -47,6 +48,7 @@ class OnnxTeacher implements AsyncTeacher {
     private readonly channels: 1 | 3, modelHash: string, private readonly declared: Record<string, ReadonlyArray<number | string> | undefined>,
   ) {
     this.inputSize = pre.inputSize;
+    this.decodeSize = pre.resize === 'crop' ? Math.round(pre.inputSize / pre.crop) : pre.inputSize;
     this.fetch = [...new Set([...layout.outputs, ...(layout.cls === 'first' || layout.cls === 'none' ? [] : [layout.cls])])];
     // The old id form for a single output with the default layout keeps existing caches valid.
     const plain = layout.outputs.length === 1 && layout.cls === 'first' && layout.registers === 0 && layout.patchGrid === undefined && layout.layout === 'auto';

@@ -26,6 +26,7 @@ export interface TfjsTeacherOptions {
 class TfjsTeacher implements Teacher {
   readonly id: string;
   readonly inputSize: number;
+  readonly decodeSize: number;
   embedDim = 0;
   tokenGrid?: number;
 
@@ -35,6 +36,7 @@ class TfjsTeacher implements Teacher {
   ) {
     this.id = idBase;
     this.inputSize = pre.inputSize;
+    this.decodeSize = pre.resize === 'crop' ? Math.round(pre.inputSize / pre.crop) : pre.inputSize;
   }
 
   forward(images: tf.Tensor4D): TeacherOutput {

@@ -58,14 +58,18 @@ interface Part { pooled?: tf.Tensor2D; map?: tf.Tensor4D }
 
 function splitTokens(name: string, y: tf.Tensor3D, o: TokenLayoutOptions, source: string): Part {
   const [b, n, d] = y.shape;
-  const start = (o.cls === 'first' ? 1 : 0) + o.registers;
+  // With CLS from another output, the token output may still carry its own CLS first (DINOv2, CLIP) or not
+  // (SigLIP): whichever leaves a square patch grid.
+  const isSquare = (m: number) => m > 0 && Math.round(Math.sqrt(m)) ** 2 === m;
+  const ownCls = o.cls === 'first' || (o.cls !== 'none' && !o.patchGrid && !isSquare(n - o.registers) && isSquare(n - o.registers - 1));
+  const start = (ownCls ? 1 : 0) + o.registers;
   const patches = n - start;
   const side = o.patchGrid ?? Math.round(Math.sqrt(patches));
   if (patches <= 0 || side * side !== patches) {
     throw new UserError(`${source}: output '${name}' has ${n} tokens; with cls=${o.cls} and registers=${o.registers} that leaves ${patches} patch tokens, not a ${o.patchGrid ? `${side}x${side}` : 'square'} grid; set registers=<k>, cls=first|none or patch-grid=<side> in the teacher spec`);
   }
   const map = tf.reshape(tf.slice(y, [0, start, 0], [b, patches, d]), [b, side, side, d]) as tf.Tensor4D;
-  const pooled = o.cls === 'first' ? (tf.reshape(tf.slice(y, [0, 0, 0], [b, 1, d]), [b, d]) as tf.Tensor2D) : undefined;
+  const pooled = ownCls ? (tf.reshape(tf.slice(y, [0, 0, 0], [b, 1, d]), [b, d]) as tf.Tensor2D) : undefined;
   return { pooled, map };
 }
 

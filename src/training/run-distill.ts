@@ -6,7 +6,7 @@
  *   runDir/student/         model.json + weights.bin   runDir/method-state/ variables.json + weights.bin
  *   runDir/summary.json     final loss terms, time, images/s, identities for export and reports
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
@@ -18,7 +18,7 @@ import { embedWithCache } from '../cache/index.js';
 import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
-import { createTeacher } from '../teachers/index.js';
+import { createTeacher, forwardTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -102,6 +102,28 @@ export async function loadTrainingData(config: DistillConfig): Promise<ImageSet>
   return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
 }
 
+/** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
+function redecodable(spec: string): boolean {
+  return spec === 'photos' || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
+}
+
+/**
+ * The training images as the teacher sees them: the same images (same seed, limit and order) decoded a second
+ * time at the teacher's own resolution when the source allows it and the teacher wants more pixels than the
+ * student, so a 224 px teacher never sees a 64 px image upsampled. Otherwise the student's set itself.
+ */
+export async function loadTeacherData(config: DistillConfig, student: ImageSet, teacher: Teacher): Promise<ImageSet> {
+  const size = teacher.decodeSize ?? teacher.inputSize;
+  if (size <= student.height || !redecodable(config.data.train)) return student;
+  const set = await loadDataset(config.data.train, { limit: config.data.limit, size, channels: student.channels, seed: config.seed });
+  if (set.count !== student.count) throw new Error(`teacher-resolution decode gave ${set.count} images, the student's ${student.count}`);
+  return set;
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
 function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
   return createMethod(config.method.name as MethodName, {
     teacherDim, studentDim, teacherTokens, seed: config.seed, weights: config.method.weights, taus: config.method.taus,
@@ -130,15 +152,19 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
   const data = await loadTrainingData(config);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
-  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) }).catch((e) => { student.dispose(); throw e; });
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
     const n = Math.min(16, data.count);
-    const batch = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+    const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
+    const batch = tf.tidy(() => {
+      const x = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+      return side === data.height ? x : tf.image.resizeBilinear(x, [side, side], false, true);
+    });
     let teacherSeconds = 0;
     try {
       for (let i = 0; i < 2; i++) {
         const t = performance.now();
-        const out = teacher.forward(batch);
+        const out = await forwardTeacher(teacher, batch);
         await out.pooled.data();
         tf.dispose([out.pooled, ...(out.tokens ? [out.tokens] : []), ...(out.logits ? [out.logits] : [])]);
         teacherSeconds = (performance.now() - t) / 1000 / n; // keep the second (warm) timing
@@ -212,7 +238,7 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true });
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
   } catch (e) {
     student.dispose();
     throw e;
@@ -220,7 +246,7 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   let embedded: Awaited<ReturnType<typeof embedViews>>;
   const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: 0, tokenCount: 0 };
   try {
-    embedded = await embedViews(teacher, data, views, config, opts.signal);
+    embedded = await embedViews(teacher, await loadTeacherData(config, data, teacher), views, config, opts.signal);
   } catch (e) {
     student.dispose();
     throw e;
