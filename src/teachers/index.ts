@@ -58,7 +58,7 @@ export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: Create
   switch (kind) {
     case 'inception':
     case 'mobilenet':
-      return createNsfwTeacher(kind as BuiltinTeacherName, { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize, grid: opts.grid, lazy: opts.lazy });
+      return createNsfwTeacher(kind as BuiltinTeacherName, { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
     case 'random': {
       const seed = arg ? Number(arg) : opts.seed ?? 0;
       if (!Number.isInteger(seed)) throw new UserError(`--teacher '${spec}': random seed must be an integer`);

@@ -25,6 +25,7 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import { saveLayersModel, saveMethodState } from './save.js';
 
@@ -104,7 +105,7 @@ export async function loadTrainingData(config: DistillConfig): Promise<ImageSet>
 
 /** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
 function redecodable(spec: string): boolean {
-  return spec === 'photos' || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
+  return spec === 'photos' || spec.startsWith('photos:') || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
 }
 
 /**
@@ -145,6 +146,22 @@ export interface DryRunEstimate {
   totalSteps: number;
   embedSeconds: number;
   trainSeconds: number;
+  /** Predicted peak training memory and the memory available now. */
+  trainBytes: number;
+  availableBytes: number;
+}
+
+const gb = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** Refuses (one line) a student x batch size whose predicted training memory exceeds what is available. */
+export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batchSize: number): { trainBytes: number; availableBytes: number } {
+  const trainBytes = predictTrainBytes(model, batchSize);
+  const available = availableBytes();
+  if (trainBytes > available) {
+    const fits = Math.max(1, Math.floor(batchSize * (available / trainBytes)));
+    throw new UserError(`config batchSize ${batchSize}: a ${spec.kind} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or a smaller student.inputSize / student (e.g. student.stemStride=4)`);
+  }
+  return { trainBytes, availableBytes: available };
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
@@ -173,6 +190,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       batch.dispose();
     }
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
+    const memory = checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
     const method = buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
@@ -195,6 +213,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       teacherSecondsPerImage: teacherSeconds, trainSecondsPerStep: stepSeconds,
       stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
+      ...memory,
     };
   } finally {
     teacher.dispose();
@@ -235,6 +254,7 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
+  try { checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count)); } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.

@@ -141,6 +141,7 @@ export function register(program: Command): void {
           `cache size             ${bytes(e.cacheBytes)} (${e.cacheBytes} bytes)`,
           `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
+          `training memory        ${bytes(e.trainBytes)} predicted (${bytes(e.availableBytes)} available)`,
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
           '',
         ].join('\n'));
