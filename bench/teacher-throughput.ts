@@ -152,6 +152,9 @@ async function onnxParent(): Promise<void> {
     return;
   }
   const sizes = quick ? { images: 16, batch: 8, rounds: 2 } : { images: 32, batch: 8, rounds: 5 };
+  // --rounds / --images shorten a run on a busy machine.
+  if (argValue('--rounds')) sizes.rounds = Number(argValue('--rounds'));
+  if (argValue('--images')) sizes.images = Number(argValue('--images'));
   const script = fileURLToPath(import.meta.url);
   const peer = join(dirname(script), 'peers', 'onnx_throughput.py');
   const runs: Record<'tintem' | 'onnxruntime-python', number[]> = { tintem: [], 'onnxruntime-python': [] };
