@@ -5,14 +5,17 @@
  * layout). ONNX Runtime is asynchronous, so this is an AsyncTeacher: use forwardTeacher()/forwardAsync; the
  * synchronous forward() throws. The id hashes the graph and every external-data file.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
+import { GiB, readFileChecked } from '../util/safe-read.js';
 import { IMAGENET_MEAN_STD, preprocessImages, type Normalization } from './features.js';
 import { readOnnxModel } from './onnxFiles.js';
 import { preprocessTag, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
 import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
+
+/** ONNX protobufs are capped at 2 GiB by the format itself (bigger models keep external data). */
+export const MAX_ONNX_BYTES = 2 * GiB;
 import type { AsyncTeacher } from './asyncTeacher.js';
 import type { TeacherOutput } from './types.js';
 
@@ -97,8 +100,10 @@ function staticChannels(session: Session): 1 | 3 {
 
 export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions = {}): Promise<AsyncTeacher> {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new UserError(`onnx teacher: model file '${path}' does not exist (expected an .onnx file)`);
-  const files = readOnnxModel(abs);
+  const bytes = readFileChecked(abs, { what: 'onnx teacher model (an .onnx file)', maxBytes: MAX_ONNX_BYTES });
+  // Not a protobuf at all (text, zeros): refuse before onnxruntime parses it (a zero-filled buffer can crash it).
+  if (bytes.length === 0 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
+  const files = readOnnxModel(abs, bytes);
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {

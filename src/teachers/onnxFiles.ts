@@ -96,9 +96,8 @@ function hashFile(hash: ReturnType<typeof createHash>, file: string): void {
 }
 
 /** Reads the graph, finds and checks its external-data files (inside the model's folder), hashes them all. */
-export function readOnnxModel(path: string): OnnxModelFiles {
+export function readOnnxModel(path: string, graph: Buffer = readFileSync(resolve(path))): OnnxModelFiles {
   const abs = resolve(path);
-  const graph = readFileSync(abs);
   const dir = dirname(abs);
   const hash = createHash('sha256').update(graph);
   const external: string[] = [];
