@@ -48,9 +48,36 @@ export const dataSchema = z.strictObject({
   limit: positiveInt.optional(),
 });
 
+/** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */
+export const teacherOptionsSchema = z.strictObject({
+  /** Published preprocessing of a family: dinov2, clip, siglip, imagenet. */
+  preset: z.enum(['dinov2', 'clip', 'siglip', 'imagenet']).optional(),
+  /** Output names (several are concatenated along the feature axis); default the model's first. */
+  outputs: z.array(z.string().min(1)).min(1).optional(),
+  /** Token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name. */
+  cls: z.string().min(1).optional(),
+  /** Register tokens after CLS to skip (DINOv2 with registers: 4). */
+  registers: z.number().int().min(0).optional(),
+  /** Patch grid side (default sqrt of the patch count). */
+  patchGrid: positiveInt.optional(),
+  /** 'full' keeps the patch grid whole instead of pooling it to teacherGrid. */
+  grid: z.union([z.literal('full'), positiveInt]).optional(),
+  /** 4-D outputs: channels first or last ('auto': from the model's declared shape). */
+  layout: z.enum(['auto', 'nchw', 'nhwc']).optional(),
+  inputSize: positiveInt.min(8).optional(),
+  /** 'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square. */
+  resize: z.enum(['crop', 'squash']).optional(),
+  crop: z.number().gt(0).max(1).optional(),
+  interpolation: z.enum(['bilinear', 'nearest']).optional(),
+  mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
+});
+
 export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
+  /** Model-file teacher options (outputs, CLS/registers, preprocessing, preset); see docs/teachers.md. */
+  teacherOptions: teacherOptionsSchema.optional(),
   /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
   teacherGrid: positiveInt.max(64).optional(),
   data: dataSchema.prefault({}),

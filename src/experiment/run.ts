@@ -12,6 +12,7 @@ import { teacherGridFor, type DistillSummary } from '../training/run-distill.js'
 import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
+import type { TeacherOptions } from '../teachers/options.js';
 import { UserError } from '../util/errors.js';
 import { quoteName } from '../util/quote.js';
 
@@ -74,7 +75,10 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
  * The teacher a run was distilled against (or `spec` instead), with the same token grid, so its cached
  * embeddings are found; lazy, so a fully cached evaluation never loads the weights.
  */
-export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher): Promise<Teacher> {
+export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher, options?: TeacherOptions): Promise<Teacher> {
   const studentGrid = Math.round(Math.sqrt(run.model.outputs[1]?.shape[1] ?? 1));
-  return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true });
+  // The run's teacher options apply to its own teacher spec (a different spec brings its own '#...' options).
+  const own = spec === run.config.teacher ? run.config.teacherOptions : undefined;
+  const teacher = own || options ? { ...own, ...options } : undefined;
+  return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true, teacher });
 }

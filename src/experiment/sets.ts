@@ -38,11 +38,14 @@ export interface SetSpecs {
   /** Keep only these classes as in-distribution; the test images of the others become the 'held-out-classes' OOD set. */
   idClasses?: number[];
   seed: number;
+  /** Side and channels of the ID sets (default: each source's own). */
+  size?: number;
+  channels?: 1 | 3;
 }
 
 export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
-  let train = await loadDataset(specs.train, { limit: specs.trainLimit, seed: specs.seed });
-  let test = await loadDataset(specs.test, { limit: specs.testLimit, seed: specs.seed });
+  let train = await loadDataset(specs.train, { limit: specs.trainLimit, seed: specs.seed, size: specs.size, channels: specs.channels });
+  let test = await loadDataset(specs.test, { limit: specs.testLimit, seed: specs.seed, size: specs.size, channels: specs.channels });
   const ood: Record<string, ImageSet> = {};
   for (const spec of specs.ood) {
     const set = await loadDataset(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.height, channels: test.channels });

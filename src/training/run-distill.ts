@@ -3,6 +3,7 @@
  * cache for every view, build student + method, train (resumable), and write the run folder through
  * ./run-folder.ts (which owns its layout, the run's identity, the lock and the checksums).
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { assertBackendCanTrain } from '../backend/training-check.js';
@@ -16,7 +17,7 @@ import { requireCoverage } from '../cache/maintenance.js';
 import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
-import { createTeacher } from '../teachers/index.js';
+import { createTeacher, forwardTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
@@ -24,6 +25,7 @@ import { quoteName } from '../util/quote.js';
 import { info } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
@@ -86,6 +88,28 @@ export async function loadTrainingData(config: DistillConfig): Promise<ImageSet>
   return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
 }
 
+/** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
+function redecodable(spec: string): boolean {
+  return spec === 'photos' || spec.startsWith('photos:') || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
+}
+
+/**
+ * The training images as the teacher sees them: the same images (same seed, limit and order) decoded a second
+ * time at the teacher's own resolution when the source allows it and the teacher wants more pixels than the
+ * student, so a 224 px teacher never sees a 64 px image upsampled. Otherwise the student's set itself.
+ */
+export async function loadTeacherData(config: DistillConfig, student: ImageSet, teacher: Teacher): Promise<ImageSet> {
+  const size = teacher.decodeSize ?? teacher.inputSize;
+  if (size <= student.height || !redecodable(config.data.train)) return student;
+  const set = await loadDataset(config.data.train, { limit: config.data.limit, size, channels: student.channels, seed: config.seed });
+  if (set.count !== student.count) throw new Error(`teacher-resolution decode gave ${set.count} images, the student's ${student.count}`);
+  return set;
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
 function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
   return createMethod(config.method.name as MethodName, {
     teacherDim, studentDim, teacherTokens, seed: config.seed, weights: config.method.weights, taus: config.method.taus,
@@ -107,6 +131,22 @@ export interface DryRunEstimate {
   totalSteps: number;
   embedSeconds: number;
   trainSeconds: number;
+  /** Predicted peak training memory and the memory available now. */
+  trainBytes: number;
+  availableBytes: number;
+}
+
+const gb = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** Refuses (one line) a student x batch size whose predicted training memory exceeds what is available. */
+export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batchSize: number): { trainBytes: number; availableBytes: number } {
+  const trainBytes = predictTrainBytes(model, batchSize);
+  const available = availableBytes();
+  if (trainBytes > available) {
+    const fits = Math.max(1, Math.floor(batchSize * (available / trainBytes)));
+    throw new UserError(`config batchSize ${batchSize}: a ${spec.kind} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or a smaller student.inputSize / student (e.g. student.stemStride=4)`);
+  }
+  return { trainBytes, availableBytes: available };
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
@@ -116,15 +156,19 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
   const data = await loadTrainingData(config);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
-  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) }).catch((e) => { student.dispose(); throw e; });
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
     const n = Math.min(16, data.count);
-    const batch = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+    const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
+    const batch = tf.tidy(() => {
+      const x = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+      return side === data.height ? x : tf.image.resizeBilinear(x, [side, side], false, true);
+    });
     let teacherSeconds = 0;
     try {
       for (let i = 0; i < 2; i++) {
         const t = performance.now();
-        const out = teacher.forward(batch);
+        const out = await forwardTeacher(teacher, batch);
         await out.pooled.data();
         tf.dispose([out.pooled, ...(out.tokens ? [out.tokens] : []), ...(out.logits ? [out.logits] : [])]);
         teacherSeconds = (performance.now() - t) / 1000 / n; // keep the second (warm) timing
@@ -133,6 +177,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       batch.dispose();
     }
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
+    const memory = checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
     const method = buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
@@ -155,6 +200,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       teacherSecondsPerImage: teacherSeconds, trainSecondsPerStep: stepSeconds,
       stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
+      ...memory,
     };
   } finally {
     teacher.dispose();
@@ -218,10 +264,11 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
+  try { checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count)); } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true });
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
   } catch (e) {
     student.dispose();
     throw e;
@@ -229,8 +276,10 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   let embedded: Awaited<ReturnType<typeof embedViews>>;
   const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: 0, tokenCount: 0 };
   try {
-    if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: data, views, tokens: config.method.tokens, fp16: config.fp16 });
-    embedded = await embedViews(teacher, data, views, config, opts.signal);
+    // The training images as the teacher sees them (decoded again at its resolution where the source allows).
+    const teacherData = await loadTeacherData(config, data, teacher);
+    if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: teacherData, views, tokens: config.method.tokens, fp16: config.fp16 });
+    embedded = await embedViews(teacher, teacherData, views, config, opts.signal);
   } catch (e) {
     student.dispose();
     throw e;

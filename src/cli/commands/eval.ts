@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { UserError } from '../../util/errors.js';
-import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
+import { intArg, parseCorruptionList, parseList, parseSeverityList, teacherOptionsFromFlags } from '../options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -14,6 +14,8 @@ export function register(program: Command): void {
     .description('score trained students against their teacher (kNN/probe accuracy, agreement, CKA, mutual kNN, OOD, robustness)')
     .requiredOption('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
     .option('--teacher <spec>', "teacher spec (default: the one the first run was distilled from)")
+    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-option <key=value>', 'model-file teachers: a teacher option over the run\'s (see distill --help; repeatable)', collect, [])
     .option('--train <spec>', 'ID train set: the kNN bank and probe training data', 'mnist:train')
     .option('--test <spec>', 'ID test set', 'mnist:test')
     .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
@@ -57,7 +59,7 @@ export function register(program: Command): void {
         }
         const first = runs[0]!;
         const teacherSpec: string = flags.teacher ?? first.config.teacher;
-        const teacher = await teacherForRun(first, teacherSpec);
+        const teacher = await teacherForRun(first, teacherSpec, await teacherOptionsFromFlags(flags.teacherPreset, flags.teacherOption));
         try {
           const sets = await loadEvalSets({
             train: flags.train, test: flags.test, ood: parseList(String(flags.ood)),
