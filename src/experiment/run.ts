@@ -15,6 +15,7 @@ import { teacherGridFor, type DistillSummary } from '../training/run-distill.js'
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import type { MethodStateFile } from '../training/save.js';
+import { loadTeacherNorm, type TeacherNormStats } from '../training/teacher-norm.js';
 import { UserError } from '../util/errors.js';
 
 export interface LoadedRun {
@@ -24,6 +25,8 @@ export interface LoadedRun {
   config: DistillConfig;
   model: tf.LayersModel;
   method: DistillMethod;
+  /** The run's teacher-feature normalisation (undefined: none); the evaluation applies it to the teacher column. */
+  teacherNorm?: TeacherNormStats;
   dispose(): void;
 }
 
@@ -37,11 +40,13 @@ function readJson<T>(path: string, what: string): T {
 }
 
 /** Restores the method's variables from runDir/method-state, matching them by order, name suffix and shape. */
-function loadMethodState(method: DistillMethod, dir: string): void {
+function loadMethodState(method: DistillMethod, dir: string, lossVersion: number): void {
   const meta = readJson<MethodStateFile>(join(dir, 'variables.json'), 'trained method variables');
   const bytes = readFileSync(join(dir, 'weights.bin'));
   const data = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  if (meta.variables.length !== method.variables.length) {
+  // Proteus runs of loss version 1 hold only the pooled projector, which comes first and is all evaluation uses.
+  const oldProteus = lossVersion < 2 && method.name === 'proteus' && meta.variables.length === 4 && method.variables.length === 8;
+  if (meta.variables.length !== method.variables.length && !oldProteus) {
     throw new UserError(`${dir}/variables.json: holds ${meta.variables.length} variables, method ${method.name} has ${method.variables.length}`);
   }
   meta.variables.forEach((entry, i) => {
@@ -67,9 +72,10 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
     weights: summary.method.weights,
     taus: summary.method.taus,
   });
-  loadMethodState(method, join(runDir, 'method-state'));
+  loadMethodState(method, join(runDir, 'method-state'), summary.lossVersion ?? 1);
+  const teacherNorm = loadTeacherNorm(runDir, summary.teacherNorm ?? 'none');
   return {
-    runDir, name: name ?? summary.method.name, summary, config, model, method,
+    runDir, name: name ?? summary.method.name, summary, config, model, method, teacherNorm,
     dispose() { model.dispose(); method.dispose(); },
   };
 }

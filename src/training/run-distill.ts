@@ -15,7 +15,7 @@ import type { DistillConfig } from '../config/schema.js';
 import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
-import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
+import { createMethod, LOSS_VERSION, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { createTeacher } from '../teachers/index.js';
@@ -25,12 +25,17 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE, type TeacherNormMode } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import { saveLayersModel, saveMethodState } from './save.js';
 
 export interface DistillSummary {
   teacher: { id: string; spec: string; embedDim: number; tokenCount: number };
   method: { name: string; weights: Record<string, number>; taus: number[] };
+  /** Version of the loss formulas (methods/index.ts LOSS_VERSION); absent in runs made before version 2. */
+  lossVersion?: number;
+  /** Teacher-feature normalisation (statistics in teacher-norm.json); absent in older runs = none. */
+  teacherNorm?: TeacherNormMode;
   student: { spec: StudentSpec; params: number };
   studentSpec: StudentSpec;
   data: { train: string; limit?: number; count: number; name: string };
@@ -227,6 +232,14 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   } finally {
     teacher.dispose(); // every view is cached: training needs no live teacher
   }
+  // teacherNorm: statistics of the identity view, taken once and kept with the run (a resume reuses the stored ones).
+  const normStats = opts.resume && existsSync(join(runDir, TEACHER_NORM_FILE))
+    ? loadTeacherNorm(runDir, config.teacherNorm)
+    : computeTeacherNorm(config.teacherNorm, embedded.cached.get(0)!);
+  if (normStats) {
+    await saveTeacherNorm(runDir, normStats);
+    for (const [id, view] of embedded.cached) embedded.cached.set(id, normalizeView(view, normStats));
+  }
   const source = createTeacherSource({ cached: embedded.cached, tokens: config.method.tokens });
   const identity = embedded.cached.get(0)!;
   // From the cached features: a lazy teacher served from the cache never loaded its weights.
@@ -292,6 +305,8 @@ function makeSummary(
   return {
     teacher,
     method: { name: method.name, weights: { ...method.weights }, taus: config.method.taus },
+    lossVersion: LOSS_VERSION,
+    teacherNorm: config.teacherNorm,
     student: { spec, params },
     studentSpec: spec,
     data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name },
