@@ -58,6 +58,8 @@ export interface DistillRunOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
+  /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
+  onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
 }
 
 export interface DistillRunResult {
@@ -258,7 +260,8 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
     if (!opts.resume) initHead(config, method, identity, data.count);
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
-      signal: opts.signal, onEvent: opts.onEvent,
+      signal: opts.signal,
+      onEvent: (e) => { opts.onEvent?.(e); if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model); },
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id },
     });
