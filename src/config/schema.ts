@@ -51,17 +51,17 @@ export const dataSchema = z.strictObject({
 export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
-  /**
-   * Teacher-feature normalisation from statistics of the cached training features (stored with the run, applied
-   * to the training targets and the teacher column of the evaluation): none (the paper's default), center, standardize.
-   */
-  teacherNorm: z.enum(['none', 'center', 'standardize']).default('none'),
   /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
   teacherGrid: positiveInt.optional(),
   data: dataSchema.prefault({}),
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
   method: methodSchema.prefault({}),
+  /**
+   * Teacher-feature normalisation from statistics of the cached training features (stored with the run, applied
+   * to the training targets and the teacher column of the evaluation): none (the paper's default), center, standardize.
+   */
+  teacherNorm: z.enum(['none', 'center', 'standardize']).default('none'),
   epochs: positiveInt.default(20),
   batchSize: positiveInt.default(128),
   lr: z.number().positive().default(2e-3),
