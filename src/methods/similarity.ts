@@ -61,9 +61,12 @@ function swapLast(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
+function checkTaus(taus: readonly number[]): void {
+  if (taus.length === 0 || taus.some((t) => !(t > 0))) throw new UserError(`taus: expected a non-empty list of numbers > 0 (got ${JSON.stringify(taus)})`);
+}
+
 /** Temperatures as a K x 1 x ... x 1 tensor that broadcasts against K x (similarity shape). */
 function tauTensor(taus: readonly number[], simsRank: number): tf.Tensor {
-  if (taus.length === 0 || taus.some((t) => !(t > 0))) throw new UserError(`taus: expected a non-empty list of numbers > 0 (got ${JSON.stringify(taus)})`);
   return tf.tensor(taus as number[], [taus.length, ...Array<number>(simsRank).fill(1)]);
 }
 
@@ -77,6 +80,7 @@ function tauTensor(taus: readonly number[], simsRank: number): tf.Tensor {
 export function logAffinity(sims: tf.Tensor2D | tf.Tensor3D, taus: readonly number[]): { logP: tf.Tensor; mask: tf.Tensor } {
   const n = sims.shape[sims.rank - 1]!;
   if (n < 2) throw new UserError(`similarity losses need at least 2 items per set (got ${n}); use a batch size of 2 or more`);
+  checkTaus(taus);
   const mask = diagonalMask(n, [taus.length, ...sims.shape]);
   const logP = tf.tidy(() => {
     const logits = tf.div(tf.expandDims(sims, 0), tauTensor(taus, sims.rank));
