@@ -46,7 +46,7 @@ import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName, type Robustnes
 import { createTeacher } from '../src/teachers/index.js';
 import type { Teacher } from '../src/teachers/types.js';
 import { runDistill, teacherGridFor, type DistillSummary } from '../src/training/run-distill.js';
-import { CHECKPOINT_FILE } from '../src/training/trainer.js';
+import { readRunSummary, runConfigIs, runState } from '../src/training/run-folder.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
@@ -169,14 +169,14 @@ async function probeSets(dataset: DatasetKey) {
 async function ensureRun(config: DistillConfig, dataset: DatasetKey): Promise<Convergence | undefined> {
   const { runDir } = config;
   const convergencePath = join(runDir, 'convergence.json');
-  const same = existsSync(join(runDir, 'config.yaml')) && readFileSync(join(runDir, 'config.yaml'), 'utf8') === configToYaml(config);
-  if (same && existsSync(join(runDir, 'summary.json')) && (!converge || existsSync(convergencePath))) {
+  const same = runConfigIs(runDir, configToYaml(config));
+  if (same && runState(runDir) === 'finished' && (!converge || existsSync(convergencePath))) {
     info(`  reusing ${runDir}`);
     return converge ? JSON.parse(readFileSync(convergencePath, 'utf8')) as Convergence : undefined;
   }
   freshWork++;
   // A resumed run would miss the probe values of its earlier epochs, so --converge always trains from scratch.
-  const resume = !converge && same && existsSync(join(runDir, CHECKPOINT_FILE));
+  const resume = !converge && same && runState(runDir) === 'interrupted';
   if (!resume) rmSync(runDir, { recursive: true, force: true });
   const knn: number[] = [];
   const probe = converge ? await probeSets(dataset) : undefined;
@@ -214,7 +214,7 @@ async function evaluateSeed(dataset: DatasetKey, seed: number, configs: DistillC
   const d = DATASETS[dataset];
   const ood = [d.crossOod, 'photos', `noise:${oodLimit}`];
   const settings = { d, ood, trainLimit, testLimit, oodLimit, evalSeed, robustnessCount, severities, corruptions,
-    runs: configs.map((c) => readFileSync(join(c.runDir, 'summary.json'), 'utf8')) };
+    runs: configs.map((c) => readRunSummary(c.runDir)) };
   const key = hashJson(settings);
   const path = join(evalDir, 'evaluation.json');
   if (existsSync(path)) {
@@ -284,7 +284,7 @@ try {
       if (convergence) {
         convergenceLines.push(`${key} seed ${seed}: ${Object.entries(convergence).map(([m, c]) => `${m} ${c.epochs} ep ${c.converged ? 'converged' : 'NOT converged'} (last kNN ${c.knn.slice(-3).map((a) => (100 * a).toFixed(1)).join('/')} %)`).join('; ')}`);
       }
-      const summaries = Object.fromEntries(configs.map((c) => [c.method.name, JSON.parse(readFileSync(join(c.runDir, 'summary.json'), 'utf8')) as DistillSummary]));
+      const summaries = Object.fromEntries(configs.map((c) => [c.method.name, readRunSummary(c.runDir)]));
       anySummary ??= summaries.tintem;
       firstConfig ??= configs[0];
       info(`[${key} seed ${seed}] evaluating`);
@@ -330,7 +330,7 @@ const doc: ResultsDoc = {
   teacher: { spec: teacherSpec, id: s.teacher.id, embedDim: s.teacher.embedDim, tokenCount: s.teacher.tokenCount },
   student: {
     description: spec.kind === 'cnn' ? `the default ResNet-style CNN (${spec.inputSize} px, ${spec.channels} channel, stem ${spec.stemWidth}, widths ×${(spec.widthMultipliers as number[]).join('/×')})` : `the default ${String(spec.kind)}`,
-    params: s.student.params, embedDim: s.studentSpec.embedDim,
+    params: s.student.params, embedDim: s.student.spec.embedDim,
   },
   methods, seeds, evalSeed, epochs, trainCount: s.data.count, outDir, batchSize: firstConfig!.batchSize, lr: firstConfig!.lr, weightDecay: firstConfig!.weightDecay,
   datasets: results,

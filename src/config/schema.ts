@@ -52,7 +52,7 @@ export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
   /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
-  teacherGrid: positiveInt.optional(),
+  teacherGrid: positiveInt.max(64).optional(),
   data: dataSchema.prefault({}),
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
@@ -78,10 +78,27 @@ export const distillConfigSchema = z.strictObject({
   runDir: z.string().min(1).default('runs/distill'),
   /** Store cached teacher embeddings as float16 (half the disk). */
   fp16: z.boolean().default(false),
+  /**
+   * Train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the
+   * run needs, and never load the teacher. For a cache filled ahead by `distill --embed-only --shard i/n` jobs.
+   */
+  cacheOnly: z.boolean().default(false),
   /** Images per teacher forward when filling the cache. */
   teacherBatchSize: positiveInt.default(64),
   /** Progress bar on stderr. */
   progress: z.boolean().default(true),
+  /**
+   * How training steps run: 'graph' records the first step and runs every step as one TensorFlow graph (native
+   * backend only; several times faster), 'eager' runs kernel by kernel, 'auto' is 'graph' where available and
+   * falls back to eager with the reason. A resume must use the same path to repeat a run bit for bit.
+   */
+  trainStep: z.enum(['auto', 'graph', 'eager']).default('auto'),
+  /**
+   * TensorFlow's oneDNN kernels for training (native backend; one switch per process): 'auto' turns them on for
+   * the graph path (about 1.5x faster there, bench/train-throughput) and off for eager (slower there).
+   * TF_ENABLE_ONEDNN_OPTS in the environment wins.
+   */
+  oneDnn: z.enum(['auto', 'on', 'off']).default('auto'),
 });
 
 export type DistillConfig = z.output<typeof distillConfigSchema>;

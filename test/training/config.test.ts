@@ -31,8 +31,9 @@ test('config: defaults are the paper\'s loss weights and temperatures', async ()
   assert.equal(c.method.prefitHead, false);
   assert.deepEqual(toTrainConfig(c), {
     epochs: c.epochs, batchSize: 128, lr: c.lr, minLr: c.minLr, weightDecay: c.weightDecay, warmupEpochs: c.warmupEpochs,
-    warmupSteps: undefined, seed: 0, views: 0, progress: true,
+    warmupSteps: undefined, seed: 0, views: 0, progress: true, stepPath: 'auto',
   });
+  assert.equal(c.oneDnn, 'auto');
 });
 
 test('config: YAML and JSON files load; flags then --set override them', async () => {
@@ -74,7 +75,7 @@ test('config: bad values from the command line name the key', async () => {
 
 test('config: unreadable or malformed files are one-line errors', async () => {
   const missing = join(dir, 'missing.yaml');
-  await rejectsWith(loadConfig(missing), `${missing}: cannot read config file (no such file)`);
+  await rejectsWith(loadConfig(missing), `${missing}: does not exist (config file)`);
   const bad = file('f.yaml', 'epochs: [1, 2\n');
   await assert.rejects(loadConfig(bad), (e: unknown) => e instanceof UserError && e.message.startsWith(`${bad}: not valid YAML: line`) && !e.message.includes('\n'));
   const list = file('g.yaml', '- 1\n- 2\n');

@@ -31,6 +31,11 @@ export interface DistillFlags {
   dryRun?: boolean;
   progress: boolean;
   backend?: string;
+  trainStep?: string;
+  embedOnly?: boolean;
+  shard?: string;
+  shardCount?: string;
+  cacheOnly?: boolean;
 }
 
 /** Commander value parser for numeric flags: one-line UserError naming the flag. */
@@ -52,7 +57,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
-    progress: f.progress === false ? false : undefined,
+    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
   };
 }
 
@@ -91,7 +96,7 @@ function resumeCommand(): string {
 export function register(program: Command): void {
   program
     .command('distill')
-    .description('distil a teacher into a small student (TinTeM by default); resumable, Ctrl-C safe')
+    .description('distil a teacher into a small student (TinTeM by default); resumable; Ctrl-C, SIGTERM and SIGHUP save a checkpoint')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
     .option('--teacher <spec>', "teacher: inception, mobilenet, random[:seed], tfjs:<model.json>, onnx:<model.onnx>")
     .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
@@ -114,12 +119,31 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
+    .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
+    .option('--embed-only', "only fill the teacher cache with every view this run needs, then exit (no training)")
+    .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
+    .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
+    .option('--cache-only', 'train only from the cache: refuse to start if it lacks any entry the run needs; never load the teacher')
     .action(async (flags: DistillFlags) => {
+      if (flags.shard !== undefined && !flags.embedOnly) throw new UserError('--shard: only applies with --embed-only (training uses the whole cache)');
+      if (flags.shardCount !== undefined && flags.shard !== 'auto') throw new UserError('--shard-count: only applies with --shard auto');
+      if (flags.embedOnly && (flags.dryRun || flags.resume)) throw new UserError(`--embed-only: cannot be combined with ${flags.dryRun ? '--dry-run' : '--resume'}`);
       const config = await resolveDistillConfig(flags);
       const { initBackend } = await import('../../backend/index.js');
       const { configToYaml } = await import('../../config/load.js');
       const { estimateDistill, runDistill } = await import('../../training/run-distill.js');
-      await initBackend(flags.backend);
+      if (flags.embedOnly) {
+        await initBackend(flags.backend);
+        const { parseShard, formatShard } = await import('../../cache/shard-plan.js');
+        const { fillDistillCache } = await import('../../training/cache-plan.js');
+        const shard = flags.shard === undefined ? undefined : parseShard(flags.shard, process.env, flags.shardCount);
+        const r = await fillDistillCache(config, { shard });
+        process.stdout.write(`filled ${config.cacheDir}${shard ? ` shard ${formatShard(shard)}` : ''}: ${r.images} images x ${r.views} view(s), `
+          + `${r.hits} cached, ${r.misses} computed in ${duration(r.seconds)}\n`);
+        return;
+      }
+      const { trainingOneDnn } = await import('../../config/resolve.js');
+      await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config);
@@ -137,22 +161,30 @@ export function register(program: Command): void {
         return;
       }
 
+      // SIGINT (Ctrl-C), SIGTERM (docker stop, a scheduler's preemption) and SIGHUP (a closed terminal) all stop
+      // after the current step with a checkpoint; a second signal quits at once, keeping the last checkpoint.
       const controller = new AbortController();
-      const onSigint = () => {
+      const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
+      let stopSignal: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        // After SIGHUP the terminal is gone: writing to it must not turn into an unhandled EIO/EPIPE.
+        if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
         if (controller.signal.aborted) {
-          info('tintem: stopping now (the last checkpoint is kept)');
-          process.exit(130);
+          info(`tintem: ${signal} again: stopping now (the last checkpoint is kept)`);
+          process.exit(exitCodes[signal] ?? 130);
         }
-        info('\ntintem: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+        stopSignal = signal;
+        info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
         controller.abort();
       };
-      process.on('SIGINT', onSigint);
+      const signals = Object.keys(exitCodes) as NodeJS.Signals[];
+      for (const s of signals) process.on(s, onSignal);
       try {
         const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);
-          process.exitCode = 130;
+          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
           return;
         }
         printTerms(r.summary!);
@@ -160,12 +192,12 @@ export function register(program: Command): void {
       } catch (e) {
         if (controller.signal.aborted && (e as Error).name === 'AbortError') {
           info('tintem: interrupted while filling the teacher cache; finished shards are kept, run the same command again to continue');
-          process.exitCode = 130;
+          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
           return;
         }
         throw e;
       } finally {
-        process.off('SIGINT', onSigint);
+        for (const s of signals) process.off(s, onSignal);
       }
     });
 }
