@@ -84,6 +84,11 @@ export const distillConfigSchema = z.strictObject({
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
   method: methodSchema.prefault({}),
+  /**
+   * Teacher-feature normalisation from statistics of the cached training features (stored with the run, applied
+   * to the training targets and the teacher column of the evaluation): none (the paper's default), center, standardize.
+   */
+  teacherNorm: z.enum(['none', 'center', 'standardize']).default('none'),
   epochs: positiveInt.default(20),
   batchSize: positiveInt.default(128),
   lr: z.number().positive().default(2e-3),

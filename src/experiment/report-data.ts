@@ -166,7 +166,8 @@ export function buildReportData(input: ReportInput): ReportData {
     backend: backendInfo()?.name ?? 'unknown',
     config: input.config,
     models: [
-      { id: TEACHER_ID, label: input.teacherLabel, role: 'teacher' },
+      // The teacher column shows the features the students were trained against: say when they were normalised.
+      { id: TEACHER_ID, label: runs[0]?.teacherNorm ? `${input.teacherLabel}, teacherNorm ${runs[0].teacherNorm.mode}` : input.teacherLabel, role: 'teacher' },
       ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
     ],
     curves,

@@ -14,7 +14,7 @@ import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../dat
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
-import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
+import { createMethod, LOSS_VERSION, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { createTeacher, forwardTeacher } from '../teachers/index.js';
@@ -26,6 +26,7 @@ import { info } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
+import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE, type TeacherNormMode } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
@@ -39,6 +40,8 @@ export interface DistillRunOptions {
   resume?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
+  /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
+  onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
 }
 
 export interface DistillRunResult {
@@ -286,6 +289,14 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   } finally {
     teacher.dispose(); // every view is cached: training needs no live teacher
   }
+  // teacherNorm: statistics of the identity view, taken once and kept with the run (a resume reuses the stored ones).
+  const normStats = opts.resume && existsSync(join(runDir, TEACHER_NORM_FILE))
+    ? loadTeacherNorm(runDir, config.teacherNorm)
+    : computeTeacherNorm(config.teacherNorm, embedded.cached.get(0)!);
+  if (normStats) {
+    await saveTeacherNorm(runDir, normStats);
+    for (const [id, view] of embedded.cached) embedded.cached.set(id, normalizeView(view, normStats));
+  }
   const source = createTeacherSource({ cached: embedded.cached, tokens: config.method.tokens });
   const identity = embedded.cached.get(0)!;
   // From the cached features: a lazy teacher served from the cache never loaded its weights.
@@ -313,6 +324,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
       }
       opts.onEvent?.(e);
+      if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
@@ -362,6 +374,8 @@ function makeSummary(
   return {
     teacher,
     method: { name: method.name, weights: { ...method.weights }, taus: config.method.taus },
+    lossVersion: LOSS_VERSION,
+    teacherNorm: config.teacherNorm,
     student: { spec, params },
     data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name, sha256: dataSha256 },
     epochs: config.epochs, steps: result.steps, batchSize: config.batchSize, seed: config.seed,
