@@ -12,11 +12,11 @@ import { chromium } from 'playwright-core';
 import { writeReport } from '../../src/report/index.js';
 import { syntheticReportData } from './fixture.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.TINTEM_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 test('HTML report opens offline in Chromium with no errors and every chart drawn', { timeout: 60_000 }, async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian 'chromium' (or set CHROMIUM_PATH); this test needs it`);
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian 'chromium' (npm ci does as root) or set TINTEM_CHROMIUM; this test needs it`);
   const dir = mkdtempSync(join(tmpdir(), 'tintem-report-e2e-'));
   const paths = await writeReport(dir, syntheticReportData());
 
