@@ -22,7 +22,7 @@ import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
@@ -51,6 +51,8 @@ export interface DistillSummary {
 
 export interface DistillRunOptions {
   resume?: boolean;
+  /** Image folders: fail on the first unreadable file instead of skipping it. */
+  strict?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
 }
@@ -96,10 +98,33 @@ export function teacherGridFor(config: DistillConfig, studentGrid: number): numb
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
 }
 
-export async function loadTrainingData(config: DistillConfig): Promise<ImageSet> {
+/** The image shape the config asks of its data (undefined = the loader's default for the spec). */
+export function configImageShape(config: DistillConfig): { size?: number; channels?: 1 | 3 } {
   const size = typeof config.student.inputSize === 'number' ? config.student.inputSize : undefined;
   const channels = config.student.channels === 1 || config.student.channels === 3 ? config.student.channels : undefined;
-  return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
+  return { size, channels };
+}
+
+/** The run's training images, exactly as training saw them (same limit, seed and shape). */
+export async function loadTrainingData(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<ImageSet> {
+  return loadDataset(config.data.train, { limit: config.data.limit, ...configImageShape(config), seed: config.seed, strict: opts.strict });
+}
+
+/** Fewer optimiser steps an epoch than this trains almost nothing in the default budget. */
+export const MIN_STEPS_PER_EPOCH = 20;
+
+/**
+ * A warning with the fix when an epoch has fewer than {@link MIN_STEPS_PER_EPOCH} steps, else undefined.
+ * The suggested batch size is the largest power of two that gives at least that many steps.
+ */
+export function fewStepsWarning(count: number, batchSize: number, epochs: number): string | undefined {
+  const steps = stepsPerEpoch(count, Math.min(batchSize, count));
+  if (steps >= MIN_STEPS_PER_EPOCH) return undefined;
+  const fit = 2 ** Math.floor(Math.log2(Math.max(1, count / MIN_STEPS_PER_EPOCH)));
+  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${steps * epochs} steps in all), so the student will barely train`;
+  if (fit >= 8 && fit < batchSize) return `${what}: use --batch-size ${fit} (${stepsPerEpoch(count, fit)} steps an epoch), or more --epochs / images`;
+  const epochsFor = Math.ceil((MIN_STEPS_PER_EPOCH * epochs) / steps);
+  return `${what}: too few images for a smaller batch to help; use more images, or about --epochs ${epochsFor} for ${MIN_STEPS_PER_EPOCH * epochs} steps`;
 }
 
 function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
@@ -123,11 +148,13 @@ export interface DryRunEstimate {
   totalSteps: number;
   embedSeconds: number;
   trainSeconds: number;
+  /** Set when an epoch has too few steps (see {@link fewStepsWarning}). */
+  fewSteps?: string;
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
-export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
-  const data = await loadTrainingData(config);
+export async function estimateDistill(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<DryRunEstimate> {
+  const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) }).catch((e) => { student.dispose(); throw e; });
@@ -169,6 +196,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       teacherSecondsPerImage: teacherSeconds, trainSecondsPerStep: stepSeconds,
       stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
+      fewSteps: fewStepsWarning(data.count, config.batchSize, config.epochs),
     };
   } finally {
     teacher.dispose();
@@ -205,7 +233,9 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
     throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another --run-dir`);
   }
 
-  const data = await loadTrainingData(config);
+  const data = await loadTrainingData(config, { strict: opts.strict });
+  const fewSteps = fewStepsWarning(data.count, config.batchSize, config.epochs);
+  if (fewSteps) warn(fewSteps);
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);

@@ -29,6 +29,7 @@ export interface DistillFlags {
   set: string[];
   resume?: boolean;
   dryRun?: boolean;
+  strict?: boolean;
   progress: boolean;
   backend?: string;
 }
@@ -112,6 +113,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
     .option('--resume', 'continue the run in --run-dir from its checkpoint')
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .action(async (flags: DistillFlags) => {
@@ -122,7 +124,7 @@ export function register(program: Command): void {
       await initBackend(flags.backend);
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
-        const e = await estimateDistill(config);
+        const e = await estimateDistill(config, { strict: flags.strict });
         process.stdout.write([
           '',
           `images                 ${e.images} x ${e.views + 1} view(s)`,
@@ -132,6 +134,7 @@ export function register(program: Command): void {
           `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
+          ...(e.fewSteps ? [`warning                ${e.fewSteps}`] : []),
           '',
         ].join('\n'));
         return;
@@ -148,7 +151,7 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', onSigint);
       try {
-        const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
+        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: controller.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);
