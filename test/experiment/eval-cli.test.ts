@@ -35,7 +35,7 @@ const distill = (runDir: string, teacher: string, extra: string[] = []) => tinte
   '--set', 'student.inputSize=16', '--run-dir', runDir, '--cache-dir', cache, '--no-progress', ...extra,
 ]);
 
-test('eval with no data flags scores a folder run on its own images, into <run>/eval, once', { timeout: 240_000 }, async () => {
+test('eval with no data flags scores a folder run on its own images, into <run>/eval, once', { timeout: 900_000 }, async () => {
   const run = join(dir, 'run-a');
   const d = await distill(run, 'random:1');
   assert.equal(d.code, 0, d.stderr);
@@ -77,7 +77,7 @@ test('eval with no data flags scores a folder run on its own images, into <run>/
   assert.ok(existsSync(join(dir, 'mixed', 'scorecard.json')));
 });
 
-test('distill --dry-run says when an epoch has too few steps, and which batch size fixes it', { timeout: 120_000 }, async () => {
+test('distill --dry-run says when an epoch has too few steps, and which batch size fixes it', { timeout: 600_000 }, async () => {
   const r = await tintem(['distill', '--teacher', 'random:1', '--data', 'mnist:train', '--limit', '1000', '--run-dir', join(dir, 'dry'), '--cache-dir', cache, '--dry-run']);
   assert.equal(r.code, 0, r.stderr);
   // 1000 images at the default batch 128: 7 steps an epoch; batch 32 gives 31.
