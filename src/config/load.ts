@@ -3,10 +3,11 @@
  * `--set key.path=value`), validated by the strict schema. Any problem is one UserError line naming the
  * source and key path, e.g. "config.yaml: method.weights.headGlobal: expected number, got string".
  */
-import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { quoteName } from '../util/quote.js';
+import { MiB, readFileChecked } from '../util/safe-read.js';
 import { distillConfigSchema, type DistillConfig } from './schema.js';
 
 export interface ConfigOverrides {
@@ -25,6 +26,8 @@ function typeName(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  // NaN and Infinity are numbers to JavaScript, but "expected number, got number" helps nobody.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return typeof value;
 }
 
@@ -72,7 +75,31 @@ export function formatIssue(issue: z.core.$ZodIssue, input: unknown, source: str
   }
 }
 
+/** A config is a page of settings: caps that keep a stray 50 MB value out of config.yaml, checkpoints and summaries. */
+export const CONFIG_LIMITS = { fileBytes: 1 * MiB, stringChars: 4096, arrayItems: 1024, objectKeys: 1024, depth: 16 } as const;
+
+/** Throws a one-line UserError naming the first value over {@link CONFIG_LIMITS}. */
+export function checkConfigBounds(value: unknown, source: string, path: string[] = []): void {
+  const where = () => `${source}: ${path.join('.') || '(top level)'}`;
+  if (path.length > CONFIG_LIMITS.depth) throw new UserError(`${where()}: nested deeper than ${CONFIG_LIMITS.depth} levels`);
+  if (typeof value === 'string' && value.length > CONFIG_LIMITS.stringChars) {
+    throw new UserError(`${where()}: a ${value.length}-character value is longer than the ${CONFIG_LIMITS.stringChars}-character limit`);
+  }
+  if (Array.isArray(value)) {
+    if (value.length > CONFIG_LIMITS.arrayItems) throw new UserError(`${where()}: a list of ${value.length} items is longer than the ${CONFIG_LIMITS.arrayItems}-item limit`);
+    value.forEach((v, i) => checkConfigBounds(v, source, [...path, String(i)]));
+  } else if (isObj(value)) {
+    const keys = Object.keys(value);
+    if (keys.length > CONFIG_LIMITS.objectKeys) throw new UserError(`${where()}: ${keys.length} keys is more than the ${CONFIG_LIMITS.objectKeys}-key limit`);
+    for (const k of keys) {
+      if (k.length > 256) throw new UserError(`${where()}: a ${k.length}-character key name is too long`);
+      checkConfigBounds(value[k], source, [...path, k]);
+    }
+  }
+}
+
 function validate(input: unknown, source: string): DistillConfig {
+  checkConfigBounds(input, source);
   const r = distillConfigSchema.safeParse(input);
   if (!r.success) throw new UserError(formatIssue(r.error.issues[0]!, input, source));
   return r.data;
@@ -129,22 +156,17 @@ export function parseSetting(setting: string): [string, unknown] {
 export async function loadConfig(path?: string, overrides: ConfigOverrides = {}): Promise<DistillConfig> {
   let raw: Obj = {};
   if (path) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`${path}: cannot read config file (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`);
-    }
-    raw = parseConfigText(text, path);
-    validate(raw, path);
+    // A regular file of bounded size: a FIFO or /dev/zero given as --config must not block or fill memory.
+    const text = readFileChecked(path, { what: 'config file', maxBytes: CONFIG_LIMITS.fileBytes }).toString('utf8');
+    raw = parseConfigText(text, quoteName(path));
+    validate(raw, quoteName(path));
   }
   const merged = structuredClone(raw);
   const settings = [
     ...Object.entries(overrides.values ?? {}).filter(([, v]) => v !== undefined),
     ...(overrides.set ?? []).map(parseSetting),
   ];
-  if (settings.length === 0) return validate(merged, path ?? COMMAND_LINE);
+  if (settings.length === 0) return validate(merged, path ? quoteName(path) : COMMAND_LINE);
   for (const [key, value] of settings) setPath(merged, key, value);
   return validate(merged, COMMAND_LINE);
 }

@@ -57,7 +57,7 @@ export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
   /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
-  teacherGrid: positiveInt.optional(),
+  teacherGrid: positiveInt.max(64).optional(),
   data: dataSchema.prefault({}),
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
