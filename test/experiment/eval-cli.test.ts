@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { ScorecardSchema } from '../../src/evaluation/schema.js';
 import { Rng } from '../../src/util/random.js';
-import { tempDir, tintem } from '../reliability/helpers.js';
+import { tempDir, tintem as tintemCli } from '../reliability/helpers.js';
+
+// Generous per-command limits: on a shared 2-core machine one tiny eval took over 2 minutes.
+const tintem = (args: string[]) => tintemCli(args, { timeoutSeconds: 600 });
 
 const dir = tempDir('eval-cli');
 const images = join(dir, 'photos');
