@@ -46,6 +46,11 @@ export const dataSchema = z.strictObject({
   train: z.string().min(1).default('mnist:train'),
   /** Use only the first N images. */
   limit: positiveInt.optional(),
+  /**
+   * Query set `tintem eval` scores this run on. Unset: the matching test split for mnist/fashion, else a
+   * held-out 20% of the training images.
+   */
+  test: z.string().min(1).optional(),
 });
 
 /** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */

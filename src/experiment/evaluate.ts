@@ -9,6 +9,7 @@ import {
   evaluateFaithfulness, knnClassify, nearestNeighbors, selectRows, type Embeddings, type ModelEmbeddings, type Scorecard,
 } from '../evaluation/index.js';
 import type { OodSetInput } from '../evaluation/scorecard.js';
+import type { EvalSetRecord } from '../evaluation/index.js';
 import type { TintemMethod } from '../methods/tintem.js';
 import { evaluateRobustness, type CorruptionName, type RobustnessReport } from '../robustness/index.js';
 import type { Teacher } from '../teachers/types.js';
@@ -23,6 +24,8 @@ export interface EvalSets {
   train: ImageSet;
   test: ImageSet;
   ood: Record<string, ImageSet>;
+  /** What each set is (spec, count, chosen by the run or the caller); copied into the scorecard. */
+  records?: { train: EvalSetRecord; test: EvalSetRecord; ood: Record<string, EvalSetRecord> };
 }
 
 export interface RobustnessSettings {
@@ -147,6 +150,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
   const scorecard = evaluateFaithfulness({
     teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
   });
+  if (sets.records) scorecard.sets = sets.records;
 
   let robustness: RobustnessReport | undefined;
   if (opts.robustness && labels) {

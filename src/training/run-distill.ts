@@ -22,7 +22,7 @@ import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
@@ -38,6 +38,8 @@ export type DistillSummary = RunSummary;
 
 export interface DistillRunOptions {
   resume?: boolean;
+  /** Image folders: fail on the first unreadable file instead of skipping it. */
+  strict?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
   /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
@@ -85,10 +87,33 @@ export function teacherGridFor(config: DistillConfig, studentGrid: number): numb
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
 }
 
-export async function loadTrainingData(config: DistillConfig): Promise<ImageSet> {
+/** The image shape the config asks of its data (undefined = the loader's default for the spec). */
+export function configImageShape(config: DistillConfig): { size?: number; channels?: 1 | 3 } {
   const size = typeof config.student.inputSize === 'number' ? config.student.inputSize : undefined;
   const channels = config.student.channels === 1 || config.student.channels === 3 ? config.student.channels : undefined;
-  return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
+  return { size, channels };
+}
+
+/** The run's training images, exactly as training saw them (same limit, seed and shape). */
+export async function loadTrainingData(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<ImageSet> {
+  return loadDataset(config.data.train, { limit: config.data.limit, ...configImageShape(config), seed: config.seed, strict: opts.strict });
+}
+
+/** Fewer optimiser steps an epoch than this trains almost nothing in the default budget. */
+export const MIN_STEPS_PER_EPOCH = 20;
+
+/**
+ * A warning with the fix when an epoch has fewer than {@link MIN_STEPS_PER_EPOCH} steps, else undefined.
+ * The suggested batch size is the largest power of two that gives at least that many steps.
+ */
+export function fewStepsWarning(count: number, batchSize: number, epochs: number): string | undefined {
+  const steps = stepsPerEpoch(count, Math.min(batchSize, count));
+  if (steps >= MIN_STEPS_PER_EPOCH) return undefined;
+  const fit = 2 ** Math.floor(Math.log2(Math.max(1, count / MIN_STEPS_PER_EPOCH)));
+  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${steps * epochs} steps in all), so the student will barely train`;
+  if (fit >= 8 && fit < batchSize) return `${what}: use --batch-size ${fit} (${stepsPerEpoch(count, fit)} steps an epoch), or more --epochs / images`;
+  const epochsFor = Math.ceil((MIN_STEPS_PER_EPOCH * epochs) / steps);
+  return `${what}: too few images for a smaller batch to help; use more images, or about --epochs ${epochsFor} for ${MIN_STEPS_PER_EPOCH * epochs} steps`;
 }
 
 /** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
@@ -137,6 +162,8 @@ export interface DryRunEstimate {
   /** Predicted peak training memory and the memory available now. */
   trainBytes: number;
   availableBytes: number;
+  /** Set when an epoch has too few steps (see {@link fewStepsWarning}). */
+  fewSteps?: string;
 }
 
 const gb = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
@@ -153,10 +180,10 @@ export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batch
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
-export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
+export async function estimateDistill(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<DryRunEstimate> {
   assertBackendCanTrain();
   checkStudentKeys(config.student);
-  const data = await loadTrainingData(config);
+  const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
@@ -204,6 +231,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
       ...memory,
+      fewSteps: fewStepsWarning(data.count, config.batchSize, config.epochs),
     };
   } finally {
     teacher.dispose();
@@ -261,7 +289,9 @@ async function mkdirOrFail(dir: string): Promise<void> {
 async function runLocked(config: DistillConfig, runId: string, opts: DistillRunOptions): Promise<DistillRunResult> {
   const runDir = config.runDir;
   const ckPath = join(runDir, CHECKPOINT_FILE);
-  const data = await loadTrainingData(config);
+  const data = await loadTrainingData(config, { strict: opts.strict });
+  const fewSteps = fewStepsWarning(data.count, config.batchSize, config.epochs);
+  if (fewSteps) warn(fewSteps);
   // Resume must continue on the same images, not merely as many of the same size: hash their pixels.
   const dataSha256 = sha256(data.pixels);
   const spec = resolveStudentSpec(config, data);

@@ -32,6 +32,7 @@ export interface DistillFlags {
   teacherOption?: string[];
   resume?: boolean;
   dryRun?: boolean;
+  strict?: boolean;
   progress: boolean;
   backend?: string;
   trainStep?: string;
@@ -127,6 +128,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
     .option('--resume', 'continue the run in --run-dir from its checkpoint')
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
@@ -156,7 +158,7 @@ export function register(program: Command): void {
       await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
-        const e = await estimateDistill(config);
+        const e = await estimateDistill(config, { strict: flags.strict });
         process.stdout.write([
           '',
           `images                 ${e.images} x ${e.views + 1} view(s)`,
@@ -167,6 +169,7 @@ export function register(program: Command): void {
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
           `training memory        ${bytes(e.trainBytes)} predicted (${bytes(e.availableBytes)} available)`,
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
+          ...(e.fewSteps ? [`warning                ${e.fewSteps}`] : []),
           '',
         ].join('\n'));
         return;
@@ -191,7 +194,7 @@ export function register(program: Command): void {
       const signals = Object.keys(exitCodes) as NodeJS.Signals[];
       for (const s of signals) process.on(s, onSignal);
       try {
-        const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
+        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: controller.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);
