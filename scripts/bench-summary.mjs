@@ -17,6 +17,11 @@ if (tt) {
       `${f(nat?.medianImagesPerSecond)} vs ${f(wasm?.medianImagesPerSecond)} img/s`, `${f(nat?.ratioVsWasm, 2)}x wasm`, tt.quick ? 'quick' : `${tt.repeats} repeats`]);
   }
 }
+const to = read('teacher-throughput-onnx');
+if (to) {
+  rows.push(['teacher-throughput', `ONNX DINOv2-small arch @224 px, ${to.threads} threads: tintem vs onnxruntime-python`,
+    `${f(to.tintemImagesPerSecond, 2)} vs ${f(to.onnxruntimePythonImagesPerSecond, 2)} img/s`, `${f(to.ratio, 2)}x`, to.quick ? 'quick' : `${to.rounds} alternating rounds`]);
+}
 const tr = read('train-throughput');
 if (tr) {
   const r = tr.results ?? {};

@@ -1,5 +1,6 @@
 /** Pieces of a resolved DistillConfig that other stages consume. */
 import type { TrainConfig } from '../training/trainer.js';
+import { LOSS_VERSION } from '../methods/index.js';
 import type { DistillConfig } from './schema.js';
 
 /** The trainer's knobs. */
@@ -23,7 +24,7 @@ export function trainingOneDnn(c: DistillConfig): boolean {
 
 export function trainingFingerprint(c: DistillConfig, studentSpec: Record<string, unknown>): Record<string, unknown> {
   return {
-    teacher: c.teacher, dataSpec: c.data, student: studentSpec, method: c.method,
+    teacher: c.teacher, dataSpec: c.data, student: studentSpec, method: c.method, teacherNorm: c.teacherNorm, lossVersion: LOSS_VERSION,
     augment: c.views > 0 ? c.augment : undefined, fp16: c.fp16,
   };
 }

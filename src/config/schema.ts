@@ -46,17 +46,54 @@ export const dataSchema = z.strictObject({
   train: z.string().min(1).default('mnist:train'),
   /** Use only the first N images. */
   limit: positiveInt.optional(),
+  /**
+   * Query set `tintem eval` scores this run on. Unset: the matching test split for mnist/fashion, else a
+   * held-out 20% of the training images.
+   */
+  test: z.string().min(1).optional(),
+});
+
+/** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */
+export const teacherOptionsSchema = z.strictObject({
+  /** Published preprocessing of a family: dinov2, clip, siglip, imagenet. */
+  preset: z.enum(['dinov2', 'clip', 'siglip', 'imagenet']).optional(),
+  /** Output names (several are concatenated along the feature axis); default the model's first. */
+  outputs: z.array(z.string().min(1)).min(1).optional(),
+  /** Token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name. */
+  cls: z.string().min(1).optional(),
+  /** Register tokens after CLS to skip (DINOv2 with registers: 4). */
+  registers: z.number().int().min(0).optional(),
+  /** Patch grid side (default sqrt of the patch count). */
+  patchGrid: positiveInt.optional(),
+  /** 'full' keeps the patch grid whole instead of pooling it to teacherGrid. */
+  grid: z.union([z.literal('full'), positiveInt]).optional(),
+  /** 4-D outputs: channels first or last ('auto': from the model's declared shape). */
+  layout: z.enum(['auto', 'nchw', 'nhwc']).optional(),
+  inputSize: positiveInt.min(8).optional(),
+  /** 'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square. */
+  resize: z.enum(['crop', 'squash']).optional(),
+  crop: z.number().gt(0).max(1).optional(),
+  interpolation: z.enum(['bilinear', 'nearest']).optional(),
+  mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
 });
 
 export const distillConfigSchema = z.strictObject({
   /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
   teacher: z.string().min(1).default('inception'),
+  /** Model-file teacher options (outputs, CLS/registers, preprocessing, preset); see docs/teachers.md. */
+  teacherOptions: teacherOptionsSchema.optional(),
   /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
   teacherGrid: positiveInt.max(64).optional(),
   data: dataSchema.prefault({}),
   /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
   student: z.record(z.string(), z.unknown()).default({}),
   method: methodSchema.prefault({}),
+  /**
+   * Teacher-feature normalisation from statistics of the cached training features (stored with the run, applied
+   * to the training targets and the teacher column of the evaluation): none (the paper's default), center, standardize.
+   */
+  teacherNorm: z.enum(['none', 'center', 'standardize']).default('none'),
   epochs: positiveInt.default(20),
   batchSize: positiveInt.default(128),
   lr: z.number().positive().default(2e-3),

@@ -6,6 +6,7 @@ import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage 
 import { readRunLog } from '../training/run-folder.js';
 import type { RobustnessReport } from '../robustness/index.js';
 import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
+import { buildVerdict } from './report-verdict.js';
 import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
@@ -24,12 +25,21 @@ function cell(m: Metric | undefined): ScoreCell {
 
 type CardPick = (card: ModelCard) => Metric | undefined;
 
-function row(card: Scorecard, metric: string, pick: CardPick, opts: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean; note?: string } = {}): ScoreRow {
+function row(card: Scorecard, metric: string, pick: CardPick, opts: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean; note?: string; failAt?: number; hidden?: string } = {}): ScoreRow {
   const cells: Record<string, ScoreCell> = {};
-  cells[TEACHER_ID] = opts.teacher === false ? { skipped: 'reference' } : cell(pick(card.teacher));
+  cells[TEACHER_ID] = opts.teacher === false ? { skipped: 'the teacher is the reference: compared with itself this is not a measurement' } : cell(pick(card.teacher));
   for (const [name, c] of Object.entries(card.students)) cells[name] = cell(pick(c));
-  return { metric, higherIsBetter: opts.higherIsBetter ?? true, format: opts.percent ? 'percent' : 'decimal', cells, note: opts.note };
+  return {
+    metric, higherIsBetter: opts.higherIsBetter ?? true, format: opts.percent ? 'percent' : 'decimal', cells, note: opts.note,
+    ...(opts.failAt !== undefined ? { failAt: opts.failAt } : {}), ...(opts.hidden ? { hidden: opts.hidden } : {}),
+  };
 }
+
+/** Why the logit-based OOD scores are collapsed by default (they often sit below 50% AUROC). */
+const LOGIT_SCORES_NOTE = 'Energy and MSP read the logits of the linear probe fitted on the ID labels, not the embedding itself. '
+  + 'A probe is often more confident on far-OOD inputs (noise, photos) than on ID images, so these scores can rank OOD as '
+  + 'more in-distribution: an AUROC below 50% means the score is inverted for that set, not that the embedding cannot '
+  + 'separate it (the kNN and Mahalanobis rows judge the embedding).';
 
 /** The mutual-kNN chance level (seeded permutation) as a note, so it is not ranked like a score. */
 function chanceNote(card: Scorecard): string {
@@ -70,11 +80,13 @@ function scorecardSections(card: Scorecard, robustness?: RobustnessReport): Scor
       return s[key];
     };
     for (const score of Object.keys(scores(card.teacher) ?? {})) {
-      rows.push(row(card, `${score}: AUROC`, pickScore(score, 'auroc'), { percent: true }));
-      rows.push(row(card, `${score}: FPR@95 (ID+)`, pickScore(score, 'fpr95IdPositive'), { percent: true, higherIsBetter: false }));
-      rows.push(row(card, `${score}: AUPR-In`, pickScore(score, 'auprIn'), { percent: true }));
-      rows.push(row(card, `${score}: AUPR-Out`, pickScore(score, 'auprOut'), { percent: true }));
-      rows.push(row(card, `${score}: score Spearman vs teacher`, pickScore(score, 'teacherSpearman'), { teacher: false }));
+      const hidden = score === 'energy' || score === 'msp' ? LOGIT_SCORES_NOTE : undefined;
+      // Chance level (AUROC 50%, FPR@95 95%) or worse is a failure, never highlighted as best.
+      rows.push(row(card, `${score}: AUROC`, pickScore(score, 'auroc'), { percent: true, failAt: 0.5, hidden }));
+      rows.push(row(card, `${score}: FPR@95 (ID+)`, pickScore(score, 'fpr95IdPositive'), { percent: true, higherIsBetter: false, failAt: 0.95, hidden }));
+      rows.push(row(card, `${score}: AUPR-In`, pickScore(score, 'auprIn'), { percent: true, hidden }));
+      rows.push(row(card, `${score}: AUPR-Out`, pickScore(score, 'auprOut'), { percent: true, hidden }));
+      rows.push(row(card, `${score}: score Spearman vs teacher`, pickScore(score, 'teacherSpearman'), { teacher: false, hidden }));
     }
     sections.push({ name: `OOD detection: ${setName}`, rows });
   }
@@ -166,14 +178,20 @@ export function buildReportData(input: ReportInput): ReportData {
     backend: backendInfo()?.name ?? 'unknown',
     config: input.config,
     models: [
-      { id: TEACHER_ID, label: input.teacherLabel, role: 'teacher' },
+      // The teacher column shows the features the students were trained against: say when they were normalised.
+      { id: TEACHER_ID, label: runs[0]?.teacherNorm ? `${input.teacherLabel}, teacherNorm ${runs[0].teacherNorm.mode}` : input.teacherLabel, role: 'teacher' },
       ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
     ],
     curves,
     scorecard: { columns: [TEACHER_ID, ...studentIds], sections: scorecardSections(card, ev.robustness) },
     roc: rocSets(card),
     robustness: ev.robustness ? robustnessSeries(ev.robustness, [TEACHER_ID, ...studentIds]) : undefined,
-    similarity: Object.entries(ev.samples.similarity).map(([model, s]) => ({ model, teacherCos: s.teacherCos, studentCos: s.studentCos })),
+    similarity: Object.entries(ev.samples.similarity).map(([model, s]) => {
+      // The titles show the scorecard's figures, so the chart and the table never disagree.
+      const sim = card.students[model]?.similarity;
+      const figures = { ...(isValue(sim?.cosinePearson) ? { pearson: sim.cosinePearson.value } : {}), ...(isValue(sim?.cosineSpearman) ? { spearman: sim.cosineSpearman.value } : {}) };
+      return { model, teacherCos: s.teacherCos, studentCos: s.studentCos, ...figures };
+    }),
     maps: {
       labels: test.labels ? ev.samples.mapIndices.map((i) => test.labels![i]!) : undefined,
       labelNames: test.classNames,
@@ -189,6 +207,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }))])),
       })),
     },
+    verdict: buildVerdict(card, ev.robustness),
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };

@@ -2,10 +2,9 @@
  * Plain-language comparison of two students on the faithfulness figures: a win or loss needs the 95% bootstrap
  * intervals not to overlap; otherwise it is a tie. Used by the demo report and bench/paper-claim.
  */
-import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import { compareValues, isValue, TIE_WITHOUT_CI, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
 
-/** Without bootstrap intervals, differences smaller than this count as a tie. */
-export const TIE_WITHOUT_CI = 0.01;
+export { TIE_WITHOUT_CI };
 
 export interface Comparison {
   metric: string;
@@ -46,13 +45,9 @@ export function compareStudents(card: Scorecard, a: string, b: string): Comparis
   for (const [metric, ma, higherIsBetter] of headline(ca)) {
     const mb = rowsB.get(metric);
     if (!isValue(ma) || !isValue(mb)) continue;
-    let outcome: Comparison['outcome'] = 'tie';
-    if (ma.ci && mb.ci) {
-      if (ma.ci.lower > mb.ci.upper) outcome = higherIsBetter ? 'win' : 'loss';
-      else if (ma.ci.upper < mb.ci.lower) outcome = higherIsBetter ? 'loss' : 'win';
-    } else if (Math.abs(ma.value - mb.value) >= TIE_WITHOUT_CI) {
-      outcome = (ma.value > mb.value) === higherIsBetter ? 'win' : 'loss';
-    }
+    const outcome = compareValues(
+      { value: ma.value, lo: ma.ci?.lower, hi: ma.ci?.upper }, { value: mb.value, lo: mb.ci?.lower, hi: mb.ci?.upper }, higherIsBetter,
+    );
     out.push({ metric, a: ma.value, b: mb.value, higherIsBetter, outcome });
   }
   return out;

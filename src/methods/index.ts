@@ -25,6 +25,13 @@ export interface CreateMethodOptions {
   taus?: number[];
 }
 
+/**
+ * Version of the loss formulas. 2: TinTeM, Proteus and PKT as the authors compute them (log-space affinities,
+ * token 0 in the local and token terms, Proteus' two projectors, PKT's diagonal). Runs and checkpoints without
+ * it were made with version 1 and cannot resume under version 2.
+ */
+export const LOSS_VERSION = 2;
+
 export function isMethodName(name: string): name is MethodName {
   return (methodNames as readonly string[]).includes(name);
 }

@@ -58,3 +58,24 @@ export function adaptiveAvgPoolTokens(map: tf.Tensor4D, grid: number): tf.Tensor
 export function mapToOutputs(map: tf.Tensor4D, grid: number): { pooled: tf.Tensor2D; tokens: tf.Tensor3D } {
   return { pooled: tf.mean(map, [1, 2]) as tf.Tensor2D, tokens: adaptiveAvgPoolTokens(map, grid) };
 }
+
+/**
+ * The teacher's preprocessing: grey -> RGB, then 'crop' (centre square of crop x the shorter side, i.e. resize
+ * the shorter side to size/crop and centre-crop size) or 'squash' (stretch), resized with the chosen
+ * interpolation (half-pixel centres, as PyTorch/PIL), then (x - mean) / std. NHWC out.
+ */
+export function preprocessImages(images: tf.Tensor4D, p: { inputSize: number; resize: 'crop' | 'squash'; crop: number; interpolation: 'bilinear' | 'nearest'; normalization: Normalization }, channels: 1 | 3 = 3): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x: tf.Tensor4D = images;
+    const [, h, w] = x.shape;
+    if (p.resize === 'crop') {
+      const side = Math.max(1, Math.round(Math.min(h, w) * p.crop));
+      if (side !== h || side !== w) x = tf.slice(x, [0, Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [-1, side, side, -1]);
+    }
+    const size = p.inputSize;
+    if (x.shape[1] !== size || x.shape[2] !== size) {
+      x = p.interpolation === 'nearest' ? tf.image.resizeNearestNeighbor(x, [size, size], false, true) : tf.image.resizeBilinear(x, [size, size], false, true);
+    }
+    return prepareImages(x, size, p.normalization, channels);
+  });
+}

@@ -8,6 +8,7 @@ import { createRandomTeacher } from './random.js';
 import { createTfjsTeacher } from './tfjsModel.js';
 import { createOnnxTeacher } from './onnx.js';
 import type { Normalization } from './features.js';
+import { mergeTeacherOptions, parseModelSpec, type TeacherOptions } from './options.js';
 import type { Teacher } from './types.js';
 
 export type { Teacher, TeacherOutput } from './types.js';
@@ -18,6 +19,7 @@ export { createNsfwTeacher, loadBuiltinTrunk, BUILTIN_TEACHERS, type BuiltinTeac
 export { createTfjsTeacher } from './tfjsModel.js';
 export { createOnnxTeacher } from './onnx.js';
 export { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './features.js';
+export { mergeTeacherOptions, parseModelSpec, setTeacherOption, TEACHER_PRESETS, PRESET_NAMES, type TeacherOptions } from './options.js';
 
 export const DEFAULT_TEACHER = 'inception';
 
@@ -35,6 +37,11 @@ export interface CreateTeacherOptions {
   embedDim?: number;
   /** Built-ins: defer loading weights to the first forwardTeacher() (a run served from the cache never loads them). */
   lazy?: boolean;
+  /**
+   * Model-file teachers (tfjs, onnx): outputs, CLS/registers/patch grid, preprocessing, preset; over the spec's
+   * '#key=value,...' options (these win).
+   */
+  teacher?: TeacherOptions;
 }
 
 /** Built-in teacher names with what they are, for `doctor` and help texts. */
@@ -42,7 +49,7 @@ export function listBuiltinTeachers(): BuiltinTeacherInfo[] {
   return Object.values(BUILTIN_TEACHERS);
 }
 
-const SPEC_HELP = "expected 'inception[:<layer>]', 'mobilenet[:<layer>]', 'random[:<seed>]', 'tfjs:<model.json>' or 'onnx:<model.onnx>'";
+const SPEC_HELP = "expected 'inception[:<layer>]', 'mobilenet[:<layer>]', 'random[:<seed>]', 'tfjs:<model.json>[#options]' or 'onnx:<model.onnx>[#options]' (options like preset=dinov2,output=last_hidden_state,registers=4)";
 
 export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: CreateTeacherOptions = {}): Promise<Teacher> {
   const colon = spec.indexOf(':');
@@ -51,18 +58,20 @@ export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: Create
   switch (kind) {
     case 'inception':
     case 'mobilenet':
-      return createNsfwTeacher(kind as BuiltinTeacherName, { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize, grid: opts.grid, lazy: opts.lazy });
+      return createNsfwTeacher(kind as BuiltinTeacherName, { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
     case 'random': {
       const seed = arg ? Number(arg) : opts.seed ?? 0;
       if (!Number.isInteger(seed)) throw new UserError(`--teacher '${spec}': random seed must be an integer`);
       return createRandomTeacher({ seed, embedDim: opts.embedDim, grid: opts.grid, inputSize: opts.inputSize });
     }
     case 'tfjs':
-      if (!arg) throw new UserError(`--teacher '${spec}': missing model path, ${SPEC_HELP}`);
-      return createTfjsTeacher(arg, { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization });
-    case 'onnx':
-      if (!arg) throw new UserError(`--teacher '${spec}': missing model path, ${SPEC_HELP}`);
-      return createOnnxTeacher(arg, { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization });
+    case 'onnx': {
+      const { path, options } = parseModelSpec(arg, `--teacher '${spec}'`);
+      if (!path) throw new UserError(`--teacher '${spec}': missing model path, ${SPEC_HELP}`);
+      const teacher = mergeTeacherOptions(options, opts.teacher);
+      const common = { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization, teacher };
+      return kind === 'tfjs' ? createTfjsTeacher(path, common) : createOnnxTeacher(path, common);
+    }
     default:
       throw new UserError(`--teacher '${spec}': unknown teacher, ${SPEC_HELP}`);
   }
