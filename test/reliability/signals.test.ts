@@ -26,6 +26,7 @@ const logPath = join(runDir, 'train.jsonl');
 /** Runs (or resumes) the run and sends `signal` once the log has grown by two steps past `after`. */
 function stopWith(signal: NodeJS.Signals, resume: boolean, after: number): Promise<CliResult> {
   return tintem([...args(runDir, cacheDir), ...(resume ? ['--resume'] : [])], {
+    timeoutSeconds: 600, // a loaded shared machine runs these 32 steps in minutes, not seconds
     onSpawn: (child) => {
       let armed = false;
       const timer = setInterval(() => {
@@ -53,9 +54,9 @@ for (const [signal, code, resume, after] of [['SIGTERM', 143, false, 3], ['SIGHU
 
 test('SIGKILL at a random later step, then resume: bit-identical to the uninterrupted run', async () => {
   const n = 2 + Math.floor(Math.random() * 8); // steps after the resume's restart point
-  const killed = await tintem([...args(runDir, cacheDir), '--resume'], { fault: `kill-after-append:train.jsonl:${n}` });
+  const killed = await tintem([...args(runDir, cacheDir), '--resume'], { fault: `kill-after-append:train.jsonl:${n}`, timeoutSeconds: 600 });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
-  const r = await tintem([...args(runDir, cacheDir), '--resume']);
+  const r = await tintem([...args(runDir, cacheDir), '--resume'], { timeoutSeconds: 600 });
   assert.equal(r.code, 0, r.stderr);
   const ref = await reference;
   assert.equal(ref.code, 0, ref.stderr);
