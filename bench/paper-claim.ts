@@ -19,12 +19,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { configToYaml } from '../src/config/load.js';
-import { distillConfigSchema, type DistillConfig } from '../src/config/schema.js';
+import type { DistillConfig } from '../src/config/schema.js';
+import { DEFAULT_CACHE_DIR } from '../src/config/defaults.js';
+import { parseDistillConfig } from '../src/training/config.js';
 import type { Scorecard } from '../src/evaluation/index.js';
 import { evaluateRuns } from '../src/experiment/evaluate.js';
 import { loadRun, type LoadedRun } from '../src/experiment/run.js';
 import { loadEvalSets } from '../src/experiment/sets.js';
-import { isMethodName, type MethodName } from '../src/methods/index.js';
+import { isMethodName } from '../src/methods/registry.js';
 import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName, type RobustnessReport } from '../src/robustness/index.js';
 import { createTeacher } from '../src/teachers/index.js';
 import type { Teacher } from '../src/teachers/types.js';
@@ -82,7 +84,7 @@ const corruptions: CorruptionName[] = corruptionArg === 'all' ? [...CORRUPTION_N
 const teacherSpec = arg('--teacher') ?? 'inception';
 const evalSeed = intArg('--eval-seed', 0);
 const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-claim');
-const cacheDir = arg('--cache') ?? '.cache/tintem';
+const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;
 const resultsPath = quick ? join(outDir, 'paper-claim.json') : 'bench/results/paper-claim.json';
 const docPath = quick ? join(outDir, 'results.md') : 'docs/results.md';
 const command = `npx tsx bench/paper-claim.ts ${process.argv.slice(2).join(' ')}`.trim();
@@ -92,8 +94,8 @@ const command = `npx tsx bench/paper-claim.ts ${process.argv.slice(2).join(' ')}
 /** Trainings and evaluations this invocation computed (0: every number was reused from an earlier run). */
 let freshWork = 0;
 
-function runConfig(dataset: DatasetKey, seed: number, method: MethodName): DistillConfig {
-  return distillConfigSchema.parse({
+function runConfig(dataset: DatasetKey, seed: number, method: string): DistillConfig {
+  return parseDistillConfig({
     teacher: teacherSpec,
     data: { train: DATASETS[dataset].train, limit: trainLimit },
     method: { name: method },

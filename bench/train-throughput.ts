@@ -72,7 +72,7 @@ async function startPeer(config: object): Promise<{ run(k: number): Promise<numb
 const backend = await initBackend();
 const spec = defaultStudentSpec(28, 1);
 const student = createStudent(spec, 0);
-const method = createMethod('tintem', { teacherDim: TEACHER_DIM, studentDim: spec.embedDim, teacherTokens: true, seed: 0 });
+const method = await createMethod({ name: 'tintem' }, { teacherDim: TEACHER_DIM, studentDim: spec.embedDim, teacherTokens: true, seed: 0 });
 const rng = new Rng(0);
 const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 const view = { pooled: fill(batchSize * TEACHER_DIM), dim: TEACHER_DIM, tokens: fill(batchSize * TOKEN_COUNT * TEACHER_DIM), tokenCount: TOKEN_COUNT };

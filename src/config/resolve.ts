@@ -1,14 +1,5 @@
 /** Pieces of a resolved DistillConfig that other stages consume. */
-import type { TrainConfig } from '../training/trainer.js';
 import type { DistillConfig } from './schema.js';
-
-/** The trainer's knobs. */
-export function toTrainConfig(c: DistillConfig): TrainConfig {
-  return {
-    epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, minLr: c.minLr, weightDecay: c.weightDecay,
-    warmupEpochs: c.warmupEpochs, warmupSteps: c.warmupSteps, seed: c.seed, views: c.views, progress: c.progress,
-  };
-}
 
 /**
  * Settings besides the trainer's own that must match for a resume to continue the same run: what is

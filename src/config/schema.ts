@@ -1,11 +1,12 @@
 /**
- * The `tintem distill` config: a zod schema (strict: unknown keys are errors) with the defaults.
- * Loss weights (all 1) and temperatures (0.01..0.10) are the paper's; the optimisation defaults are sized for
- * the MNIST-scale CPU demo (5,000 images, batch 128).
+ * The `tintem distill` config: a zod schema (strict: unknown keys are errors) with the defaults and a description
+ * of every key. The `method` section is checked against the chosen method's own schema and `teacher` against the
+ * teacher kinds; both come from the registries through `ConfigRegistries`, so this module (like all of config/)
+ * imports no pipeline stage and loads no TensorFlow. The optimisation defaults are sized for the MNIST-scale
+ * CPU demo (5,000 images, batch 128).
  */
 import { z } from 'zod';
-import { methodNames } from '../methods/index.js';
-import { DEFAULT_TAUS } from '../methods/similarity.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_METHOD, DEFAULT_TEACHER } from './defaults.js';
 
 const positiveInt = z.number().int().positive();
 const range = z.tuple([z.number().positive(), z.number().positive()]);
@@ -13,71 +14,63 @@ const range = z.tuple([z.number().positive(), z.number().positive()]);
 export const DEFAULT_CROP = { scale: [0.6, 1] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] };
 
 export const augmentSchema = z.strictObject({
-  /** Random resized crop (area fraction and aspect-ratio ranges), or false for none. */
-  crop: z.union([z.strictObject({ scale: range, ratio: range }), z.literal(false)]).default(DEFAULT_CROP),
-  /** Horizontal flips (off by default: digits and text are not mirror-symmetric). */
-  flip: z.boolean().default(false),
-  /** Brightness/contrast/saturation jitter strength (RGB images only). */
-  colorJitter: z.number().min(0).lt(1).default(0),
-});
-
-export const prefitSchema = z.strictObject({
-  epochs: positiveInt.default(5),
-  batchSize: positiveInt.min(2).default(256),
-  lr: z.number().positive().default(1e-3),
-});
-
-export const methodSchema = z.strictObject({
-  name: z.enum(methodNames as unknown as [string, ...string[]]).default('tintem'),
-  /** Loss-term weights by term name (tintem: headGlobal, headLocal, studentPooled, studentTokens); missing = 1. */
-  weights: z.record(z.string(), z.number().min(0)).default({}),
-  /** TinTeM temperatures the head losses average over. */
-  taus: z.array(z.number().positive()).min(1).default([...DEFAULT_TAUS]),
-  /** Use the teacher's token map (TinTeM's local and token terms). */
-  tokens: z.boolean().default(true),
-  /** Pre-fit the teacher head on cached embeddings before training (the paper trains all jointly: off). */
-  prefitHead: z.union([prefitSchema, z.literal(false)]).default(false),
-  /** Initialise the head's Linear from the top principal directions of the teacher embeddings. */
-  pcaInit: z.boolean().default(false),
+  crop: z.union([z.strictObject({ scale: range, ratio: range }), z.literal(false)]).default(DEFAULT_CROP)
+    .describe('random resized crop: area fraction and aspect-ratio ranges, or false for none'),
+  flip: z.boolean().default(false).describe('horizontal flips (off by default: digits and text are not mirror-symmetric)'),
+  colorJitter: z.number().min(0).lt(1).default(0).describe('brightness/contrast/saturation jitter strength (RGB images only)'),
 });
 
 export const dataSchema = z.strictObject({
-  /** Training images: 'mnist:train', 'fashion:train', 'folder:<path>', 'photos', 'noise:<n>'. */
-  train: z.string().min(1).default('mnist:train'),
-  /** Use only the first N images. */
-  limit: positiveInt.optional(),
+  train: z.string().min(1).default('mnist:train').describe("training images: 'mnist:train', 'fashion:train', 'folder:<path>', 'photos', 'noise:<n>'"),
+  limit: positiveInt.optional().describe('use only the first N images'),
 });
 
-export const distillConfigSchema = z.strictObject({
-  /** Teacher spec: 'inception', 'mobilenet', 'random[:seed]', 'tfjs:<model.json>', 'onnx:<model.onnx>'. */
-  teacher: z.string().min(1).default('inception'),
-  /** Teacher token grid side (tokens = grid^2); default 2 (the student's map is average-pooled to it). */
-  teacherGrid: positiveInt.optional(),
+/** The method section before the method's own schema is applied: its name picks that schema. */
+const methodSectionSchema = z.looseObject({
+  name: z.string().min(1).default(DEFAULT_METHOD).describe('distillation method'),
+});
+
+export const baseConfigSchema = z.strictObject({
+  teacher: z.string().min(1).default(DEFAULT_TEACHER).describe('teacher spec'),
+  teacherGrid: positiveInt.optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
-  /** Student spec fields over the default CNN (kind, embedDim, stemWidth, ... ; see src/students). */
-  student: z.record(z.string(), z.unknown()).default({}),
-  method: methodSchema.prefault({}),
-  epochs: positiveInt.default(20),
-  batchSize: positiveInt.default(128),
-  lr: z.number().positive().default(2e-3),
-  minLr: z.number().min(0).default(1e-5),
-  weightDecay: z.number().min(0).default(0.05),
-  /** Linear warm-up length in epochs; `warmupSteps` overrides it. */
-  warmupEpochs: z.number().min(0).default(1),
-  warmupSteps: z.number().int().min(0).optional(),
-  seed: z.number().int().default(0),
-  /** Cached augmented views per image besides the identity view; 0 = identity only. */
-  views: z.number().int().min(0).default(0),
+  student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
+  method: methodSectionSchema.prefault({}),
+  epochs: positiveInt.default(20).describe('training epochs'),
+  batchSize: positiveInt.default(128).describe('images per step'),
+  lr: z.number().positive().default(2e-3).describe('peak learning rate (AdamW)'),
+  minLr: z.number().min(0).default(1e-5).describe('final learning rate of the cosine schedule'),
+  weightDecay: z.number().min(0).default(0.05).describe('decoupled weight decay'),
+  warmupEpochs: z.number().min(0).default(1).describe('linear warm-up length in epochs (warmupSteps overrides it)'),
+  warmupSteps: z.number().int().min(0).optional().describe('linear warm-up length in steps'),
+  seed: z.number().int().default(0).describe('seed for initialisation, shuffling and augmentation'),
+  views: z.number().int().min(0).default(0).describe('cached augmented views per image besides the identity view'),
   augment: augmentSchema.prefault({}),
-  cacheDir: z.string().min(1).default('.cache/tintem'),
-  runDir: z.string().min(1).default('runs/distill'),
-  /** Store cached teacher embeddings as float16 (half the disk). */
-  fp16: z.boolean().default(false),
-  /** Images per teacher forward when filling the cache. */
-  teacherBatchSize: positiveInt.default(64),
-  /** Progress bar on stderr. */
-  progress: z.boolean().default(true),
+  cacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR).describe('teacher-embedding cache'),
+  runDir: z.string().min(1).default('runs/distill').describe('where checkpoints, logs and the trained student go'),
+  fp16: z.boolean().default(false).describe('store cached teacher embeddings as float16 (half the disk)'),
+  teacherBatchSize: positiveInt.default(64).describe('images per teacher forward when filling the cache'),
+  progress: z.boolean().default(true).describe('progress bar on stderr'),
 });
 
-export type DistillConfig = z.output<typeof distillConfigSchema>;
-export type DistillConfigInput = z.input<typeof distillConfigSchema>;
+/** A method's validated section: common keys plus that method's own options (see methods/registry.ts). */
+export interface MethodConfig {
+  name: string;
+  weights: Record<string, number>;
+  tokens: boolean;
+  [option: string]: unknown;
+}
+
+export type DistillConfig = Omit<z.output<typeof baseConfigSchema>, 'method'> & { method: MethodConfig };
+export type DistillConfigInput = z.input<typeof baseConfigSchema>;
+
+/** What the config needs from the stages above it, handed in by the caller (so config/ stays a leaf). */
+export interface ConfigRegistries {
+  methodNames(): string[];
+  /** The full strict schema of one method's section, or undefined for an unknown method. */
+  methodSchema(name: string): z.ZodObject | undefined;
+  /** Why a teacher spec is bad (checked without loading anything), or undefined when it is fine. */
+  teacherProblem(spec: string): string | undefined;
+  /** How teacher specs are written, for help texts. */
+  teacherUsages(): string[];
+}

@@ -8,9 +8,10 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
-import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../config/defaults.js';
+import type { DistillConfig } from '../config/schema.js';
+import { parseDistillConfig } from '../training/config.js';
 import { fashionMnistDir } from '../data/index.js';
-import type { MethodName } from '../methods/index.js';
 import type { CorruptionName } from '../robustness/index.js';
 import { runDistill } from '../training/run-distill.js';
 import { CHECKPOINT_FILE } from '../training/trainer.js';
@@ -28,7 +29,7 @@ export interface DemoOptions {
   testLimit: number;
   oodLimit: number;
   epochs: number;
-  methods: MethodName[];
+  methods: string[];
   seed: number;
   outDir: string;
   cacheDir: string;
@@ -41,7 +42,7 @@ export interface DemoOptions {
 }
 
 export const DEMO_DEFAULTS: DemoOptions = {
-  teacher: 'inception',
+  teacher: DEFAULT_TEACHER,
   trainLimit: 5000,
   testLimit: 2000,
   oodLimit: 1000,
@@ -49,15 +50,15 @@ export const DEMO_DEFAULTS: DemoOptions = {
   methods: ['tintem', 'proteus'],
   seed: 0,
   outDir: 'runs/demo',
-  cacheDir: '.cache/tintem',
+  cacheDir: DEFAULT_CACHE_DIR,
   robustnessCount: 300,
   severities: [1, 3, 5],
   fresh: false,
   progress: true,
 };
 
-export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig {
-  return distillConfigSchema.parse({
+export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
+  return parseDistillConfig({
     teacher: opts.teacher,
     data: { train: 'mnist:train', limit: opts.trainLimit },
     method: { name: method },
@@ -66,7 +67,7 @@ export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig
     runDir: join(opts.outDir, method),
     cacheDir: opts.cacheDir,
     progress: opts.progress,
-  });
+  }, `--methods ${method}`);
 }
 
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */

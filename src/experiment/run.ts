@@ -5,14 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/index.js';
-import { loadConfig } from '../config/load.js';
 import type { DistillConfig } from '../config/schema.js';
 import { loadLayersModelDir } from '../export/load.js';
-import { createMethod, type MethodName } from '../methods/index.js';
+import { createMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import '../students/layers.js';
+import { loadDistillConfig } from '../training/config.js';
 import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
-import { createTeacher } from '../teachers/index.js';
+import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import type { MethodStateFile } from '../training/save.js';
 import { UserError } from '../util/errors.js';
@@ -57,15 +57,14 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
   const summary = readJson<DistillSummary>(join(runDir, 'summary.json'), 'a finished distill run has summary.json');
   const configPath = join(runDir, 'config.yaml');
   if (!existsSync(configPath)) throw new UserError(`${configPath}: not found (a finished distill run has config.yaml)`);
-  const config = await loadConfig(configPath);
+  const config = await loadDistillConfig(configPath);
   const model = await loadLayersModelDir(join(runDir, 'student'));
-  const method = createMethod(summary.method.name as MethodName, {
+  // The method as trained: its settings from config.yaml, the weights it resolved from summary.json.
+  const method = await createMethod({ ...config.method, name: summary.method.name, weights: summary.method.weights }, {
     teacherDim: summary.teacher.embedDim,
     studentDim: summary.studentSpec.embedDim,
     teacherTokens: summary.teacher.tokenCount > 0,
     seed: summary.seed,
-    weights: summary.method.weights,
-    taus: summary.method.taus,
   });
   loadMethodState(method, join(runDir, 'method-state'));
   return {

@@ -10,20 +10,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
-import { toTrainConfig, trainingFingerprint } from '../config/resolve.js';
+import { trainingFingerprint } from '../config/resolve.js';
+import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
 import type { DistillConfig } from '../config/schema.js';
 import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
-import { createMethod, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
+import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
-import { createTeacher } from '../teachers/index.js';
+import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
+import { toTrainConfig } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import { saveLayersModel, saveMethodState } from './save.js';
@@ -85,12 +86,8 @@ export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
   return views;
 }
 
-/**
- * Teacher token grid: the config's teacherGrid, else 2x2 (the student's finer map is average-pooled to it by the
- * token losses). Few tokens keep the cache small: 4 tokens x 768-d is 12 KB an image instead of 150 KB at 7x7,
- * and the built-in teachers' cut maps at MNIST scale are only 3x3 / 4x4 anyway.
- */
-export const DEFAULT_TEACHER_GRID = 2;
+/** Teacher token grid: the config's teacherGrid, else 2x2 (or the student's grid when that is coarser). */
+export { DEFAULT_TEACHER_GRID };
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
@@ -102,10 +99,8 @@ export async function loadTrainingData(config: DistillConfig): Promise<ImageSet>
   return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
 }
 
-function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
-  return createMethod(config.method.name as MethodName, {
-    teacherDim, studentDim, teacherTokens, seed: config.seed, weights: config.method.weights, taus: config.method.taus,
-  });
+function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): Promise<DistillMethod> {
+  return createMethod(config.method, { teacherDim, studentDim, teacherTokens, seed: config.seed });
 }
 
 export interface DryRunEstimate {
@@ -148,7 +143,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
     }
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
-    const method = buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
+    const method = await buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
     try {
       const times = await timeTrainSteps({
@@ -236,13 +231,13 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
 
   let method: DistillMethod;
   try {
-    method = buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
+    method = await buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
   } catch (e) {
     student.dispose();
     throw e;
   }
   try {
-    if (!opts.resume) initHead(config, method, identity, data.count);
+    if (!opts.resume) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
       signal: opts.signal, onEvent: opts.onEvent,
@@ -255,7 +250,7 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
     const summary = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals);
     try {
       await saveLayersModel(student.model, join(runDir, 'student'));
-      await saveMethodState(method, join(runDir, 'method-state'), { taus: config.method.taus, teacherId: teacher.id });
+      await saveMethodState(method, join(runDir, 'method-state'), { taus: methodTaus(config), teacherId: teacher.id });
       await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     } catch (e) {
       // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.
@@ -270,19 +265,9 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   }
 }
 
-/** Optional head initialisation before step 0 (TinTeM only): PCA directions and/or a head pre-fit. */
-function initHead(config: DistillConfig, method: DistillMethod, identity: CachedView, count: number): void {
-  const { pcaInit, prefitHead: prefit } = config.method;
-  if (!pcaInit && !prefit) return;
-  if (method.name !== 'tintem') {
-    throw new UserError(`config method.${pcaInit ? 'pcaInit' : 'prefitHead'}: only applies to method tintem (method is ${method.name})`);
-  }
-  const tintem = method as TintemMethod;
-  if (pcaInit) pcaInitHead(tintem, identity.pooled, count);
-  if (prefit) {
-    const r = prefitHead(tintem, identity.pooled, identity.tokens, { ...prefit, seed: config.seed });
-    info(`prefit head: loss ${r.epochLosses.map((l) => l.toFixed(4)).join(' -> ')}`);
-  }
+/** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */
+function methodTaus(config: DistillConfig): number[] {
+  return Array.isArray(config.method.taus) ? (config.method.taus as number[]) : [];
 }
 
 function makeSummary(
@@ -291,7 +276,7 @@ function makeSummary(
 ): DistillSummary {
   return {
     teacher,
-    method: { name: method.name, weights: { ...method.weights }, taus: config.method.taus },
+    method: { name: method.name, weights: { ...method.weights }, taus: methodTaus(config) },
     student: { spec, params },
     studentSpec: spec,
     data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name },

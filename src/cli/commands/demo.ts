@@ -28,9 +28,9 @@ export function register(program: Command): void {
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {
       const { runDemo } = await import('../../experiment/demo.js');
-      const { methodNames, isMethodName } = await import('../../methods/index.js');
+      const { methodNames, isMethodName } = await import('../../methods/registry.js');
       const methods = parseList(String(flags.methods));
-      for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames.join(', ')})`);
+      for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames().join(', ')})`);
       if (new Set(methods).size !== methods.length || methods.length === 0) throw new UserError('--methods: expected one or more distinct method names');
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;

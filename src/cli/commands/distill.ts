@@ -3,10 +3,14 @@
  * `--dry-run` for a cost estimate, `--resume` to continue a run, Ctrl-C to stop cleanly at a checkpoint.
  */
 import type { Command } from 'commander';
+import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
+import { methodEntries } from '../../methods/registry.js';
+import { teacherEntries } from '../../teachers/registry.js';
+import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
-import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
+import { intArg, numberArg } from '../options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -33,16 +37,7 @@ export interface DistillFlags {
   backend?: string;
 }
 
-/** Commander value parser for numeric flags: one-line UserError naming the flag. */
-function number(flag: string, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new UserError(`${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${value}'`);
-    }
-    return n;
-  };
-}
+const number = (flag: string, integer = false) => (integer ? intArg(flag, -Infinity) : numberArg(flag));
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -57,9 +52,9 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
 }
 
 export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConfig> {
-  // Heavy modules (the config schema pulls in TensorFlow.js) load only when the command runs.
-  const { loadConfig } = await import('../../config/load.js');
-  const config = await loadConfig(f.config, { values: flagValues(f), set: f.set });
+  // Validates everything (method options, loss-weight names, teacher spec) before any data is read.
+  const { loadDistillConfig } = await import('../../training/config.js');
+  const config = await loadDistillConfig(f.config, { values: flagValues(f), set: f.set });
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
     config.student = { ...config.student, [config.student.kind === 'vit' ? 'width' : 'stemWidth']: f.studentWidth };
@@ -88,15 +83,26 @@ function resumeCommand(): string {
   return `tintem ${[...quoted, '--resume'].join(' ')}`;
 }
 
+/** Every config key with its default and meaning, from the schema and the registries (never out of date). */
+function configHelp(): string {
+  const methods = methodEntries().map((m) => `\n  ${m.name}: ${m.summary}\n${formatRows(methodConfigRows(distillRegistries, m.name), '    ')}`);
+  const teachers = teacherEntries().map((t) => `  ${t.usage.padEnd(22)}  ${t.summary}`);
+  return [
+    '', 'Config keys (config file, or --set key=value), with defaults:', formatRows(baseConfigRows()),
+    '', 'Methods (method.name) and their keys:', ...methods,
+    '', 'Teachers (teacher / --teacher):', ...teachers, '',
+  ].join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('distill')
     .description('distil a teacher into a small student (TinTeM by default); resumable, Ctrl-C safe')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
-    .option('--teacher <spec>', "teacher: inception, mobilenet, random[:seed], tfjs:<model.json>, onnx:<model.onnx>")
+    .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
     .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
     .option('--limit <n>', 'use only the first n training images', number('--limit', true))
-    .option('--method <name>', 'tintem, proteus, cosine, relational or logit-kd')
+    .option('--method <name>', `distillation method: ${methodEntries().map((e) => e.name).join(', ')}`)
     .option('--epochs <n>', 'training epochs', number('--epochs', true))
     .option('--batch-size <n>', 'images per step', number('--batch-size', true))
     .option('--lr <x>', 'peak learning rate (AdamW)', number('--lr'))
@@ -114,6 +120,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
+    .addHelpText('after', configHelp)
     .action(async (flags: DistillFlags) => {
       const config = await resolveDistillConfig(flags);
       const { initBackend } = await import('../../backend/index.js');
