@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { backendInfo } from '../backend/index.js';
 import type { ImageSet } from '../data/types.js';
 import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import { higherIsBetter, scorecardMetrics, type CardMetric } from '../evaluation/metrics.js';
+import { robustnessMetrics } from '../robustness/metrics.js';
+import { finiteOrNull, meanOfPresent } from '../util/stats.js';
 import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage } from '../report/types.js';
 import { readLog } from '../training/train-log.js';
 import type { RobustnessReport } from '../robustness/index.js';
@@ -11,25 +14,17 @@ import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
 
-/** Mean of the numbers present (undefined when none). */
-function meanOf(values: Array<number | null | undefined>): number | undefined {
-  const xs = values.filter((v): v is number => typeof v === 'number');
-  return xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : undefined;
-}
-
 function cell(m: Metric | undefined): ScoreCell {
   if (m === undefined) return { skipped: 'not computed' };
   if (!isValue(m)) return { skipped: m.skipped };
   return m.ci ? { value: m.value, lo: m.ci.lower, hi: m.ci.upper } : { value: m.value };
 }
 
-type CardPick = (card: ModelCard) => Metric | undefined;
-
-function row(card: Scorecard, metric: string, pick: CardPick, opts: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean; note?: string } = {}): ScoreRow {
+function row(card: Scorecard, m: CardMetric, note?: string): ScoreRow {
   const cells: Record<string, ScoreCell> = {};
-  cells[TEACHER_ID] = opts.teacher === false ? { skipped: 'reference' } : cell(pick(card.teacher));
-  for (const [name, c] of Object.entries(card.students)) cells[name] = cell(pick(c));
-  return { metric, higherIsBetter: opts.higherIsBetter ?? true, format: opts.percent ? 'percent' : 'decimal', cells, note: opts.note };
+  cells[TEACHER_ID] = m.teacher ? cell(m.pick(card.teacher)) : { skipped: 'reference' };
+  for (const [name, c] of Object.entries(card.students)) cells[name] = cell(m.pick(c));
+  return { metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format, cells, note };
 }
 
 /** The mutual-kNN chance level (seeded permutation) as a note, so it is not ranked like a score. */
@@ -41,62 +36,29 @@ function chanceNote(card: Scorecard): string {
   return levels.length ? `chance level from a seeded permutation: ${levels.join(', ')}` : 'chance level not computed';
 }
 
+/** The report's scorecard sections: the metric catalogue's figures, grouped by section, in catalogue order. */
 function scorecardSections(card: Scorecard, robustness?: RobustnessReport): ScoreSection[] {
-  const sections: ScoreSection[] = [
-    { name: 'Task quality (ID test)', rows: [
-      row(card, 'kNN accuracy', (c) => c.quality.knn, { percent: true }),
-      row(card, 'Linear-probe accuracy', (c) => c.quality.probe, { percent: true }),
-    ] },
-    { name: 'Agreement with the teacher', rows: [
-      row(card, 'kNN prediction agreement', (c) => c.agreement?.knn, { percent: true, teacher: false }),
-      row(card, 'Probe prediction agreement', (c) => c.agreement?.probe, { percent: true, teacher: false }),
-      row(card, 'Same nearest neighbour', (c) => c.agreement?.retrievalTop1, { percent: true, teacher: false }),
-      row(card, `Top-${card.settings.retrievalK} neighbour overlap`, (c) => c.agreement?.retrievalTopKOverlap, { percent: true, teacher: false }),
-    ] },
-    { name: 'Representation similarity to the teacher', rows: [
-      row(card, 'Linear CKA', (c) => c.similarity?.cka, { teacher: false }),
-      row(card, `Mutual ${card.settings.mutualK}-NN overlap`, (c) => c.similarity?.mutualKnn, { teacher: false, note: chanceNote(card) }),
-      row(card, 'Pairwise-cosine Pearson', (c) => c.similarity?.cosinePearson, { teacher: false }),
-      row(card, 'Pairwise-cosine Spearman', (c) => c.similarity?.cosineSpearman, { teacher: false }),
-      row(card, 'Pairwise-cosine mean |diff|', (c) => c.similarity?.cosineMeanAbsDiff, { teacher: false, higherIsBetter: false }),
-    ] },
-  ];
-  for (const setName of Object.keys(card.teacher.ood)) {
-    const rows: ScoreRow[] = [];
-    const scores = (c: ModelCard) => { const r = c.ood[setName]; return r && 'scores' in r ? r.scores : undefined; };
-    const pickScore = (score: string, key: 'auroc' | 'fpr95IdPositive' | 'auprIn' | 'auprOut' | 'teacherSpearman'): CardPick => (c) => {
-      const s = scores(c)?.[score];
-      if (!s) return undefined;
-      if ('skipped' in s) return { skipped: s.skipped };
-      return s[key];
-    };
-    for (const score of Object.keys(scores(card.teacher) ?? {})) {
-      rows.push(row(card, `${score}: AUROC`, pickScore(score, 'auroc'), { percent: true }));
-      rows.push(row(card, `${score}: FPR@95 (ID+)`, pickScore(score, 'fpr95IdPositive'), { percent: true, higherIsBetter: false }));
-      rows.push(row(card, `${score}: AUPR-In`, pickScore(score, 'auprIn'), { percent: true }));
-      rows.push(row(card, `${score}: AUPR-Out`, pickScore(score, 'auprOut'), { percent: true }));
-      rows.push(row(card, `${score}: score Spearman vs teacher`, pickScore(score, 'teacherSpearman'), { teacher: false }));
-    }
-    sections.push({ name: `OOD detection: ${setName}`, rows });
+  const sections = new Map<string, ScoreRow[]>();
+  const add = (section: string, r: ScoreRow) => sections.set(section, [...(sections.get(section) ?? []), r]);
+  for (const m of scorecardMetrics(card)) {
+    if (m.id.endsWith('.fpr95OodPositive')) continue; // the report shows FPR@95 with ID positive only
+    add(m.section, row(card, m, m.id === 'similarity.mutualKnn' ? chanceNote(card) : undefined));
   }
+  const out: ScoreSection[] = [...sections].map(([name, rows]) => ({ name, rows }));
   if (robustness) {
     const models = [TEACHER_ID, ...Object.keys(card.students)];
-    const val = (v: number | null | undefined): ScoreCell => (v === null || v === undefined || !Number.isFinite(v) ? { skipped: 'not computed' } : { value: v });
-    const meanAcc = (m: string) => meanOf(robustness.cells.map((c) => c.accuracy[m]));
-    const rowOf = (metric: string, f: (m: string) => number | null | undefined, o: { higherIsBetter?: boolean; percent?: boolean; teacherRef?: boolean } = {}): ScoreRow => ({
-      metric, higherIsBetter: o.higherIsBetter ?? true, format: o.percent ? 'percent' : 'decimal',
-      cells: Object.fromEntries(models.map((m) => [m, m === TEACHER_ID && o.teacherRef ? { skipped: 'reference' } : val(f(m))])),
+    out.push({
+      name: `Robustness (${robustness.count} test images, kNN)`,
+      rows: robustnessMetrics(robustness, TEACHER_ID).map((m) => ({
+        metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format,
+        cells: Object.fromEntries(models.map((id) => {
+          const v = m.value(robustness, id);
+          return [id, id === TEACHER_ID && !m.teacher ? { skipped: 'reference' } : v === undefined ? { skipped: 'not computed' } : { value: v }];
+        })),
+      })),
     });
-    sections.push({ name: `Robustness (${robustness.count} test images, kNN)`, rows: [
-      rowOf('Clean accuracy', (m) => robustness.clean.accuracy[m], { percent: true }),
-      rowOf('Mean corrupted accuracy', meanAcc, { percent: true }),
-      rowOf(`mCE vs ${robustness.reference}`, (m) => robustness.summary[m]?.mCE, { higherIsBetter: false, teacherRef: robustness.reference === TEACHER_ID }),
-      rowOf('Mean agreement under corruption', (m) => meanOf(robustness.cells.map((c) => c.agreement[m])), { percent: true, teacherRef: true }),
-      rowOf('Degradation-curve Pearson vs teacher', (m) => robustness.tracking[m]?.pearson, { teacherRef: true }),
-      rowOf('Degradation-curve mean |gap|', (m) => robustness.tracking[m]?.meanAbsGap, { higherIsBetter: false, teacherRef: true }),
-    ] });
   }
-  return sections;
+  return out;
 }
 
 function rocSets(card: Scorecard): RocSet[] {
@@ -122,7 +84,7 @@ function robustnessSeries(r: RobustnessReport, models: string[]): NonNullable<Re
   const severities = [0, ...r.severities];
   const series = (cells: RobustnessReport['cells'], m: string, key: 'accuracy' | 'agreement') => {
     const clean = key === 'accuracy' ? r.clean.accuracy[m] : r.clean.agreement[m];
-    return [clean ?? null, ...r.severities.map((s) => meanOf(cells.filter((c) => c.severity === s).map((c) => c[key][m])) ?? null)];
+    return [clean ?? null, ...r.severities.map((s) => finiteOrNull(meanOfPresent(cells.filter((c) => c.severity === s).map((c) => c[key][m]))))];
   };
   const entry = (name: string, cells: RobustnessReport['cells']) => ({
     name,

@@ -2,12 +2,15 @@
  * Plain-language comparison of two students on the faithfulness figures: a win or loss needs the 95% bootstrap
  * intervals not to overlap; otherwise it is a tie. Used by the demo report and bench/paper-claim.
  */
-import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import { isValue, type Scorecard } from '../evaluation/index.js';
+import { higherIsBetter, scorecardMetrics } from '../evaluation/metrics.js';
 
 /** Without bootstrap intervals, differences smaller than this count as a tie. */
 export const TIE_WITHOUT_CI = 0.01;
 
 export interface Comparison {
+  /** Catalogue id (evaluation/metrics.ts). */
+  id: string;
   metric: string;
   a: number;
   b: number;
@@ -15,45 +18,23 @@ export interface Comparison {
   outcome: 'win' | 'tie' | 'loss';
 }
 
-function headline(card: ModelCard): Array<[string, Metric | undefined, boolean]> {
-  const rows: Array<[string, Metric | undefined, boolean]> = [
-    ['kNN accuracy', card.quality.knn, true],
-    ['linear-probe accuracy', card.quality.probe, true],
-    ['kNN agreement with teacher', card.agreement?.knn, true],
-    ['probe agreement with teacher', card.agreement?.probe, true],
-    ['same nearest neighbour as teacher', card.agreement?.retrievalTop1, true],
-    ['linear CKA to teacher', card.similarity?.cka, true],
-    ['mutual kNN overlap', card.similarity?.mutualKnn, true],
-    ['pairwise-cosine Spearman', card.similarity?.cosineSpearman, true],
-  ];
-  for (const [set, r] of Object.entries(card.ood)) {
-    if (!('scores' in r)) continue;
-    const knn = r.scores.knn;
-    if (knn && 'auroc' in knn) {
-      rows.push([`OOD AUROC (${set}, kNN score)`, knn.auroc, true]);
-      if (knn.teacherSpearman) rows.push([`OOD score Spearman vs teacher (${set})`, knn.teacherSpearman, true]);
-    }
-  }
-  return rows;
-}
-
-/** Compares student `a` with student `b` on every headline figure both have. */
+/** Compares student `a` with student `b` on every headline figure of the metric catalogue both have. */
 export function compareStudents(card: Scorecard, a: string, b: string): Comparison[] {
   const ca = card.students[a], cb = card.students[b];
   if (!ca || !cb) return [];
-  const rowsB = new Map(headline(cb).map(([m, v]) => [m, v]));
   const out: Comparison[] = [];
-  for (const [metric, ma, higherIsBetter] of headline(ca)) {
-    const mb = rowsB.get(metric);
+  for (const m of scorecardMetrics(card).filter((x) => x.headline)) {
+    const ma = m.pick(ca), mb = m.pick(cb);
     if (!isValue(ma) || !isValue(mb)) continue;
+    const better = higherIsBetter(m);
     let outcome: Comparison['outcome'] = 'tie';
     if (ma.ci && mb.ci) {
-      if (ma.ci.lower > mb.ci.upper) outcome = higherIsBetter ? 'win' : 'loss';
-      else if (ma.ci.upper < mb.ci.lower) outcome = higherIsBetter ? 'loss' : 'win';
+      if (ma.ci.lower > mb.ci.upper) outcome = better ? 'win' : 'loss';
+      else if (ma.ci.upper < mb.ci.lower) outcome = better ? 'loss' : 'win';
     } else if (Math.abs(ma.value - mb.value) >= TIE_WITHOUT_CI) {
-      outcome = (ma.value > mb.value) === higherIsBetter ? 'win' : 'loss';
+      outcome = (ma.value > mb.value) === better ? 'win' : 'loss';
     }
-    out.push({ metric, a: ma.value, b: mb.value, higherIsBetter, outcome });
+    out.push({ id: m.id, metric: m.label, a: ma.value, b: mb.value, higherIsBetter: better, outcome });
   }
   return out;
 }
