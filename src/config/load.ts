@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { UserError } from '../util/errors.js';
 import { describeError, typeName } from '../util/zod-issue.js';
+import { keysIn } from '../util/zod-keys.js';
 import { baseConfigSchema, type ConfigRegistries, type DistillConfig, type MethodConfig } from './schema.js';
 
 export interface ConfigOverrides {
@@ -27,7 +28,7 @@ const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !
  */
 export function validateConfig(input: unknown, source: string, registries: ConfigRegistries): DistillConfig {
   const r = baseConfigSchema.safeParse(input);
-  if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, schema: baseConfigSchema })}`);
+  if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(baseConfigSchema) })}`);
   const problem = registries.teacherProblem(r.data.teacher);
   if (problem) throw new UserError(`${source}: teacher: '${r.data.teacher}': ${problem}`);
   const name = r.data.method.name;
@@ -35,7 +36,7 @@ export function validateConfig(input: unknown, source: string, registries: Confi
   if (!schema) throw new UserError(`${source}: method.name: unknown method '${name}' (expected one of ${registries.methodNames().join(', ')})`);
   const section = { ...(isObj(input) && isObj(input.method) ? input.method : {}), name };
   const m = schema.safeParse(section);
-  if (!m.success) throw new UserError(`${source}: ${describeError(m.error, { input: section, schema, prefix: ['method'] })}`);
+  if (!m.success) throw new UserError(`${source}: ${describeError(m.error, { input: section, keysAt: keysIn(schema), prefix: ['method'] })}`);
   return { ...r.data, method: m.data as MethodConfig };
 }
 

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DEFAULT_METHOD } from '../config/defaults.js';
 import { UserError } from '../util/errors.js';
 import { describeError } from '../util/zod-issue.js';
+import { keysIn } from '../util/zod-keys.js';
 import { DEFAULT_TAUS } from './defaults.js';
 import type { DistillMethod } from './types.js';
 
@@ -116,7 +117,7 @@ export function parseMethodSettings(settings: { name?: unknown } & Record<string
   const schema = methodSettingsSchema(entry);
   const input = { ...settings, name };
   const r = schema.safeParse(input);
-  if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, schema, prefix: ['method'] })}`);
+  if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(schema), prefix: ['method'] })}`);
   return r.data as MethodSettings;
 }
 

@@ -1,6 +1,7 @@
 /** Validates ReportData JSON against the schema and turns the first problem into a one-line UserError. */
 import { UserError } from '../util/errors.js';
 import { describeError } from '../util/zod-issue.js';
+import { keysIn } from '../util/zod-keys.js';
 import { reportDataSchema, type ReportDataJson } from './types.js';
 
 export { describeIssue, formatPath } from '../util/zod-issue.js';
@@ -9,5 +10,5 @@ export { describeIssue, formatPath } from '../util/zod-issue.js';
 export function parseReportData(value: unknown, source = 'report data'): ReportDataJson {
   const result = reportDataSchema.safeParse(value);
   if (result.success) return result.data;
-  throw new UserError(`${source}: ${describeError(result.error, { schema: reportDataSchema, countMore: true })}`);
+  throw new UserError(`${source}: ${describeError(result.error, { input: value, keysAt: keysIn(reportDataSchema), countMore: true })}`);
 }

@@ -1,16 +1,17 @@
 /**
  * The one formatter for zod validation problems: every schema-checked input (config, report data, export
  * metadata, method options) reports its first problem as one line, "<source>: <key.path>: <what was expected>".
+ * Imports zod only for types, so the browser bundle (zod/mini) can use it.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 
 type Issue = z.core.$ZodIssue;
 
 export interface DescribeOptions {
   /** The value that was validated: lets "expected number" say what it got instead. */
   input?: unknown;
-  /** The schema that was used: lets "unknown key" list the keys that are allowed there. */
-  schema?: z.ZodType;
+  /** Keys allowed at a path (see zod-keys.ts): lets "unknown key" list them. */
+  keysAt?: (path: readonly PropertyKey[]) => string[];
   /** Path of the validated value inside a larger document (prefixed to every path). */
   prefix?: PropertyKey[];
 }
@@ -35,43 +36,22 @@ function at(root: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((x, k) => (x !== null && typeof x === 'object' ? (x as Record<PropertyKey, unknown>)[k] : undefined), root);
 }
 
-/** Strips defaults, optionals, prefaults and pipes (public zod API) down to the schema that holds the shape. */
-function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
-  let s = schema;
-  for (let i = 0; i < 16 && s; i++) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
-    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
-    else if (s instanceof z.ZodUnion) s = (s.options as z.ZodType[]).map(unwrap).find((o) => o instanceof z.ZodObject);
-    else break;
-  }
-  return s;
-}
-
-/** Keys an object schema accepts at `path`, for "unknown key" messages. */
-export function knownKeys(schema: z.ZodType | undefined, path: readonly PropertyKey[]): string[] {
-  let s = unwrap(schema);
-  for (const key of path) {
-    s = s instanceof z.ZodObject ? unwrap((s.shape as Record<string, z.ZodType>)[String(key)]) : undefined;
-  }
-  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-}
-
 /** One line for one issue: "<key.path>: <what was expected>". */
 export function describeIssue(issue: Issue, opts: DescribeOptions = {}): string {
   const prefix = opts.prefix ?? [];
   const path = [...prefix, ...issue.path];
   switch (issue.code) {
     case 'invalid_union': {
-      // Report the branch that got furthest: fewest problems, unknown keys first (they usually explain the rest).
-      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];
+      // Branches that got inside the value (an unknown key, or a problem below it) explain more than "wrong
+      // type": report the one with the fewest problems, its unknown keys first. None did: the value itself is wrong.
+      const inside = issue.errors.filter((e) => e.some((i) => i.code === 'unrecognized_keys' || i.path.length > 0));
+      const best = [...inside].sort((a, b) => a.length - b.length)[0];
       const first = best?.find((i) => i.code === 'unrecognized_keys') ?? best?.[0];
-      if (first && issue.errors.every((e) => e.length > 0 && e[0]!.code !== 'invalid_type')) {
-        return describeIssue({ ...first, path: [...issue.path, ...first.path] }, opts);
-      }
+      if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] }, opts);
       return `${formatPath(path)}: unexpected value ${JSON.stringify(at(opts.input, issue.path))}`;
     }
     case 'unrecognized_keys': {
-      const known = knownKeys(opts.schema, issue.path);
+      const known = opts.keysAt?.(issue.path) ?? [];
       const hint = known.length ? ` (expected one of: ${known.join(', ')})` : issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : '';
       return `${formatPath([...path, issue.keys[0]!])}: unknown key${hint}`;
     }
