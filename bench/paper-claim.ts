@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { initBackend } from '../src/backend/index.js';
 import { configToYaml } from '../src/config/load.js';
 import type { DistillConfig } from '../src/config/schema.js';
-import { DEFAULT_CACHE_DIR } from '../src/config/defaults.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../src/config/defaults.js';
 import { parseDistillConfig } from '../src/training/config.js';
 import type { Scorecard } from '../src/evaluation/index.js';
 import { evaluateRuns } from '../src/experiment/evaluate.js';
@@ -81,7 +81,7 @@ const severities = listArg('--severities', quick ? ['1', '5'] : ['1', '3', '5'])
 const corruptionArg = arg('--corruptions') ?? (quick ? 'gaussian_noise,defocus_blur,contrast' : 'all');
 const corruptions: CorruptionName[] = corruptionArg === 'all' ? [...CORRUPTION_NAMES]
   : corruptionArg.split(',').map((c) => (isCorruptionName(c) ? c : fail(`--corruptions: unknown corruption '${c}'`)));
-const teacherSpec = arg('--teacher') ?? 'inception';
+const teacherSpec = arg('--teacher') ?? DEFAULT_TEACHER;
 const evalSeed = intArg('--eval-seed', 0);
 const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-claim');
 const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;

@@ -3,6 +3,8 @@
  * Proteus, evaluate against the teacher, write the report. Heavy modules load only when it runs.
  */
 import { Command, Option } from 'commander';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
+import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
@@ -12,7 +14,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
-    .option('--teacher <spec>', "teacher: 'inception' (built-in default), 'mobilenet' (fast), 'tfjs:<model.json>', 'onnx:<model.onnx>'", 'inception')
+    .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`, DEFAULT_TEACHER)
     .option('--train-limit <n>', 'MNIST training images', intArg('--train-limit', 1), 5000)
     .option('--test-limit <n>', 'MNIST test images for evaluation', intArg('--test-limit', 1), 2000)
     .option('--ood-limit <n>', 'images per OOD set (Fashion-MNIST, noise)', intArg('--ood-limit', 1), 1000)
@@ -23,7 +25,7 @@ export function register(program: Command): void {
     .option('--corruptions <list>', 'corruptions to apply (default: all implemented)')
     .option('--seed <n>', 'seed for every random choice', intArg('--seed', 0), 0)
     .option('--out <dir>', 'output folder (runs, scorecard, report)', 'runs/demo')
-    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--cache-dir <dir>', 'teacher-embedding cache', DEFAULT_CACHE_DIR)
     .option('--fresh', 'discard earlier runs in --out and retrain (the embedding cache is kept)', false)
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {

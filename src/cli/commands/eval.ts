@@ -3,6 +3,7 @@
  * teacher: task quality, agreement, representation similarity, OOD detection, and optionally robustness.
  */
 import { Command, Option } from 'commander';
+import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
 import { UserError } from '../../util/errors.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .option('--severities <list>', 'corruption severities (1-5)', '1,2,3,4,5')
     .option('--corruptions <list>', 'corruptions (default: all implemented)')
     .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', intArg('--seed', 0), 0)
-    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--cache-dir <dir>', 'teacher-embedding cache', DEFAULT_CACHE_DIR)
     .option('--out <dir>', 'where scorecard.json (and report/) go (default: <first run>/eval)')
     .option('--report', 'also write the HTML/Markdown report', false)
     .addOption(new Option('--no-progress', 'no progress bars'))
