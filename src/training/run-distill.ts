@@ -24,6 +24,7 @@ import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { hashSeed, Rng } from '../util/random.js';
+import { mean } from '../util/stats.js';
 import { toTrainConfig } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
@@ -150,7 +151,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
         student, method, teacherFeatures: createTeacherSource({ cached: new Map([[0, fake]]), tokens: config.method.tokens }),
         data, batchSize: Math.min(config.batchSize, data.count), steps: 2,
       });
-      stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
+      stepSeconds = mean(times);
     } finally {
       student.dispose();
       method.dispose();
