@@ -4,7 +4,7 @@
  * agreement, representation similarity, OOD detection and robustness, and write the report.
  * Re-running reuses the embedding cache and any finished (or interrupted: resumed) training run.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
@@ -21,7 +21,7 @@ import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
 import { loadEvalSets } from './sets.js';
-import { loadRun, teacherForRun, type LoadedRun } from './run.js';
+import { loadRun, readRunConfig, teacherForRun, type LoadedRun } from './run.js';
 
 export interface DemoOptions {
   teacher: string;
@@ -70,12 +70,21 @@ export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
   }, `--methods ${method}`);
 }
 
+function sameRunConfig(path: string, config: DistillConfig): boolean {
+  try {
+    return configToYaml(readRunConfig(path)) === configToYaml(config);
+  } catch {
+    return false;
+  }
+}
+
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */
 async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'trained' | 'reused' | 'interrupted'> {
   const runDir = config.runDir;
   const summaryPath = join(runDir, 'summary.json');
   const configPath = join(runDir, 'config.yaml');
-  const sameConfig = existsSync(configPath) && readFileSync(configPath, 'utf8') === configToYaml(config);
+  // Compared as resolved configs, so a run folder written before a new default key or option was added still matches.
+  const sameConfig = existsSync(configPath) && sameRunConfig(configPath, config);
   if (existsSync(summaryPath) && sameConfig) {
     info(`${config.method.name}: reusing the finished run in ${runDir}`);
     return 'reused';

@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { tf } from '../backend/index.js';
 import type { DistillConfig } from '../config/schema.js';
 import { loadLayersModelDir } from '../export/load.js';
-import { createMethod } from '../methods/registry.js';
+import { parseConfigText } from '../config/load.js';
+import { DEFAULT_TAUS } from '../methods/defaults.js';
+import { createMethod, getMethodEntry, isMethodName, methodSettingsSchema } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import '../students/layers.js';
-import { loadDistillConfig } from '../training/config.js';
+import { parseDistillConfig } from '../training/config.js';
 import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
@@ -53,11 +55,34 @@ function loadMethodState(method: DistillMethod, dir: string): void {
   });
 }
 
+/**
+ * Runs written before method options became per-method list TinTeM's options (taus, prefitHead, pcaInit) under
+ * every method, at their defaults; those keys are dropped for the methods that do not take them.
+ */
+const LEGACY_METHOD_KEYS: Record<string, (v: unknown) => boolean> = {
+  taus: (v) => JSON.stringify(v) === JSON.stringify(DEFAULT_TAUS),
+  prefitHead: (v) => v === false,
+  pcaInit: (v) => v === false,
+};
+
+export function readRunConfig(path: string): DistillConfig {
+  const raw = parseConfigText(readFileSync(path, 'utf8'), path);
+  const method = raw.method as Record<string, unknown> | undefined;
+  const name = typeof method?.name === 'string' ? method.name : undefined;
+  if (method && name && isMethodName(name)) {
+    const takes = Object.keys(methodSettingsSchema(getMethodEntry(name)).shape);
+    for (const [key, isLegacyDefault] of Object.entries(LEGACY_METHOD_KEYS)) {
+      if (!takes.includes(key) && key in method && isLegacyDefault(method[key])) delete method[key];
+    }
+  }
+  return parseDistillConfig(raw, path);
+}
+
 export async function loadRun(runDir: string, name?: string): Promise<LoadedRun> {
   const summary = readJson<DistillSummary>(join(runDir, 'summary.json'), 'a finished distill run has summary.json');
   const configPath = join(runDir, 'config.yaml');
   if (!existsSync(configPath)) throw new UserError(`${configPath}: not found (a finished distill run has config.yaml)`);
-  const config = await loadDistillConfig(configPath);
+  const config = readRunConfig(configPath);
   const model = await loadLayersModelDir(join(runDir, 'student'));
   // The method as trained: its settings from config.yaml, the weights it resolved from summary.json.
   const method = await createMethod({ ...config.method, name: summary.method.name, weights: summary.method.weights }, {
