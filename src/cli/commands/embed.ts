@@ -8,7 +8,7 @@ import { UserError } from '../../util/errors.js';
 import { intOption } from '../options.js';
 
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
-import { teacherEntries } from '../../teachers/registry.js';
+import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
 
 export { DEFAULT_CACHE_DIR };
 
@@ -92,6 +92,7 @@ export function register(program: Command): void {
       const viewId = intOption('--view', o.view, 0)!;
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
+      if (!o.model) parseTeacherSpec(o.teacher); // a bad spec fails before the dataset loads
       // Heavy modules load only when the command runs, so `tintem --help` stays fast.
       const [{ initBackend, backendInfo }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
         import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),

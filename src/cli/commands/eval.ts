@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
+import { parseTeacherSpec } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--report', 'also write the HTML/Markdown report', false)
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {
+      if (flags.teacher !== undefined) parseTeacherSpec(String(flags.teacher)); // a bad spec fails before any run or data loads
       const { dirname, join } = await import('node:path');
       const { initBackend } = await import('../../backend/index.js');
       const { loadRun, teacherForRun } = await import('../../experiment/run.js');
