@@ -17,7 +17,7 @@ import { loadDataset } from '../src/data/index.js';
 import type { ImageSet } from '../src/data/types.js';
 import { accuracy, knnClassify } from '../src/evaluation/knn.js';
 import { createStudent } from '../src/students/index.js';
-import { readLog } from '../src/training/train-log.js';
+import { loadRunStudent, readRunLog } from '../src/training/run-folder.js';
 import { runDistill } from '../src/training/run-distill.js';
 
 function arg(name: string): string | undefined {
@@ -69,7 +69,7 @@ const seconds = (performance.now() - started) / 1000;
 const summary = run.summary!;
 
 // "Lowers every loss term": last-epoch mean below both the first epoch's mean and the first step's value.
-const firstStep = readLog(join(runDir, 'train.jsonl'))[0]!.terms;
+const firstStep = readRunLog(runDir, summary)[0]!.terms;
 const terms = Object.keys(summary.finalTerms).map((k) => ({
   term: k, firstStep: firstStep[k]!, firstEpoch: summary.firstEpochTerms[k]!, lastEpoch: summary.finalTerms[k]!,
   lowered: summary.finalTerms[k]! < summary.firstEpochTerms[k]! && summary.finalTerms[k]! < firstStep[k]!,
@@ -77,9 +77,9 @@ const terms = Object.keys(summary.finalTerms).map((k) => ({
 
 const train = await loadDataset('mnist:train', { limit });
 const test = await loadDataset('mnist:test', { limit: testLimit });
-const trained = await tf.loadLayersModel(`file://${join(runDir, 'student', 'model.json')}`);
+const trained = await loadRunStudent(runDir, summary);
 // The same architecture and seed as the trained student, before any training.
-const untrained = createStudent(summary.studentSpec, config.seed);
+const untrained = createStudent(summary.student.spec, config.seed);
 const accTrained = knnAccuracy(trained, train, test);
 const accUntrained = knnAccuracy(untrained.model, train, test);
 trained.dispose();

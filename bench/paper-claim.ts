@@ -31,7 +31,7 @@ import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName, type Robustnes
 import { createTeacher } from '../src/teachers/index.js';
 import type { Teacher } from '../src/teachers/types.js';
 import { runDistill, teacherGridFor, type DistillSummary } from '../src/training/run-distill.js';
-import { CHECKPOINT_FILE } from '../src/training/trainer.js';
+import { readRunSummary, runConfigIs, runState } from '../src/training/run-folder.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
@@ -108,13 +108,13 @@ function runConfig(dataset: DatasetKey, seed: number, method: string): DistillCo
 /** Trains unless the folder holds the same finished run; resumes an interrupted run of the same config. */
 async function ensureRun(config: DistillConfig): Promise<void> {
   const { runDir } = config;
-  const same = existsSync(join(runDir, 'config.yaml')) && readFileSync(join(runDir, 'config.yaml'), 'utf8') === configToYaml(config);
-  if (same && existsSync(join(runDir, 'summary.json'))) {
+  const same = runConfigIs(runDir, configToYaml(config));
+  if (same && runState(runDir) === 'finished') {
     info(`  reusing ${runDir}`);
     return;
   }
   freshWork++;
-  const resume = same && existsSync(join(runDir, CHECKPOINT_FILE));
+  const resume = same && runState(runDir) === 'interrupted';
   if (!resume) rmSync(runDir, { recursive: true, force: true });
   const t = performance.now();
   const r = await runDistill(config, { resume });
@@ -131,7 +131,7 @@ async function evaluateSeed(dataset: DatasetKey, seed: number, configs: DistillC
   const d = DATASETS[dataset];
   const ood = [d.crossOod, 'photos', `noise:${oodLimit}`];
   const settings = { d, ood, trainLimit, testLimit, oodLimit, evalSeed, robustnessCount, severities, corruptions,
-    runs: configs.map((c) => readFileSync(join(c.runDir, 'summary.json'), 'utf8')) };
+    runs: configs.map((c) => readRunSummary(c.runDir)) };
   const key = hashJson(settings);
   const path = join(outDir, dataset, `seed${seed}`, 'evaluation.json');
   if (existsSync(path)) {
@@ -194,7 +194,7 @@ try {
       info(`[${dataset} seed ${seed}] training ${methods.join(', ')}`);
       const configs = methods.map((m) => runConfig(dataset, seed, m));
       for (const c of configs) await ensureRun(c);
-      const summaries = Object.fromEntries(configs.map((c) => [c.method.name, JSON.parse(readFileSync(join(c.runDir, 'summary.json'), 'utf8')) as DistillSummary]));
+      const summaries = Object.fromEntries(configs.map((c) => [c.method.name, readRunSummary(c.runDir)]));
       anySummary ??= summaries.tintem;
       firstConfig ??= configs[0];
       info(`[${dataset} seed ${seed}] evaluating`);
@@ -237,7 +237,7 @@ const doc: ResultsDoc = {
   teacher: { spec: teacherSpec, id: s.teacher.id, embedDim: s.teacher.embedDim, tokenCount: s.teacher.tokenCount },
   student: {
     description: spec.kind === 'cnn' ? `the default ResNet-style CNN (${spec.inputSize} px, ${spec.channels} channel, stem ${spec.stemWidth}, widths ×${(spec.widthMultipliers as number[]).join('/×')})` : `the default ${String(spec.kind)}`,
-    params: s.student.params, embedDim: s.studentSpec.embedDim,
+    params: s.student.params, embedDim: s.student.spec.embedDim,
   },
   methods, seeds, evalSeed, epochs, trainCount: s.data.count, outDir, batchSize: firstConfig!.batchSize, lr: firstConfig!.lr, weightDecay: firstConfig!.weightDecay,
   datasets: results,

@@ -39,6 +39,12 @@ if (da) {
   rows.push(['distill-acceptance', `kNN@20 on MNIST test, ${da.limit} train images, ${da.epochs} epochs: distilled vs untrained student`,
     `${f(100 * da.knn.trained)}% vs ${f(100 * da.knn.untrained)}%`, `+${f(da.knn.gainPoints)} points`, da.pass ? 'pass (>= 20)' : 'FAIL']);
 }
+const di = read('distill-interrupt');
+if (di) {
+  const sig = Object.entries(di.bySignal ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
+  rows.push(['distill-interrupt', `distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
+    `${di.identical}/${di.trials} bit-identical`, `${di.stops} stops, ${di.processes} processes`, di.quick ? 'quick' : `${di.trials} trials`]);
+}
 const pc = read('paper-claim');
 if (pc?.aggregates) {
   const tally = {};

@@ -13,6 +13,7 @@
  *                       or '.tmp' for the temp files of writeFileAtomic) gets half its bytes, then SIGKILL
  *   enospc-mid-write    same half write, then the write fails with ENOSPC (a full disk)
  *   kill-after-append   SIGKILL after the n-th appendFileSync to the file (e.g. train.jsonl: after step n)
+ *   enospc-append       the n-th appendFileSync to the file fails with ENOSPC (a full disk), writing nothing
  *
  * A kill prints nothing: SIGKILL cannot be caught, exactly like the OOM killer or a power cut.
  */
@@ -22,7 +23,7 @@ import { syncBuiltinESMExports } from 'node:module';
 
 const spec = process.env.TINTEM_FAULT;
 if (spec) {
-  const m = /^(kill-before-rename|kill-after-rename|kill-mid-write|enospc-mid-write|kill-after-append):(.+):(\d+)$/.exec(spec);
+  const m = /^(kill-before-rename|kill-after-rename|kill-mid-write|enospc-mid-write|kill-after-append|enospc-append):(.+):(\d+)$/.exec(spec);
   if (!m) {
     process.stderr.write(`inject.mjs: bad TINTEM_FAULT '${spec}' (expected <mode>:<path part>:<n>)\n`);
     process.exit(99);
@@ -79,6 +80,12 @@ if (spec) {
     fs.appendFileSync = (path, ...rest) => {
       appendFileSync(path, ...rest);
       if (fires(path)) die();
+    };
+  } else if (mode === 'enospc-append') {
+    const appendFileSync = fs.appendFileSync;
+    fs.appendFileSync = (path, ...rest) => {
+      if (fires(path)) throw diskFull();
+      appendFileSync(path, ...rest);
     };
   }
   syncBuiltinESMExports();

@@ -5,6 +5,7 @@
  * completed shard and a corrupt one is reported and recomputed, never used. A deferred (lazy) teacher is only
  * loaded when some chunk misses.
  */
+import { assertFiniteRows } from './finite.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -164,10 +165,14 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         const y = await forwardTeacher(teacher, x).finally(() => x.dispose());
         try {
           out.ensure(y.pooled.shape[1], teacher.id);
-          out.pooled!.set(await y.pooled.data() as Float32Array, b * out.dim);
+          const pooled = await y.pooled.data() as Float32Array;
+          assertFiniteRows(pooled, out.dim, b, set.sources, set.name, teacher.id, 'embeddings');
+          out.pooled!.set(pooled, b * out.dim);
           if (out.tokens) {
             if (y.tokens?.shape[1] !== tokenCount) throw new Error(`teacher ${teacher.id} returned ${y.tokens?.shape[1] ?? 'no'} tokens, expected ${tokenCount}`);
-            out.tokens.set(await y.tokens.data() as Float32Array, b * tokenCount * out.dim);
+            const tokens = await y.tokens.data() as Float32Array;
+            assertFiniteRows(tokens, tokenCount * out.dim, b, set.sources, set.name, teacher.id, 'token features');
+            out.tokens.set(tokens, b * tokenCount * out.dim);
           }
         } finally {
           tf.dispose(y as unknown as tf.TensorContainer);
@@ -178,7 +183,13 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
       }
       const shardPooled = out.pooled!.subarray(start * out.dim, end * out.dim);
       const shardTokens = out.tokens?.subarray(start * tokenCount * out.dim, end * tokenCount * out.dim);
-      if (opts.fp16) { roundToFloat16(shardPooled); if (shardTokens) roundToFloat16(shardTokens); }
+      if (opts.fp16) {
+        roundToFloat16(shardPooled);
+        if (shardTokens) roundToFloat16(shardTokens);
+        // A value beyond float16's range becomes Infinity: refuse it rather than cache it.
+        assertFiniteRows(shardPooled, out.dim, start, set.sources, set.name, teacher.id, 'embeddings after float16 rounding (use float32: drop --fp16)');
+        if (shardTokens) assertFiniteRows(shardTokens, tokenCount * out.dim, start, set.sources, set.name, teacher.id, 'token features after float16 rounding (use float32: drop --fp16)');
+      }
       const bytes = encodeShard({
         header: { version: CACHE_FORMAT_VERSION, teacherId: teacher.id, dim: out.dim, tokenCount, dtype: layout.dtype, count: end - start, keys },
         pooled: shardPooled, tokens: shardTokens,
@@ -187,7 +198,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         await writeFileAtomic(path, bytes);
       } catch (e) {
         // A full disk or an unwritable cache is the user's to fix: one line naming the shard (fs messages often name no file).
-        const reason = (e as Error).message.split('\n')[0];
+        const reason = (((e as Error).cause as Error | undefined) ?? (e as Error)).message.split('\n')[0];
         throw new UserError(`${path}: could not write cache shard (${reason}); completed shards are kept: free some space or choose another --cache-dir, then run again`);
       }
     }

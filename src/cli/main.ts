@@ -2,6 +2,7 @@
 /** The `tintem` command line: one sub-command per pipeline stage, each in src/cli/commands/. */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
+import { oneLine } from '../util/quote.js';
 import { commands } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
 }
 
 /** System errors that the machine, not tintem, caused (full disk, permissions, too many open files). */
-const ENVIRONMENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'EIO']);
+const ENVIRONMENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'EIO', 'EEXIST', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP']);
 
 /**
  * Prints user errors, and environment errors like a full disk, as one line; anything else is a bug and keeps
@@ -25,16 +26,17 @@ const ENVIRONMENT_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROF
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode;
   if (e instanceof UserError) {
-    process.stderr.write(`tintem: error: ${e.message}\n`);
+    // oneLine: a file name holding a newline cannot forge a second 'tintem: error:' line.
+    process.stderr.write(`tintem: error: ${oneLine(e.message)}\n`);
     return 2;
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string' && ENVIRONMENT_ERRORS.has(code)) {
-    process.stderr.write(`tintem: error: ${(e as Error).message.split('\n')[0]}\n`);
+    process.stderr.write(`tintem: error: ${oneLine((e as Error).message.split('\n')[0]!)}\n`);
     return 2;
   }
   const err = e as Error;
-  process.stderr.write(`tintem: internal error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`tintem: internal error: ${oneLine(String(err?.message ?? e))}\n`);
   if (process.env.TINTEM_DEBUG) process.stderr.write(`${err?.stack}\n`);
   else process.stderr.write('tintem: (set TINTEM_DEBUG=1 for a stack trace)\n');
   return 1;

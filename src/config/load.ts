@@ -3,9 +3,10 @@
  * `--set key.path=value`), validated by the strict schema. Any problem is one UserError line naming the
  * source and key path, e.g. "config.yaml: method.weights.headGlobal: expected number, got string".
  */
-import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { UserError } from '../util/errors.js';
+import { quoteName } from '../util/quote.js';
+import { MiB, readFileChecked } from '../util/safe-read.js';
 import { describeError, typeName } from '../util/zod-issue.js';
 import { keysIn } from '../util/zod-keys.js';
 import { baseConfigSchema, type ConfigRegistries, type DistillConfig, type MethodConfig } from './schema.js';
@@ -22,11 +23,35 @@ const COMMAND_LINE = 'command line';
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
 
+/** A config is a page of settings: caps that keep a stray 50 MB value out of config.yaml, checkpoints and summaries. */
+export const CONFIG_LIMITS = { fileBytes: 1 * MiB, stringChars: 4096, arrayItems: 1024, objectKeys: 1024, depth: 16 } as const;
+
+/** Throws a one-line UserError naming the first value over {@link CONFIG_LIMITS}. */
+export function checkConfigBounds(value: unknown, source: string, path: string[] = []): void {
+  const where = () => `${source}: ${path.join('.') || '(top level)'}`;
+  if (path.length > CONFIG_LIMITS.depth) throw new UserError(`${where()}: nested deeper than ${CONFIG_LIMITS.depth} levels`);
+  if (typeof value === 'string' && value.length > CONFIG_LIMITS.stringChars) {
+    throw new UserError(`${where()}: a ${value.length}-character value is longer than the ${CONFIG_LIMITS.stringChars}-character limit`);
+  }
+  if (Array.isArray(value)) {
+    if (value.length > CONFIG_LIMITS.arrayItems) throw new UserError(`${where()}: a list of ${value.length} items is longer than the ${CONFIG_LIMITS.arrayItems}-item limit`);
+    value.forEach((v, i) => checkConfigBounds(v, source, [...path, String(i)]));
+  } else if (isObj(value)) {
+    const keys = Object.keys(value);
+    if (keys.length > CONFIG_LIMITS.objectKeys) throw new UserError(`${where()}: ${keys.length} keys is more than the ${CONFIG_LIMITS.objectKeys}-key limit`);
+    for (const k of keys) {
+      if (k.length > 256) throw new UserError(`${where()}: a ${k.length}-character key name is too long`);
+      checkConfigBounds(value[k], source, [...path, k]);
+    }
+  }
+}
+
 /**
  * Validates a raw config: the base schema, then the teacher spec and the chosen method's own schema from the
  * registries. Any problem is one UserError line naming `source` and the key path; nothing is loaded or read.
  */
 export function validateConfig(input: unknown, source: string, registries: ConfigRegistries): DistillConfig {
+  checkConfigBounds(input, source);
   const r = baseConfigSchema.safeParse(input);
   if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(baseConfigSchema) })}`);
   const problem = registries.teacherProblem(r.data.teacher);
@@ -92,22 +117,17 @@ export async function loadConfig(registries: ConfigRegistries, path?: string, ov
   const validate = (input: unknown, source: string) => validateConfig(input, source, registries);
   let raw: Obj = {};
   if (path) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`${path}: cannot read config file (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`);
-    }
-    raw = parseConfigText(text, path);
-    validate(raw, path);
+    // A regular file of bounded size: a FIFO or /dev/zero given as --config must not block or fill memory.
+    const text = readFileChecked(path, { what: 'config file', maxBytes: CONFIG_LIMITS.fileBytes }).toString('utf8');
+    raw = parseConfigText(text, quoteName(path));
+    validate(raw, quoteName(path));
   }
   const merged = structuredClone(raw);
   const settings = [
     ...Object.entries(overrides.values ?? {}).filter(([, v]) => v !== undefined),
     ...(overrides.set ?? []).map(parseSetting),
   ];
-  if (settings.length === 0) return validate(merged, path ?? COMMAND_LINE);
+  if (settings.length === 0) return validate(merged, path ? quoteName(path) : COMMAND_LINE);
   for (const [key, value] of settings) setPath(merged, key, value);
   return validate(merged, COMMAND_LINE);
 }

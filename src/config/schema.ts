@@ -32,7 +32,7 @@ const methodSectionSchema = z.looseObject({
 
 export const baseConfigSchema = z.strictObject({
   teacher: z.string().min(1).default(DEFAULT_TEACHER).describe('teacher spec'),
-  teacherGrid: positiveInt.optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
+  teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
   student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
   method: methodSectionSchema.prefault({}),

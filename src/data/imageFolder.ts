@@ -9,6 +9,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
+import { quoteName } from '../util/quote.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import type { ImageSet } from './types.js';
@@ -57,7 +58,7 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
 
   const skipped: SkippedFile[] = [];
   const skip = (path: string, reason: string) => {
-    if (opts.strict) throw new UserError(`${path}: ${reason} (strict mode)`);
+    if (opts.strict) throw new UserError(`${quoteName(path)}: ${reason} (strict mode)`);
     skipped.push({ path, reason });
   };
   const { candidates, classNames } = await scan(dir, skip);
@@ -83,8 +84,8 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
     });
   }
   if (decoded.size === 0) {
-    const first = skipped[0] ? `; first skipped: ${skipped[0].path}: ${skipped[0].reason}` : '';
-    throw new UserError(`image folder ${dir}: no readable images (${skipped.length} files skipped${first})`);
+    const first = skipped[0] ? `; first skipped: ${quoteName(skipped[0].path)}: ${skipped[0].reason}` : '';
+    throw new UserError(`image folder ${quoteName(dir)}: no readable images (${skipped.length} files skipped${first})`);
   }
 
   const kept = [...decoded.keys()].sort((a, b) => a - b);
@@ -162,12 +163,18 @@ async function scan(root: string, skip: (path: string, reason: string) => void):
   return { candidates, classNames };
 }
 
+/** Formats decoded, by content (sharp's sniffed `format`). */
+export const DECODED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
 interface DecodeOptions { height: number; width: number; channels: 1 | 3; fit: 'cover' | 'fill'; maxPixels: number }
 
 /** Decodes and resizes one file to HxWxC bytes, or returns why it cannot be used. */
 export async function decodeImage(path: string, o: DecodeOptions): Promise<Uint8Array | string> {
   try {
     const meta = await sharp(path, { limitInputPixels: false }).metadata();
+    // sharp sniffs the format from the bytes: the extension chose the candidate, the content decides. SVG (XML
+    // that can reference other files), PDF and the like are refused whatever the file is called.
+    if (!meta.format || !DECODED_FORMATS.has(meta.format)) return `not a supported image: content is ${meta.format ?? 'unknown'} (expected ${[...DECODED_FORMATS].join(', ')})`;
     if (!meta.width || !meta.height) return `not a decodable image (format ${meta.format ?? 'unknown'})`;
     if (meta.width * meta.height > o.maxPixels) {
       return `too large: ${meta.width}x${meta.height} pixels exceeds the ${o.maxPixels}-pixel limit`;

@@ -1,4 +1,5 @@
 /** Data loaders, augmentations and small ImageSet helpers; `loadDataset` turns a CLI spec into an ImageSet. */
+import { quoteName } from '../util/quote.js';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { tf } from '../backend/index.js';
@@ -79,9 +80,10 @@ async function loadFolder(dir: string, opts: LoadDatasetOptions, seed: number): 
   });
   if (result.skipped.length > 0) {
     // A summary listing every skipped file with its reason (capped, so a folder of junk stays readable).
-    const shown = result.skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => `\n  ${s.path}: ${s.reason}`).join('');
+    // Names quoted when they hold anything unusual: a newline in a file name cannot forge a line of this list.
+    const shown = result.skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => `\n  ${quoteName(s.path)}: ${s.reason}`).join('');
     const more = result.skipped.length > MAX_SKIPPED_SHOWN ? `\n  ... and ${result.skipped.length - MAX_SKIPPED_SHOWN} more` : '';
-    warn(`${dir}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`);
+    warn(`${quoteName(dir)}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`);
   }
   return result.set;
 }

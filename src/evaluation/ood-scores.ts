@@ -1,6 +1,7 @@
 /**
  * OOD scores. Convention: a HIGHER score means MORE out-of-distribution, for every score here.
  */
+import { knnDistanceFromCosine } from './knn-distance.js';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { l2NormalizeRows, nearestNeighbors, oneHotFloat, readAndDispose, toTensor, type NeighborResult } from './neighbors.js';
@@ -20,7 +21,7 @@ export function kthNeighborDistance(nn: NeighborResult, k = 50): Float64Array {
   const kk = Math.min(k, nn.k);
   const count = nn.indices.length / nn.k;
   const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = Math.sqrt(Math.max(0, 2 - 2 * nn.similarities[i * nn.k + kk - 1]!));
+  for (let i = 0; i < count; i++) out[i] = knnDistanceFromCosine(nn.similarities[i * nn.k + kk - 1]!);
   return out;
 }
 

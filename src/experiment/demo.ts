@@ -14,14 +14,14 @@ import { parseDistillConfig } from '../training/config.js';
 import { fashionMnistDir } from '../data/index.js';
 import type { CorruptionName } from '../robustness/index.js';
 import { runDistill } from '../training/run-distill.js';
-import { CHECKPOINT_FILE } from '../training/trainer.js';
+import { runConfigIs, runState } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
 import { loadEvalSets } from './sets.js';
-import { loadRun, readRunConfig, teacherForRun, type LoadedRun } from './run.js';
+import { loadRun, teacherForRun, type LoadedRun } from './run.js';
 
 export interface DemoOptions {
   teacher: string;
@@ -70,29 +70,19 @@ export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
   }, `--methods ${method}`);
 }
 
-function sameRunConfig(path: string, config: DistillConfig): boolean {
-  try {
-    return configToYaml(readRunConfig(path)) === configToYaml(config);
-  } catch {
-    return false;
-  }
-}
-
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */
 async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'trained' | 'reused' | 'interrupted'> {
   const runDir = config.runDir;
-  const summaryPath = join(runDir, 'summary.json');
-  const configPath = join(runDir, 'config.yaml');
-  // Compared as resolved configs, so a run folder written before a new default key or option was added still matches.
-  const sameConfig = existsSync(configPath) && sameRunConfig(configPath, config);
-  if (existsSync(summaryPath) && sameConfig) {
+  const sameConfig = runConfigIs(runDir, configToYaml(config));
+  const state = runState(runDir);
+  if (state === 'finished' && sameConfig) {
     info(`${config.method.name}: reusing the finished run in ${runDir}`);
     return 'reused';
   }
-  if (existsSync(runDir) && !sameConfig && existsSync(join(runDir, CHECKPOINT_FILE))) {
+  if (!sameConfig && state === 'interrupted') {
     throw new UserError(`${runDir}: holds a run with a different config; pass --fresh to replace it or choose another --out`);
   }
-  const resume = existsSync(join(runDir, CHECKPOINT_FILE)) && !existsSync(summaryPath);
+  const resume = state === 'interrupted';
   if (resume) info(`${config.method.name}: resuming the interrupted run in ${runDir}`);
   else rmSync(runDir, { recursive: true, force: true });
   const r = await runDistill(config, { resume, signal });

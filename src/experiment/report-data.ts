@@ -1,5 +1,4 @@
 /** Turns an evaluation (scorecard, robustness, samples) and the runs' training logs into the report's data. */
-import { join } from 'node:path';
 import { backendInfo } from '../backend/index.js';
 import type { ImageSet } from '../data/types.js';
 import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
@@ -7,7 +6,7 @@ import { higherIsBetter, scorecardMetrics, type CardMetric } from '../evaluation
 import { robustnessMetrics } from '../robustness/metrics.js';
 import { finiteOrNull, meanOfPresent } from '../util/stats.js';
 import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage } from '../report/types.js';
-import { readLog } from '../training/train-log.js';
+import { readRunLog } from '../training/run-folder.js';
 import type { RobustnessReport } from '../robustness/index.js';
 import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
 import type { LoadedRun } from './run.js';
@@ -118,7 +117,7 @@ export function buildReportData(input: ReportInput): ReportData {
   const studentIds = Object.keys(card.students);
   const curves: ReportData['curves'] = {};
   for (const run of runs) {
-    curves[run.name] = readLog(join(run.runDir, 'train.jsonl')).map((r) => ({ step: r.step, epoch: r.epoch, lr: r.lr, terms: r.terms }));
+    curves[run.name] = readRunLog(run.runDir, run.summary).map((r) => ({ step: r.step, epoch: r.epoch, lr: r.lr, terms: r.terms }));
   }
   const labelOf = (set: ImageSet, i: number) => (set.labels ? set.labels[i] : undefined);
   return {

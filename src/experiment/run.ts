@@ -2,22 +2,20 @@
  * Loads a finished `tintem distill` run folder back for evaluation: the student model, the method with its
  * trained variables (TinTeM's teacher head, the baselines' projectors) and the run's summary/config.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/index.js';
-import type { DistillConfig } from '../config/schema.js';
-import { loadLayersModelDir } from '../export/load.js';
 import { parseConfigText } from '../config/load.js';
+import type { DistillConfig } from '../config/schema.js';
 import { DEFAULT_TAUS } from '../methods/defaults.js';
 import { createMethod, getMethodEntry, isMethodName, methodSettingsSchema } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
-import '../students/layers.js';
 import { parseDistillConfig } from '../training/config.js';
 import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
+import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
-import type { MethodStateFile } from '../training/save.js';
 import { UserError } from '../util/errors.js';
+import { quoteName } from '../util/quote.js';
 
 export interface LoadedRun {
   runDir: string;
@@ -29,27 +27,17 @@ export interface LoadedRun {
   dispose(): void;
 }
 
-function readJson<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw new UserError(`${path}: not found (${what})`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
-/** Restores the method's variables from runDir/method-state, matching them by order, name suffix and shape. */
-function loadMethodState(method: DistillMethod, dir: string): void {
-  const meta = readJson<MethodStateFile>(join(dir, 'variables.json'), 'trained method variables');
-  const bytes = readFileSync(join(dir, 'weights.bin'));
-  const data = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  if (meta.variables.length !== method.variables.length) {
-    throw new UserError(`${dir}/variables.json: holds ${meta.variables.length} variables, method ${method.name} has ${method.variables.length}`);
+/** Restores the method's variables from the verified method state, matching them by order and shape. */
+function restoreMethodState(method: DistillMethod, dir: string, state: ReturnType<typeof readRunMethodState>): void {
+  const { meta, data } = state;
+  const where = quoteName(join(dir, RUN_FILES.methodVariables));
+  if (!Array.isArray(meta.variables) || meta.variables.length !== method.variables.length) {
+    throw new UserError(`${where}: holds ${Array.isArray(meta.variables) ? meta.variables.length : 'no'} variables, method ${method.name} has ${method.variables.length}`);
   }
   meta.variables.forEach((entry, i) => {
     const v = method.variables[i]!;
     if (entry.shape.join('x') !== v.shape.join('x') || entry.offset + entry.length > data.length) {
-      throw new UserError(`${dir}/variables.json: variable ${entry.name} has shape [${entry.shape}] but the method expects [${v.shape}]`);
+      throw new UserError(`${where}: variable ${entry.name} has shape [${entry.shape}] but the method expects [${v.shape}]`);
     }
     tf.tidy(() => v.assign(tf.tensor(data.slice(entry.offset, entry.offset + entry.length), v.shape)));
   });
@@ -65,8 +53,9 @@ const LEGACY_METHOD_KEYS: Record<string, (v: unknown) => boolean> = {
   pcaInit: (v) => v === false,
 };
 
-export function readRunConfig(path: string): DistillConfig {
-  const raw = parseConfigText(readFileSync(path, 'utf8'), path);
+/** A run's config.yaml text as a validated config; `source` names it in errors. */
+export function parseRunConfig(text: string, source: string): DistillConfig {
+  const raw = parseConfigText(text, source);
   const method = raw.method as Record<string, unknown> | undefined;
   const name = typeof method?.name === 'string' ? method.name : undefined;
   if (method && name && isMethodName(name)) {
@@ -75,23 +64,30 @@ export function readRunConfig(path: string): DistillConfig {
       if (!takes.includes(key) && key in method && isLegacyDefault(method[key])) delete method[key];
     }
   }
-  return parseDistillConfig(raw, path);
+  return parseDistillConfig(raw, source);
 }
 
+/** Loads a finished run through the run-folder module: every file verified against summary.json first. */
 export async function loadRun(runDir: string, name?: string): Promise<LoadedRun> {
-  const summary = readJson<DistillSummary>(join(runDir, 'summary.json'), 'a finished distill run has summary.json');
-  const configPath = join(runDir, 'config.yaml');
-  if (!existsSync(configPath)) throw new UserError(`${configPath}: not found (a finished distill run has config.yaml)`);
-  const config = readRunConfig(configPath);
-  const model = await loadLayersModelDir(join(runDir, 'student'));
-  // The method as trained: its settings from config.yaml, the weights it resolved from summary.json.
-  const method = await createMethod({ ...config.method, name: summary.method.name, weights: summary.method.weights }, {
-    teacherDim: summary.teacher.embedDim,
-    studentDim: summary.studentSpec.embedDim,
-    teacherTokens: summary.teacher.tokenCount > 0,
-    seed: summary.seed,
-  });
-  loadMethodState(method, join(runDir, 'method-state'));
+  const summary = verifyRunFolder(runDir, readRunSummary(runDir));
+  const configPath = quoteName(join(runDir, RUN_FILES.config));
+  const config = parseRunConfig(readRunConfigText(runDir, summary), configPath);
+  const model = await loadRunStudent(runDir, summary);
+  let method: DistillMethod;
+  try {
+    // The method as trained: its settings from config.yaml, the weights it resolved from summary.json.
+    const settings = summary.method.name === config.method.name ? config.method : { name: summary.method.name };
+    method = await createMethod({ ...settings, weights: summary.method.weights }, {
+      teacherDim: summary.teacher.embedDim,
+      studentDim: summary.student.spec.embedDim,
+      teacherTokens: summary.teacher.tokenCount > 0,
+      seed: summary.seed,
+    });
+    restoreMethodState(method, runDir, readRunMethodState(runDir, summary));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   return {
     runDir, name: name ?? summary.method.name, summary, config, model, method,
     dispose() { model.dispose(); method.dispose(); },

@@ -5,7 +5,9 @@
  */
 import sharp, { type OutputInfo } from 'sharp';
 import type { ImageSet } from '../data/types.js';
+import { DECODED_FORMATS } from '../data/imageFolder.js';
 import { UserError } from '../util/errors.js';
+import { quoteName } from '../util/quote.js';
 import type { LoadedStudent } from './open.js';
 import { bytesToUnit } from './preprocess.js';
 
@@ -15,10 +17,18 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
 /** One image file as a one-image ImageSet at its native size. */
 export async function readImageFile(path: string): Promise<ImageSet> {
   let decoded: { data: Buffer; info: OutputInfo };
+  let format: string | undefined;
+  try {
+    format = (await sharp(path, { limitInputPixels: false }).metadata()).format;
+  } catch (e) {
+    throw new UserError(`${quoteName(path)}: cannot decode as an image (${(e as Error).message.split('\n')[0]})`);
+  }
+  // By content, as the image-folder loader does: an SVG named .png is still an SVG.
+  if (!format || !DECODED_FORMATS.has(format)) throw new UserError(`${quoteName(path)}: content is ${format ?? 'unknown'}, not a supported image (${[...DECODED_FORMATS].join(', ')})`);
   try {
     decoded = await sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, pages: 1 }).rotate().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw new UserError(`${path}: cannot decode as an image (${(e as Error).message.split('\n')[0]})`);
+    throw new UserError(`${quoteName(path)}: cannot decode as an image (${(e as Error).message.split('\n')[0]})`);
   }
   const { data, info } = decoded;
   const unit = bytesToUnit(data, info.width, info.height, info.channels);

@@ -8,7 +8,7 @@ import { sha256 } from '../util/hash.js';
 import { saveLayersModel } from '../training/save.js';
 import {
   describeSchemaError, METADATA_FILE, MODEL_FILE, PREPROCESSING, STUDENT_FORMAT, STUDENT_FORMAT_VERSION,
-  studentMetadataSchema, WEIGHTS_FILE, type StudentMetadata, type TintemJson,
+  studentMetadataSchema, tintemJsonSchema, WEIGHTS_FILE, type StudentMetadata, type TintemJson,
 } from './meta.js';
 
 export interface ExportOptions {
@@ -69,4 +69,20 @@ export async function exportStudent(model: tf.LayersModel, outDir: string, meta:
   };
   await writeFileAtomic(join(outDir, METADATA_FILE), `${JSON.stringify(full, null, 2)}\n`);
   return full;
+}
+
+/**
+ * Adds a file written after the model (gallery.json) to tintem.json's checksums, so it is verified on load like
+ * the model files; tintem.json is rewritten atomically.
+ */
+export async function sealExportFile(outDir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const path = join(outDir, METADATA_FILE);
+  let meta: TintemJson;
+  try {
+    meta = tintemJsonSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (e) {
+    throw new UserError(`${path}: cannot add ${name} to it (${(e as Error).message.split('\n')[0]})`);
+  }
+  meta.files[name] = { sha256: sha256(bytes), bytes: bytes.length };
+  await writeFileAtomic(path, `${JSON.stringify(meta, null, 2)}\n`);
 }

@@ -1,12 +1,14 @@
 /** Builds gallery.json: a seeded sample of images with thumbnails, embeddings and a calibrated OOD threshold. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ImageSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { GALLERY_FILE, GALLERY_FORMAT, parseGallery, serializeGallery, type Gallery } from './gallery-format.js';
+import { sealExportFile } from './exporter.js';
+import { GALLERY_FILE, GALLERY_FORMAT, parseSealedGallery, serializeGallery, type Gallery } from './gallery-format.js';
+import { folderReader } from './load.js';
+import { readMetadata } from './open.js';
 import { knnScore, nearestNeighbours, normalizeRows, quantile } from './knn.js';
 import { WEIGHTS_FILE } from './meta.js';
 import type { LoadedStudent } from './open.js';
@@ -89,15 +91,18 @@ export async function buildGallery(student: LoadedStudent, set: ImageSet, count:
   };
 }
 
-/** Writes gallery.json into an export folder (atomically). */
+/** Writes gallery.json into an export folder (atomically), then seals it: its SHA-256 goes into tintem.json. */
 export async function writeGallery(dir: string, gallery: Gallery): Promise<void> {
-  await writeFileAtomic(join(dir, GALLERY_FILE), JSON.stringify(serializeGallery(gallery)));
+  const bytes = new TextEncoder().encode(JSON.stringify(serializeGallery(gallery)));
+  await writeFileAtomic(join(dir, GALLERY_FILE), bytes);
+  await sealExportFile(dir, GALLERY_FILE, bytes);
 }
 
-/** Reads gallery.json from an export folder. */
+/** Reads gallery.json from an export folder, verified against tintem.json. */
 export async function readGallery(dir: string): Promise<Gallery> {
-  const path = join(dir, GALLERY_FILE);
-  let text: string;
-  try { text = await readFile(path, 'utf8'); } catch { throw new UserError(`${path}: gallery not found (run 'tintem export' with --gallery)`); }
-  return parseGallery(text, path);
+  const { read, shown } = folderReader(dir);
+  const meta = await readMetadata(read, shown);
+  let bytes: Uint8Array;
+  try { bytes = await read(GALLERY_FILE); } catch { throw new UserError(`${shown(GALLERY_FILE)}: gallery not found (run 'tintem export' with --gallery)`); }
+  return parseSealedGallery(bytes, shown(GALLERY_FILE), meta.files);
 }

@@ -2,6 +2,9 @@
  * Cosine k-nearest neighbours over a small gallery and the kNN out-of-distribution score. Plain JS in float64,
  * so Node and the browser rank neighbours identically given the same embeddings. Browser-safe.
  */
+import { knnDistanceFromCosine, KNN_OOD_SCORE } from '../evaluation/knn-distance.js';
+
+export { KNN_OOD_SCORE };
 
 /** Rows scaled to unit length (zero rows stay zero), as float64 for stable dot products. */
 export function normalizeRows(data: ArrayLike<number>, dim: number): Float64Array {
@@ -41,11 +44,11 @@ export function nearestNeighbours(query: ArrayLike<number>, galleryUnit: Float64
   return all.slice(0, k);
 }
 
-/** OOD score: 1 - cosine similarity to the k-th nearest neighbour (higher = further from the gallery). */
+/** OOD score: the kNN distance (sqrt(2 - 2 cos), see evaluation/knn-distance.ts) to the k-th nearest neighbour. */
 export function knnScore(neighbours: Neighbour[], k: number): number {
   if (neighbours.length === 0) return Number.NaN;
   const kth = neighbours[Math.min(k, neighbours.length) - 1]!;
-  return 1 - kth.similarity;
+  return knnDistanceFromCosine(kth.similarity);
 }
 
 /** The q-quantile (0..1) of values (numpy's default interpolation); the one copy lives in util/stats. */

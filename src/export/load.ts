@@ -1,24 +1,30 @@
 /** Node side of loading exported students: files from a folder, verified, into a LoadedStudent. */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import type { ImageSet } from '../data/types.js';
 import { UserError } from '../util/errors.js';
+import { quoteName } from '../util/quote.js';
+import { GiB, readFileChecked } from '../util/safe-read.js';
 import { loadLayersModelFrom, openStudent, type LoadedStudent, type NameFile, type ReadFile } from './open.js';
 // Registers the students' custom (ViT) layers before any model.json is deserialised.
 import '../students/layers.js';
 
-/** A ReadFile over a folder, with missing files reported as one-line UserErrors. */
+/** No file of a student folder may be larger (a weight file fits one Node buffer). */
+export const MAX_STUDENT_FILE_BYTES = 2 * GiB;
+
+/**
+ * A ReadFile over a folder: regular files only, inside the folder after resolving symlinks, size-capped before
+ * reading; missing files are one-line UserErrors.
+ */
 export function folderReader(dir: string): { read: ReadFile; shown: NameFile } {
   const root = resolve(dir);
-  const shown: NameFile = (name) => join(root, name);
+  const shown: NameFile = (name) => quoteName(join(root, name));
   const read: ReadFile = async (name) => {
     try {
-      return new Uint8Array(await readFile(join(root, name)));
+      return new Uint8Array(readFileChecked(join(root, name), { what: `file of the model folder ${quoteName(root)}`, maxBytes: MAX_STUDENT_FILE_BYTES, within: root }));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new UserError(`${shown(name)}: file not found (expected an exported tintem student in ${root})`);
-      throw new UserError(`${shown(name)}: cannot read (${code ?? (e as Error).message})`);
+      if (e instanceof UserError && / does not exist /.test(e.message)) throw new UserError(`${shown(name)}: file not found (expected a tintem student in ${quoteName(root)})`);
+      throw e;
     }
   };
   return { read, shown };

@@ -5,7 +5,7 @@ import { knnScore, nearestNeighbours, normalizeRows, type Neighbour } from './kn
 export interface GalleryMatch {
   /** The `show` nearest gallery images, best first. */
   neighbours: Neighbour[];
-  /** 1 - cosine similarity to the k-th nearest gallery image (k = gallery.calibration.k). */
+  /** kNN distance sqrt(2 - 2 cos) to the k-th nearest gallery image (k = gallery.calibration.k). */
   score: number;
   threshold: number;
   outOfDistribution: boolean;

@@ -28,14 +28,20 @@ export const PREPROCESSING = {
 
 const jsonObject = z.record(z.string(), z.unknown());
 
-const positiveInt = () => z.int().check(z.positive());
+const intUpTo = (max: number) => z.int().check(z.positive(), z.maximum(max));
+
+/**
+ * Bounds on what tintem.json may ask for, checked before a tensor is made: the students' own limits
+ * (src/students STUDENT_LIMITS), so an `inputSize: 9999` cannot ask the kernel for gigabytes per image.
+ */
+export const METADATA_LIMITS = { inputSize: 1024, embedDim: 8192, tokenGrid: 256, oodK: 10000 } as const;
 
 const oodSchema = z.object({
-  /** 1 - cosine similarity to the k-th nearest reference embedding (Sun et al. 2022, deep kNN OOD). */
-  score: z.literal('knn-cosine-distance'),
-  k: positiveInt(),
+  /** Unit-sphere Euclidean distance sqrt(2 - 2 cos) to the k-th nearest reference embedding (Sun et al. 2022). */
+  score: z.literal('knn-distance'),
+  k: intUpTo(METADATA_LIMITS.oodK),
   /** Scores above this are flagged out-of-distribution (chosen at `tpr` in-distribution true-positive rate). */
-  threshold: z.optional(z.number()),
+  threshold: z.optional(z.number().check(z.minimum(0), z.maximum(2))),
   tpr: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
   /** Where the threshold came from, e.g. 'scorecard.json' or '--ood-threshold'. */
   source: z.optional(z.string()),
@@ -44,11 +50,13 @@ export type OodSpec = z.infer<typeof oodSchema>;
 
 /** What the caller of exportStudent() supplies. */
 export const studentMetadataSchema = z.object({
-  inputSize: positiveInt(),
+  inputSize: intUpTo(METADATA_LIMITS.inputSize),
   channels: z.union([z.literal(1), z.literal(3)]),
-  embedDim: positiveInt(),
+  embedDim: intUpTo(METADATA_LIMITS.embedDim),
   /** Side of the token grid of the training-time model (tokens output has tokenGrid^2 rows). */
-  tokenGrid: z.int().check(z.nonnegative()),
+  tokenGrid: z.int().check(z.nonnegative(), z.maximum(METADATA_LIMITS.tokenGrid)),
+  /** The training run's id (run.json / summary.json), so an export names the run it came from. */
+  runId: z.optional(z.string().check(z.maxLength(64))),
   /** Student architecture spec (JSON), enough to rebuild it. */
   student: jsonObject,
   /** Teacher identity: id names model, cut, input size and preprocessing. */

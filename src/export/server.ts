@@ -2,16 +2,17 @@
  * `tintem serve`: a small static server for the web page (web/dist) and one exported student folder
  * (served under /model/). GET/HEAD only, no directory listings, no paths outside the two roots, loopback by default.
  */
-import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { UserError } from '../util/errors.js';
+import { isInside } from '../util/safe-read.js';
 import { METADATA_FILE } from './meta.js';
 
 /** Repository root (the same relative path from src/export and dist/export). */
@@ -74,6 +75,38 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
   return full === resolve(root) || full.startsWith(resolve(root) + sep) ? full : undefined;
 }
 
+/**
+ * The file's real path when it is a regular file whose real path (symlinks resolved) is inside the real `root`;
+ * a link from the export folder to /etc is not followed out.
+ */
+async function realFileInside(root: string, path: string | undefined): Promise<string | undefined> {
+  if (!path) return undefined;
+  const real = await realpath(path).catch(() => undefined);
+  if (!real || !isInside(root, real)) return undefined;
+  return real;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * DNS rebinding guard: a page on evil.example that resolves its name to 127.0.0.1 sends `Host: evil.example`.
+ * Only Host values naming the bound address (or localhost for a loopback / wildcard bind), with its port, pass.
+ */
+export function hostAllowed(header: string | undefined, boundHost: string, port: number): boolean {
+  if (!header) return false;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d+))?$/.exec(header.trim());
+  if (!m) return false;
+  const name = m[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+  const headerPort = m[2] === undefined ? 80 : Number(m[2]);
+  if (headerPort !== port) return false;
+  const bound = boundHost.replace(/^\[|\]$/g, '').toLowerCase();
+  if (name === bound) return true;
+  const wildcard = bound === '0.0.0.0' || bound === '::';
+  if (name === 'localhost') return wildcard || LOOPBACK.has(bound);
+  // A wildcard bind answers on every local address: accept IP literals, never names.
+  return wildcard && isIP(name) !== 0;
+}
+
 /** Gzipped bodies by path, size and mtime: the bundle and gallery shrink 3-4x, and each is compressed once. */
 const gzipCache = new Map<string, Buffer>();
 const COMPRESSIBLE = new Set(['.html', '.js', '.json', '.wasm', '.css', '.map', '.svg']);
@@ -105,24 +138,29 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string 
 
 /** Starts serving; resolves once listening. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const modelDir = resolve(opts.modelDir);
-  if (!existsSync(join(modelDir, METADATA_FILE))) throw new UserError(`--model ${opts.modelDir}: no ${METADATA_FILE} there (expected a folder written by 'tintem export')`);
-  const webDir = resolve(opts.webDir ?? WEB_DIST);
-  if (!existsSync(join(webDir, 'index.html'))) throw new UserError(`${webDir}: no index.html (build the page with 'node scripts/build-web.mjs')`);
+  if (!existsSync(join(resolve(opts.modelDir), METADATA_FILE))) throw new UserError(`--model ${opts.modelDir}: no ${METADATA_FILE} there (expected a folder written by 'tintem export')`);
+  const modelDir = realpathSync(resolve(opts.modelDir));
+  if (!existsSync(join(resolve(opts.webDir ?? WEB_DIST), 'index.html'))) throw new UserError(`${resolve(opts.webDir ?? WEB_DIST)}: no index.html (build the page with 'node scripts/build-web.mjs')`);
+  const webDir = realpathSync(resolve(opts.webDir ?? WEB_DIST));
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port: expected an integer 0..65535, got ${port}`);
 
+  let boundPort = port;
   const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, host, boundPort)) {
+      res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end('this server answers only requests for its own address\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
       return;
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const file = path === '/' ? join(webDir, 'index.html')
-      : path.startsWith('/model/') ? resolveUnder(modelDir, path.slice('/model/'.length))
-        : resolveUnder(webDir, path);
-    sendFile(req, res, file).catch(() => { if (!res.headersSent) res.writeHead(500).end(); else res.destroy(); });
+    const [root, file] = path === '/' ? [webDir, join(webDir, 'index.html')]
+      : path.startsWith('/model/') ? [modelDir, resolveUnder(modelDir, path.slice('/model/'.length))]
+        : [webDir, resolveUnder(webDir, path)];
+    realFileInside(root, file).then((real) => sendFile(req, res, real)).catch(() => { if (!res.headersSent) res.writeHead(500).end(); else res.destroy(); });
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(
@@ -132,6 +170,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     server.listen(port, host, () => ok());
   });
   const actual = (server.address() as AddressInfo).port;
+  boundPort = actual;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${actual}/`,

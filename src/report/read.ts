@@ -1,6 +1,7 @@
 /** Loads a saved report-data.json, with one-line errors naming the file and the bad key. */
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../util/errors.js';
+import { MiB, readFileChecked } from '../util/safe-read.js';
+import { unsealJsonText } from './seal.js';
 import type { ReportDataJson } from './types.js';
 import { parseReportData } from './validate.js';
 
@@ -8,10 +9,10 @@ import { parseReportData } from './validate.js';
 export async function readReportData(path: string, what = path): Promise<ReportDataJson> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileChecked(path, { what: 'report data', maxBytes: 512 * MiB }).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${what}: ${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'expected a file, found a directory' : `cannot read (${code ?? String(e)})`}`);
+    const message = (e as Error).message;
+    throw new UserError(`${what}: ${/ does not exist /.test(message) ? 'file not found' : / not a regular file /.test(message) ? 'expected a file' : message}`);
   }
   let value: unknown;
   try {
@@ -19,5 +20,10 @@ export async function readReportData(path: string, what = path): Promise<ReportD
   } catch (e) {
     throw new UserError(`${what}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  return parseReportData(value, what);
+  // Schema problems first (they say what is wrong), then the checksum (it says whether tintem wrote it as is).
+  const sealed = value !== null && typeof value === 'object' && 'sha256' in value;
+  if (sealed) delete (value as { sha256?: unknown }).sha256;
+  const data = parseReportData(value, what);
+  unsealJsonText(text, what);
+  return data;
 }

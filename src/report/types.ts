@@ -175,6 +175,10 @@ export interface ReportData {
 
 const num = z.number();
 const optNum = z.number().nullable();
+/** Fractions (accuracies, rates, AUROC) and cosines have fixed ranges: a -500 % accuracy is damage, not a result. */
+const unit = z.number().min(0).max(1);
+const optUnit = unit.nullable();
+const cosine = z.number().min(-1 - 1e-6).max(1 + 1e-6);
 const label = z.union([z.number(), z.string()]);
 const dataUri = z.string().regex(/^data:image\/png;base64,[A-Za-z0-9+/=]+$/, 'expected a data:image/png;base64 URI');
 
@@ -212,7 +216,7 @@ const scorecardSchema = z.strictObject({
 });
 
 const rocCurveSchema = z
-  .strictObject({ fpr: z.array(num), tpr: z.array(num), auroc: optNum })
+  .strictObject({ fpr: z.array(unit), tpr: z.array(unit), auroc: optUnit })
   .refine((r) => r.fpr.length === r.tpr.length, 'expected fpr and tpr of the same length');
 
 const rocSetSchema = z.strictObject({ set: z.string(), score: z.string(), models: z.record(z.string(), rocCurveSchema) });
@@ -224,14 +228,14 @@ const robustnessSchema = z.strictObject({
       name: z.string(),
       models: z.record(
         z.string(),
-        z.strictObject({ accuracy: z.array(optNum).optional(), agreement: z.array(optNum).optional() }),
+        z.strictObject({ accuracy: z.array(optUnit).optional(), agreement: z.array(optUnit).optional() }),
       ),
     }),
   ),
 });
 
 const similaritySchema = z
-  .strictObject({ model: z.string(), teacherCos: z.array(num), studentCos: z.array(num) })
+  .strictObject({ model: z.string(), teacherCos: z.array(cosine), studentCos: z.array(cosine) })
   .refine((s) => s.teacherCos.length === s.studentCos.length, 'expected teacherCos and studentCos of the same length');
 
 const mapsSchema = z.strictObject({
@@ -240,7 +244,7 @@ const mapsSchema = z.strictObject({
   models: z.array(z.strictObject({ model: z.string(), embeddings: z.array(z.array(num)) })),
 });
 
-const neighbourSchema = z.strictObject({ image: dataUri, label: label.optional(), similarity: optNum.optional() });
+const neighbourSchema = z.strictObject({ image: dataUri, label: label.optional(), similarity: cosine.nullable().optional() });
 
 const neighboursSchema = z.strictObject({
   labelNames: z.array(z.string()).optional(),
@@ -289,6 +293,19 @@ export const reportDataSchema = z
     data.similarity?.forEach((s, i) => check(s.model, ['similarity', i, 'model']));
     data.maps?.models.forEach((m, i) => check(m.model, ['maps', 'models', i, 'model']));
     data.neighbours?.queries.forEach((q, i) => Object.keys(q.neighbours).forEach((id) => check(id, ['neighbours', 'queries', i, 'neighbours', id])));
+    // Percent rows hold fractions (accuracy, agreement, AUROC, FPR): 0..1 before they are shown as 0..100 %.
+    data.scorecard?.sections.forEach((s, si) => s.rows.forEach((r, ri) => {
+      if (r.format !== 'percent') return;
+      for (const [id, cell] of Object.entries(r.cells)) {
+        if (!('value' in cell)) continue;
+        for (const key of ['value', 'lo', 'hi'] as const) {
+          const v = cell[key];
+          if (typeof v === 'number' && !(v >= 0 && v <= 1)) {
+            ctx.addIssue({ code: 'custom', path: ['scorecard', 'sections', si, 'rows', ri, 'cells', id, key], message: `${r.metric} is a fraction in 0..1, got ${v}` });
+          }
+        }
+      }
+    }));
     const n = data.maps?.labels?.length;
     data.maps?.models.forEach((m, i) => {
       if (n !== undefined && m.embeddings.length !== n) {

@@ -33,6 +33,25 @@ export function defaultVitSpec(inputSize = 28, channels: 1 | 3 = 1): VitSpec {
 }
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const intUpTo = (max: number) => (v: unknown) => positiveInt(v) && (v as number) <= max;
+
+/** The keys each kind takes: anything else is a typo (or a 50 MB value that would be copied into every file). */
+const CNN_KEYS = ['kind', 'inputSize', 'channels', 'embedDim', 'stemWidth', 'stemStride', 'widthMultipliers', 'blocksPerStage'];
+const VIT_KEYS = ['kind', 'inputSize', 'channels', 'embedDim', 'patchSize', 'width', 'depth', 'numHeads', 'mlpRatio'];
+/** Bounds far above anything a CPU trains, low enough that a typo cannot ask for terabytes. */
+export const STUDENT_LIMITS = { inputSize: 1024, embedDim: 8192, width: 4096, stages: 16, blocks: 64, depth: 64, multiplier: 64 } as const;
+
+/**
+ * The keys of a partial spec (the config's `student:` block, merged over the defaults later), checked before any
+ * data is loaded: a typo such as `stemWdth` is an error, not a silently ignored setting.
+ */
+export function checkStudentKeys(value: Record<string, unknown>, what = 'config student'): void {
+  const kind = value.kind ?? 'cnn';
+  if (kind !== 'cnn' && kind !== 'vit') throw new UserError(`${what}: 'kind' must be 'cnn' or 'vit' (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
+  const known = kind === 'cnn' ? CNN_KEYS : VIT_KEYS;
+  const unknown = Object.keys(value).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new UserError(`${what}.${JSON.stringify(unknown).slice(1, 80).replace(/"$/, '')}: unknown key for a ${kind} student (expected one of: ${known.join(', ')})`);
+}
 
 /**
  * Checks a spec read from JSON/YAML (config files, export metadata) and returns it typed; `what` names the source
@@ -42,22 +61,29 @@ export function validateStudentSpec(value: unknown, what = 'student spec'): Stud
   const spec = value as Record<string, unknown> | null;
   if (!spec || typeof spec !== 'object') throw new UserError(`${what}: expected an object with kind 'cnn' or 'vit'`);
   const need = (key: string, ok: (v: unknown) => boolean, expected: string) => {
-    if (!ok(spec[key])) throw new UserError(`${what}: '${key}' must be ${expected} (got ${JSON.stringify(spec[key])})`);
+    if (!ok(spec[key])) throw new UserError(`${what}: '${key}' must be ${expected} (got ${(JSON.stringify(spec[key]) ?? 'nothing').slice(0, 60)})`);
   };
   need('kind', (v) => v === 'cnn' || v === 'vit', "'cnn' or 'vit'");
-  need('inputSize', positiveInt, 'a positive integer');
+  const known = spec.kind === 'cnn' ? CNN_KEYS : VIT_KEYS;
+  const unknown = Object.keys(spec).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new UserError(`${what}: ${JSON.stringify(unknown).slice(0, 80)}: unknown key for a ${spec.kind} student (expected one of: ${known.join(', ')})`);
+  const L = STUDENT_LIMITS;
+  need('inputSize', intUpTo(L.inputSize), `an integer 1..${L.inputSize}`);
   need('channels', (v) => v === 1 || v === 3, '1 or 3');
-  need('embedDim', positiveInt, 'a positive integer');
+  need('embedDim', intUpTo(L.embedDim), `an integer 1..${L.embedDim}`);
   if (spec.kind === 'cnn') {
-    need('stemWidth', positiveInt, 'a positive integer');
+    need('stemWidth', intUpTo(L.width), `an integer 1..${L.width}`);
     need('stemStride', (v) => v === 1 || v === 2, '1 or 2');
-    need('widthMultipliers', (v) => Array.isArray(v) && v.length > 0 && v.every((m) => typeof m === 'number' && m > 0), 'a non-empty list of numbers > 0');
-    need('blocksPerStage', (v) => Array.isArray(v) && v.length === (spec.widthMultipliers as unknown[]).length && v.every(positiveInt),
-      'a list of positive integers, one per width multiplier');
+    need('widthMultipliers', (v) => Array.isArray(v) && v.length > 0 && v.length <= L.stages && v.every((m) => typeof m === 'number' && m > 0 && m <= L.multiplier),
+      `a list of 1..${L.stages} numbers in (0, ${L.multiplier}]`);
+    need('blocksPerStage', (v) => Array.isArray(v) && v.length === (spec.widthMultipliers as unknown[]).length && v.every(intUpTo(L.blocks)),
+      `a list of integers 1..${L.blocks}, one per width multiplier`);
+    if ((spec.stemWidth as number) * Math.max(...(spec.widthMultipliers as number[])) > L.width) throw new UserError(`${what}: stemWidth x widthMultipliers exceeds ${L.width} channels`);
     return spec as CnnSpec;
   }
-  for (const key of ['patchSize', 'width', 'depth', 'numHeads']) need(key, positiveInt, 'a positive integer');
-  need('mlpRatio', (v) => typeof v === 'number' && v > 0, 'a number > 0');
+  for (const key of ['patchSize', 'width', 'numHeads']) need(key, intUpTo(L.width), `an integer 1..${L.width}`);
+  need('depth', intUpTo(L.depth), `an integer 1..${L.depth}`);
+  need('mlpRatio', (v) => typeof v === 'number' && v > 0 && v <= 16, 'a number in (0, 16]');
   checkVitSpec(spec as VitSpec, what);
   return spec as VitSpec;
 }

@@ -4,11 +4,14 @@
  * forwardTeacher()/forwardAsync; the synchronous forward() throws. Outputs follow the tfjs teacher: a 4-D NCHW
  * map gives pooled (GAP) + grid x grid tokens, a 2-D output gives pooled only.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { GiB, readFileChecked } from '../util/safe-read.js';
+
+/** ONNX protobufs are capped at 2 GiB by the format itself (bigger models keep external data). */
+export const MAX_ONNX_BYTES = 2 * GiB;
 import { featuresToOutput } from './featureMapTeacher.js';
 import { IMAGENET_MEAN_STD, normalizationTag, prepareImages, type Normalization } from './features.js';
 import type { AsyncTeacher } from './asyncTeacher.js';
@@ -81,8 +84,9 @@ function staticChannels(session: Session): 1 | 3 {
 
 export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions = {}): Promise<AsyncTeacher> {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new UserError(`onnx teacher: model file '${path}' does not exist (expected an .onnx file)`);
-  const bytes = readFileSync(abs);
+  const bytes = readFileChecked(abs, { what: 'onnx teacher model (an .onnx file)', maxBytes: MAX_ONNX_BYTES });
+  // Not a protobuf at all (text, zeros): refuse before onnxruntime parses it (a zero-filled buffer can crash it).
+  if (bytes.length === 0 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {

@@ -1,14 +1,11 @@
 /**
  * The whole `tintem distill` pipeline for a resolved config: load data, build the teacher, fill the embedding
- * cache for every view, build student + method, train (resumable), and write the run folder:
- *   runDir/config.yaml      the resolved config
- *   runDir/checkpoint.bin   latest checkpoint          runDir/train.jsonl  every step's loss terms
- *   runDir/student/         model.json + weights.bin   runDir/method-state/ variables.json + weights.bin
- *   runDir/summary.json     final loss terms, time, images/s, identities for export and reports
+ * cache for every view, build student + method, train (resumable), and write the run folder through
+ * ./run-folder.ts (which owns its layout, the run's identity, the lock and the checksums).
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
+import { assertBackendCanTrain } from '../backend/training-check.js';
 import { configToYaml } from '../config/load.js';
 import { trainingFingerprint } from '../config/resolve.js';
 import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
@@ -18,38 +15,24 @@ import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
-import { createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
+import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import { quoteName } from '../util/quote.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
 import { toTrainConfig } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
-import { saveLayersModel, saveMethodState } from './save.js';
+import {
+  acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
+  type RunSummary, type RunSummaryInput,
+} from './run-folder.js';
 
-export interface DistillSummary {
-  teacher: { id: string; spec: string; embedDim: number; tokenCount: number };
-  method: { name: string; weights: Record<string, number>; taus: number[] };
-  student: { spec: StudentSpec; params: number };
-  studentSpec: StudentSpec;
-  data: { train: string; limit?: number; count: number; name: string };
-  epochs: number;
-  steps: number;
-  batchSize: number;
-  seed: number;
-  /** Mean loss terms of the first and the last epoch. */
-  firstEpochTerms: Record<string, number>;
-  finalTerms: Record<string, number>;
-  epochMeans: Array<Record<string, number>>;
-  /** Training seconds and images/s of the final session (a resumed run counts its last session). */
-  trainSeconds: number;
-  imagesPerSec: number;
-  cache: { hits: number; misses: number; seconds: number };
-  backend: string;
-}
+/** summary.json of a finished run (schema and seal in ./run-folder.ts). */
+export type DistillSummary = RunSummary;
 
 export interface DistillRunOptions {
   resume?: boolean;
@@ -123,6 +106,8 @@ export interface DryRunEstimate {
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
 export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
+  assertBackendCanTrain();
+  checkStudentKeys(config.student);
   const data = await loadTrainingData(config);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
@@ -194,14 +179,37 @@ async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], c
 /** Runs the whole pipeline; an abort (SIGINT) during training ends with a checkpoint and `interrupted: true`. */
 export async function runDistill(config: DistillConfig, opts: DistillRunOptions = {}): Promise<DistillRunResult> {
   const runDir = config.runDir;
-  const ckPath = join(runDir, CHECKPOINT_FILE);
+  assertBackendCanTrain();
+  checkStudentKeys(config.student);
   // Fail before the (possibly long) cache fill when the run folder cannot be used as asked.
-  if (opts.resume && !existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
-  if (!opts.resume && existsSync(ckPath)) {
-    throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another --run-dir`);
+  checkRunFolderFor(runDir, opts.resume ?? false);
+  await mkdirOrFail(runDir);
+  const lock = acquireRunLock(runDir);
+  try {
+    checkRunFolderFor(runDir, opts.resume ?? false); // again, now that no other distill can change the folder
+    const runId = opts.resume ? readRunId(runDir) : await startRunIdentity(runDir);
+    if (runId === undefined) throw new UserError(`${quoteName(runDir)}: has a checkpoint but no run.json identity (written by an older tintem); start a fresh run in another --run-dir`);
+    return await runLocked(config, runId, opts);
+  } finally {
+    lock.release();
   }
+}
 
+async function mkdirOrFail(dir: string): Promise<void> {
+  const { mkdir, stat } = await import('node:fs/promises');
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new UserError(`--run-dir ${quoteName(dir)}: exists and is not a folder`);
+  await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`--run-dir ${quoteName(dir)}: cannot create the folder (${e.code ?? e.message})`);
+  });
+}
+
+async function runLocked(config: DistillConfig, runId: string, opts: DistillRunOptions): Promise<DistillRunResult> {
+  const runDir = config.runDir;
+  const ckPath = join(runDir, CHECKPOINT_FILE);
   const data = await loadTrainingData(config);
+  // Resume must continue on the same images, not merely as many of the same size: hash their pixels.
+  const dataSha256 = sha256(data.pixels);
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
@@ -228,7 +236,7 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
   // From the cached features: a lazy teacher served from the cache never loaded its weights.
   teacherInfo.embedDim = identity.dim;
   teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
-  await writeFileAtomic(join(runDir, 'config.yaml'), configToYaml(config));
+  await writeRunConfig(runDir, configToYaml(config));
 
   let method: DistillMethod;
   try {
@@ -243,21 +251,20 @@ export async function runDistill(config: DistillConfig, opts: DistillRunOptions 
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
       signal: opts.signal, onEvent: opts.onEvent,
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
-      fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id },
+      fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id, runId, dataSha256 },
     });
     if (result.interrupted) {
       return { interrupted: true, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps };
     }
-    const summary = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, result, embedded.totals);
+    let summary: RunSummary;
     try {
-      await saveLayersModel(student.model, join(runDir, 'student'));
-      await saveMethodState(method, join(runDir, 'method-state'), { taus: methodTaus(config), teacherId: teacher.id });
-      await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      const input = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, dataSha256, result, embedded.totals);
+      summary = await saveRunOutputs(runDir, runId, student.model, method, input);
     } catch (e) {
       // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.
       const code = (e as NodeJS.ErrnoException).code;
       if (typeof code !== 'string' || !code.startsWith('E')) throw e;
-      throw new UserError(`${runDir}: could not save the trained student (${(e as Error).message.split('\n')[0]}); training is finished and checkpointed: free some space, then run the same command with --resume to write it`);
+      throw new UserError(`${quoteName(runDir)}: could not save the trained student (${(((e as Error).cause as Error | undefined) ?? (e as Error)).message.split('\n')[0]}); training is finished and checkpointed: free some space, then run the same command with --resume to write it`);
     }
     return { interrupted: false, runDir, checkpointPath: ckPath, epoch: result.epochsCompleted, step: result.steps, summary };
   } finally {
@@ -272,15 +279,14 @@ function methodTaus(config: DistillConfig): number[] {
 }
 
 function makeSummary(
-  config: DistillConfig, teacher: DistillSummary['teacher'], method: DistillMethod, spec: StudentSpec, params: number, data: ImageSet,
-  result: TrainResult, cache: DistillSummary['cache'],
-): DistillSummary {
+  config: DistillConfig, teacher: RunSummary['teacher'], method: DistillMethod, spec: StudentSpec, params: number, data: ImageSet,
+  dataSha256: string, result: TrainResult, cache: RunSummary['cache'],
+): RunSummaryInput {
   return {
     teacher,
     method: { name: method.name, weights: { ...method.weights }, taus: methodTaus(config) },
     student: { spec, params },
-    studentSpec: spec,
-    data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name },
+    data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name, sha256: dataSha256 },
     epochs: config.epochs, steps: result.steps, batchSize: config.batchSize, seed: config.seed,
     firstEpochTerms: result.epochMeans[0] ?? {},
     finalTerms: result.epochMeans.at(-1) ?? {},

@@ -1,10 +1,14 @@
 /** The per-step JSONL training log (runDir/train.jsonl): one StepRecord per line, appended as training runs. */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../util/atomic.js';
+import { fileError, writeFileAtomicSync } from '../util/atomic.js';
 import type { StepRecord } from './checkpoint.js';
 
 export function appendStep(path: string, record: StepRecord): void {
-  appendFileSync(path, `${JSON.stringify(record)}\n`);
+  try {
+    appendFileSync(path, `${JSON.stringify(record)}\n`);
+  } catch (e) {
+    throw fileError(path, e, 'could not append to the training log'); // ENOSPC alone names no file
+  }
 }
 
 /**

@@ -1,6 +1,19 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { quoteName } from './quote.js';
+
+/**
+ * A failed write as an error that names the file: Node's own ENOSPC message ("no space left on device, write")
+ * names none. The code is kept, so callers and the CLI still see it as a full disk / permission problem.
+ */
+export function fileError(path: string, e: unknown, doing = 'could not write'): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || err.message?.startsWith(quoteName(path))) return e as Error;
+  const reason = err.message.split('\n')[0]!.replace(/, (open|write|mkdir|rename|close|fsync)( .*)?$/, '');
+  const hint = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? ' (a file is in the way of a folder)' : err.code === 'EISDIR' ? ' (a folder is in the way)' : '';
+  return Object.assign(new Error(`${quoteName(path)}: ${doing} (${reason})${hint}`, { cause: e }), { code: err.code });
+}
 
 function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
@@ -11,7 +24,7 @@ function tempPath(path: string): string {
  * write a temp file beside it, fsync, then rename over the target.
  */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  try { mkdirSync(dirname(path), { recursive: true }); } catch (e) { throw fileError(dirname(path), e, 'could not create the folder'); }
   const tmp = tempPath(path);
   try {
     writeFileSync(tmp, data);
@@ -20,13 +33,13 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw fileError(path, e);
   }
 }
 
 /** Async twin of {@link writeFileAtomicSync}. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  try { await mkdir(dirname(path), { recursive: true }); } catch (e) { throw fileError(dirname(path), e, 'could not create the folder'); }
   const tmp = tempPath(path);
   try {
     await writeFile(tmp, data);
@@ -35,6 +48,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw fileError(path, e);
   }
 }

@@ -29,6 +29,8 @@ export function typeName(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  // NaN and Infinity are numbers to JavaScript, but "expected number, got number" helps nobody.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return typeof value;
 }
 

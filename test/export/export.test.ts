@@ -60,7 +60,7 @@ test('real students (CNN and ViT with custom layers) round-trip bit-identically'
 test('exported model has only the pooled output unless withTokens; metadata validates', async () => {
   const model = tinyStudentModel({ size: 8, channels: 1, dim: 5 });
   const a = tmp(), b = tmp();
-  const meta = await exportStudent(model, a, tinyMeta(model, { scorecard: { knnAccuracy: 0.9 }, ood: { score: 'knn-cosine-distance', k: 5, threshold: 0.3, tpr: 0.95, source: 'scorecard.json' } }));
+  const meta = await exportStudent(model, a, tinyMeta(model, { scorecard: { knnAccuracy: 0.9 }, ood: { score: 'knn-distance', k: 5, threshold: 0.3, tpr: 0.95, source: 'scorecard.json' } }));
   await exportStudent(model, b, tinyMeta(model), { withTokens: true });
   const onDisk = JSON.parse(readFileSync(join(a, 'tintem.json'), 'utf8'));
   assert.deepEqual(onDisk, meta);

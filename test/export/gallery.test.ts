@@ -18,7 +18,7 @@ await initBackend();
 async function exported(): Promise<string> {
   const model = tinyStudentModel({ size: 8, channels: 1, dim: 6, seed: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'tintem-gallery-'));
-  await exportStudent(model, dir, tinyMeta(model, { ood: { score: 'knn-cosine-distance', k: 3 } }));
+  await exportStudent(model, dir, tinyMeta(model, { ood: { score: 'knn-distance', k: 3 } }));
   model.dispose();
   return dir;
 }
@@ -76,7 +76,7 @@ test('buildGallery falls back to leave-one-out when the set has no spare images;
   assert.deepEqual(Array.from(back.embeddings), Array.from(g.embeddings));
   assert.deepEqual(back.calibration, g.calibration);
   writeFileSync(join(dir, 'gallery.json'), '[]');
-  await assert.rejects(() => readGallery(dir), (e: unknown) => e instanceof UserError && e.message.includes('gallery.json: not a tintem gallery'));
+  await assert.rejects(() => readGallery(dir), (e: unknown) => e instanceof UserError && e.message.includes('gallery.json: SHA-256 mismatch with tintem.json'));
   await assert.rejects(() => buildGallery(student, set, 1, 0), /gallery: size must be an integer >= 2/);
   student.dispose();
 });

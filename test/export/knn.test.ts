@@ -28,18 +28,19 @@ test('nearestNeighbours ranks by cosine similarity with hand-computed values', (
   assert.deepEqual(nearestNeighbours([0, 0], unit, 2, 4).map((n) => n.index), [0, 1, 2, 3]);
 });
 
-test('knnScore is 1 - cosine to the k-th neighbour; matchGallery applies the threshold', () => {
+test('knnScore is the unit-sphere distance sqrt(2 - 2 cos) to the k-th neighbour; matchGallery applies the threshold', () => {
   const unit = normalizeRows(G, 2);
   const nn = nearestNeighbours([1, 0], unit, 2, 4);
   assert.equal(knnScore(nn, 1), 0);
-  assert.ok(Math.abs(knnScore(nn, 2) - (1 - Math.SQRT1_2)) < 1e-12);
-  assert.equal(knnScore(nn, 3), 1);
-  const gallery = fakeGallery(2, 0.25);
+  // (1, 0) to (1, 1)/sqrt2 and to (0, 1): Euclidean distances between the unit vectors, by hand.
+  assert.ok(Math.abs(knnScore(nn, 2) - Math.hypot(1 - Math.SQRT1_2, Math.SQRT1_2)) < 1e-12);
+  assert.ok(Math.abs(knnScore(nn, 3) - Math.SQRT2) < 1e-12);
+  const gallery = fakeGallery(2, 0.7); // 0.7 ~ sqrt(2 - 2 x 0.75): a cosine of 0.75 to the 2nd neighbour
   const near = matchGallery([1, 0.1], indexGallery(gallery), 3);
   assert.deepEqual(near.neighbours.map((n) => n.index), [0, 3, 1]);
   assert.equal(near.outOfDistribution, false);
   const far = matchGallery([-1, -1], indexGallery(gallery), 3);
-  assert.ok(far.score > 0.25);
+  assert.ok(far.score > 0.7);
   assert.equal(far.outOfDistribution, true);
 });
 

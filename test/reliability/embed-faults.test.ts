@@ -85,10 +85,10 @@ test('embed: a bit-flipped and a truncated shard are reported by path, recompute
   assert.ok(readFileSync(out).equals(fresh));
 });
 
-test('embed: a full disk while writing --out is one line, and leaves no partial output', async () => {
+test('embed: a full disk while writing --out is one line naming the file, and leaves no partial output', async () => {
   const out = join(root, 'never.json');
   const r = await tintem(args(out), { fault: 'enospc-mid-write:.tmp:1' });
-  assertOneLineError(r, '', /^tintem: error: ENOSPC: no space left on device/, true);
+  assertOneLineError(r, out, /^tintem: error: .*never\.json: could not write \(ENOSPC: no space left on device/, true);
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), []);
 });

@@ -29,6 +29,8 @@ export interface CliOptions {
   onSpawn?: (child: ChildProcess) => void;
   /** The child is killed and the test fails after this many seconds (a hang is a failure, not a stuck CI). */
   timeoutSeconds?: number;
+  /** Extra NODE_OPTIONS for the child (e.g. a preload from scripts/fault/). */
+  nodeOptions?: string;
 }
 
 /** Runs `node bin/tintem.js <args>` from the sources, as a user would, and collects its output and exit. */
@@ -42,6 +44,7 @@ export function tintem(args: string[], opts: CliOptions = {}): Promise<CliResult
     env.TINTEM_FAULT = opts.fault;
     env.NODE_OPTIONS = `--import ${INJECT}`;
   }
+  if (opts.nodeOptions) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${opts.nodeOptions}`.trim();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';

@@ -44,8 +44,9 @@ export function syntheticReportData(seed = 1): ReportData {
   // Pairwise cosines: students follow the teacher with different noise.
   const teacherCos = Array.from({ length: 400 }, () => rng.uniform(-0.2, 1));
   const similarity = [
-    { model: 'tintem', teacherCos, studentCos: Float32Array.from(teacherCos, (t) => t + 0.05 * rng.normal()) },
-    { model: 'proteus', teacherCos, studentCos: teacherCos.map((t) => 0.7 * t + 0.15 * rng.normal()) },
+    // Cosines stay in [-1, 1], as real ones do (the report schema checks it).
+    { model: 'tintem', teacherCos, studentCos: Float32Array.from(teacherCos, (t) => Math.max(-1, Math.min(1, t + 0.05 * rng.normal()))) },
+    { model: 'proteus', teacherCos, studentCos: teacherCos.map((t) => Math.max(-1, Math.min(1, 0.7 * t + 0.15 * rng.normal()))) },
   ];
 
   // 2-D maps: 3 clusters in 16-D for 60 points.

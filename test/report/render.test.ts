@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { register } from '../../src/cli/commands/report.js';
-import { flattenConfig, parseReportData, renderHtmlReport, renderMarkdownSummary, writeReport, type ReportData } from '../../src/report/index.js';
+import { flattenConfig, readReportData, renderHtmlReport, renderMarkdownSummary, writeReport, type ReportData } from '../../src/report/index.js';
 import { syntheticReportData } from './fixture.js';
 
 const headerOnly = (): ReportData => ({
@@ -72,7 +72,7 @@ test('writeReport writes three files atomically, and `tintem report` re-renders 
   data.scorecard = { sections: [{ name: 'quality', rows: [{ metric: 'kNN', higherIsBetter: true, cells: { teacher: { value: 0.5 }, s: { value: 0.25, lo: 0.2, hi: 0.3 } } }] }] };
   const paths = await writeReport(dir, data);
   assert.deepEqual(readdirSync(dir).sort(), ['report-data.json', 'report.html', 'summary.md']);
-  const saved = parseReportData(JSON.parse(readFileSync(paths.json, 'utf8')));
+  const saved = await readReportData(paths.json);
   assert.equal(saved.config && (saved.config as { lr: unknown }).lr, null, 'NaN saved as null');
 
   const out = join(dir, 'again');

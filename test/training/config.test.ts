@@ -75,7 +75,7 @@ test('config: bad values from the command line name the key', async () => {
 
 test('config: unreadable or malformed files are one-line errors', async () => {
   const missing = join(dir, 'missing.yaml');
-  await rejectsWith(loadConfig(missing), `${missing}: cannot read config file (no such file)`);
+  await rejectsWith(loadConfig(missing), `${missing}: does not exist (config file)`);
   const bad = file('f.yaml', 'epochs: [1, 2\n');
   await assert.rejects(loadConfig(bad), (e: unknown) => e instanceof UserError && e.message.startsWith(`${bad}: not valid YAML: line`) && !e.message.includes('\n'));
   const list = file('g.yaml', '- 1\n- 2\n');

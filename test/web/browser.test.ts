@@ -58,7 +58,7 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
   const vit = createStudent({ kind: 'vit', inputSize: 16, channels: 3, embedDim: 12, patchSize: 4, width: 16, depth: 2, numHeads: 2, mlpRatio: 2 }, 5);
   await exportStudent(vit.model, join(dir, 'model'), {
     inputSize: 16, channels: 3, embedDim: 12, tokenGrid: vit.tokenGrid, student: vit.spec, teacher: { id: 'test-teacher' }, method: 'tintem',
-    ood: { score: 'knn-cosine-distance', k: 5 },
+    ood: { score: 'knn-distance', k: 5 },
   });
   vit.dispose();
   const student = await loadStudent(join(dir, 'model'));

@@ -6,7 +6,7 @@
 // Registers the students' custom (ViT) layers so exported ViTs load in the page.
 import '../../src/students/layers.js';
 import { initBackend, tf } from './backend-shim.js';
-import { GALLERY_FILE, parseGallery } from '../../src/export/gallery-format.js';
+import { GALLERY_FILE, parseSealedGallery } from '../../src/export/gallery-format.js';
 import { indexGallery, matchGallery, type GalleryIndex } from '../../src/export/match.js';
 import { WEIGHTS_FILE } from '../../src/export/meta.js';
 import { openStudent, type LoadedStudent } from '../../src/export/open.js';
@@ -66,7 +66,7 @@ async function loadGallery(base: URL, student: LoadedStudent): Promise<GalleryIn
   const res = await fetch(url, { credentials: 'omit', cache: 'no-store' });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
-  const gallery = parseGallery(await res.text(), url.pathname);
+  const gallery = await parseSealedGallery(new Uint8Array(await res.arrayBuffer()), url.pathname, student.meta.files);
   if (gallery.embedDim !== student.meta.embedDim) throw new Error(`${url.pathname}: embedding dim ${gallery.embedDim}, the model gives ${student.meta.embedDim}`);
   if (gallery.weightsSha256 !== student.meta.files[WEIGHTS_FILE]?.sha256) {
     throw new Error(`${url.pathname}: built for different weights; re-run 'tintem export' to rebuild it`);

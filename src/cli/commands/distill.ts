@@ -97,7 +97,7 @@ function configHelp(): string {
 export function register(program: Command): void {
   program
     .command('distill')
-    .description('distil a teacher into a small student (TinTeM by default); resumable, Ctrl-C safe')
+    .description('distil a teacher into a small student (TinTeM by default); resumable; Ctrl-C, SIGTERM and SIGHUP save a checkpoint')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
     .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
     .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
@@ -144,22 +144,30 @@ export function register(program: Command): void {
         return;
       }
 
+      // SIGINT (Ctrl-C), SIGTERM (docker stop, a scheduler's preemption) and SIGHUP (a closed terminal) all stop
+      // after the current step with a checkpoint; a second signal quits at once, keeping the last checkpoint.
       const controller = new AbortController();
-      const onSigint = () => {
+      const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
+      let stopSignal: NodeJS.Signals | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        // After SIGHUP the terminal is gone: writing to it must not turn into an unhandled EIO/EPIPE.
+        if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
         if (controller.signal.aborted) {
-          info('tintem: stopping now (the last checkpoint is kept)');
-          process.exit(130);
+          info(`tintem: ${signal} again: stopping now (the last checkpoint is kept)`);
+          process.exit(exitCodes[signal] ?? 130);
         }
-        info('\ntintem: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+        stopSignal = signal;
+        info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
         controller.abort();
       };
-      process.on('SIGINT', onSigint);
+      const signals = Object.keys(exitCodes) as NodeJS.Signals[];
+      for (const s of signals) process.on(s, onSignal);
       try {
         const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);
-          process.exitCode = 130;
+          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
           return;
         }
         printTerms(r.summary!);
@@ -167,12 +175,12 @@ export function register(program: Command): void {
       } catch (e) {
         if (controller.signal.aborted && (e as Error).name === 'AbortError') {
           info('tintem: interrupted while filling the teacher cache; finished shards are kept, run the same command again to continue');
-          process.exitCode = 130;
+          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
           return;
         }
         throw e;
       } finally {
-        process.off('SIGINT', onSigint);
+        for (const s of signals) process.off(s, onSignal);
       }
     });
 }

@@ -6,16 +6,16 @@ export function register(program: Command): void {
   program
     .command('export')
     .description('export a run\'s student as a TF.js LayersModel + tintem.json (+ gallery.json for the web page)')
-    .requiredOption('--run <runDir>', 'training run folder (holds student/, summary.json or config.yaml)')
+    .requiredOption('--run <runDir>', 'finished training run folder (written by tintem distill)')
     .requiredOption('--out <dir>', 'export folder to write')
     .option('--with-tokens', 'keep the token-map output (default: pooled embedding only)', false)
     .option('--gallery <dataset>', 'gallery images: a dataset spec (default: the test split of the run\'s training data)')
     .option('--gallery-size <n>', 'gallery images (0 = no gallery)', int('--gallery-size', 0), 300)
     .option('--seed <n>', 'seed for the gallery sample', int('--seed', 0), 0)
-    .option('--teacher <id>', 'teacher id, when the run folder does not record it')
-    .option('--method <name>', 'method name, when the run folder does not record it')
+    .option('--teacher <id>', "teacher id to record instead of the run's")
+    .option('--method <name>', "method name to record instead of the run's")
     .option('--ood-k <k>', 'neighbour rank of the kNN OOD score', int('--ood-k', 1))
-    .option('--ood-threshold <x>', 'kNN OOD threshold to record (default: from runDir/scorecard.json)', num('--ood-threshold'))
+    .option('--ood-threshold <x>', 'kNN OOD threshold (a kNN distance, 0..2) to record; the gallery calibrates its own', num('--ood-threshold'))
     .action(async (o: { run: string; out: string; withTokens: boolean; gallery?: string; gallerySize: number; seed: number; teacher?: string; method?: string; oodK?: number; oodThreshold?: number }) => {
       if (o.gallerySize === 1) throw new UserError('--gallery-size: expected 0 (no gallery) or at least 2');
       // Loaded on use, so `tintem --help` does not pay for TensorFlow.js and sharp.

@@ -1,0 +1,14 @@
+/**
+ * Training needs gradient kernels the wasm backend lacks (Conv2DBackpropFilter and others), so a distill that
+ * fell back to wasm would fail only after the whole cache fill. Refuse before any work instead, saying how to
+ * get the native backend.
+ */
+import { UserError } from '../util/errors.js';
+import { backendInfo } from './index.js';
+
+export function assertBackendCanTrain(): void {
+  const b = backendInfo();
+  if (!b || b.name !== 'wasm') return;
+  const why = b.fallbackReason ? `${b.fallbackReason}; ` : '';
+  throw new UserError(`distill cannot train on the wasm backend (${why}wasm has no convolution gradient kernels): build the native backend with 'npm rebuild @tensorflow/tfjs-node' (or 'npm ci'), or pass --backend cpu to train in pure JS (about 50x slower)`);
+}
