@@ -18,8 +18,14 @@ if (tt) {
 }
 const tr = read('train-throughput');
 if (tr) {
-  rows.push(['train-throughput', `student training, batch ${tr.batchSize}, ${tr.threads} threads: tfjs-node vs PyTorch ${tr.torch}`,
-    `${f(tr.tfjsNode?.imagesPerSec, 0)} vs ${f(tr.pytorch?.imagesPerSec, 0)} img/s`, `${f(tr.ratioTfjsOverTorch, 2)}x PyTorch`, tr.quick ? 'quick' : `${tr.rounds} alternating rounds`]);
+  const r = tr.results ?? {};
+  const ips = (k) => r[k]?.imagesPerSec;
+  const best = [ips('tintem graph, oneDNN on'), ips('tintem graph, oneDNN off')].filter((x) => x !== undefined);
+  const runs = tr.quick ? 'quick' : `${tr.rounds} alternating rounds, load ${f(Math.max(...(tr.machineLoad?.loadAvgDuringRounds ?? tr.machineLoad?.loadAvg1mDuringRounds ?? [0])), 1)}`;
+  rows.push(['train-throughput', `student training (CNN, TinTeM ${tr.model?.teacherDim}-d, ${tr.model?.tokenCount} tokens), batch ${tr.batchSize}, ${tr.threads} threads: tintem graph vs PyTorch ${tr.torch} eager`,
+    `${f(best.length ? Math.max(...best) : undefined, 0)} vs ${f(ips('pytorch eager'), 0)} img/s`, `${f(tr.ratios?.graphOverTorch, 2)}x PyTorch (target 1.3)`, runs]);
+  rows.push(['train-throughput', 'the same, tintem eager step vs PyTorch eager', `${f(ips('tintem eager'), 0)} vs ${f(ips('pytorch eager'), 0)} img/s`, `${f(tr.ratios?.eagerOverTorch, 2)}x PyTorch`, runs]);
+  if (r['vit-112 eager']) rows.push(['train-throughput', 'ViT student at 112 px (16 px patches): tintem graph vs eager', `${f(ips('vit-112 graph, oneDNN on'), 0)} vs ${f(ips('vit-112 eager'), 0)} img/s`, `${f(tr.ratios?.vitGraphOverEager, 2)}x eager`, runs]);
 }
 const ev = read('eval-speed');
 if (ev) {
@@ -44,6 +50,13 @@ if (di) {
   const sig = Object.entries(di.bySignal ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
   rows.push(['distill-interrupt', `distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
     `${di.identical}/${di.trials} bit-identical`, `${di.stops} stops, ${di.processes} processes`, di.quick ? 'quick' : `${di.trials} trials`]);
+}
+const ss = read('shard-scaling');
+if (ss?.rows) {
+  const row = (p) => ss.rows.find((r) => r.processes === p);
+  rows.push(['shard-scaling', `teacher pass (${ss.teacher}, ${ss.images} images) as 1 / 2 / 4 concurrent \`embed --shard\` processes, ${ss.cores} shared cores`,
+    ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
+    ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
 }
 const pc = read('paper-claim');
 if (pc?.aggregates) {

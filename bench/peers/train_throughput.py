@@ -2,8 +2,8 @@
 
 The architecture mirrors src/students/cnn.ts (default spec): a 3x3 stem conv (no bias) + BN + ReLU, one basic
 block per stage (two 3x3 convs with BN, 1x1 conv + BN projection shortcut where the shape changes, stride 2 at
-the start of every stage after the first), a 1x1 conv (with bias) to the embedding width; tokens = that map as
-N x g*g x d, pooled = its spatial mean. The TinTeM head is LayerNorm + Linear (teacher dim -> d); the losses are
+the start of every stage after the first), a 1x1 conv (with bias) to the embedding width; tokens = that map
+(average-pooled to the teacher's token grid when that is coarser) as N x g*g x d, pooled = its spatial mean. The TinTeM head is LayerNorm + Linear (teacher dim -> d); the losses are
 src/methods/tintem.ts's: multi-temperature KL between symmetrised masked-softmax affinities (global over the
 batch, local over each image's tokens) for the head, 1 - cosine for the student on pooled and flattened tokens
 against the stop-gradient head output. AdamW with decoupled weight decay, none on biases and norm parameters.
@@ -52,10 +52,16 @@ class CnnStudent(nn.Module):
                 width = out
         self.blocks = nn.Sequential(*blocks)
         self.embed = nn.Conv2d(width, spec["embedDim"], 1, 1, 0, bias=True)
+        self.token_grid = None
 
     def forward(self, x):
         m = self.embed(self.blocks(self.stem(x)))  # N x d x g x g
-        tokens = m.flatten(2).transpose(1, 2)  # N x g*g x d
+        if self.token_grid is not None and m.shape[-1] != self.token_grid:
+            # src/methods/tokenGrid.ts: the finer map is average-pooled to the teacher's coarser grid
+            pooled_map = F.adaptive_avg_pool2d(m, self.token_grid)
+        else:
+            pooled_map = m
+        tokens = pooled_map.flatten(2).transpose(1, 2)  # N x g*g x d
         return m.mean(dim=(2, 3)), tokens
 
 
@@ -92,6 +98,8 @@ def main():
     spec, b, D, T = cfg["spec"], cfg["batchSize"], cfg["teacherDim"], cfg["tokenCount"]
     d = spec["embedDim"]
     student = CnnStudent(spec)
+    if T > 0:
+        student.token_grid = round(T ** 0.5)
     head = nn.Sequential(nn.LayerNorm(D, eps=1e-5), nn.Linear(D, d))
     taus = cfg["taus"]
     decay, no_decay = [], []

@@ -3,7 +3,7 @@
  * the teacher identity (model, cut, input size, preprocessing, token grid) and the augmentation view with its
  * seed, so an embedding of one view is never served for another.
  */
-import { imageChecksum, viewKey, type ViewSpec } from '../data/index.js';
+import { imageChecksum, isIdentityView, viewKey, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import type { Teacher } from '../teachers/types.js';
 import { hashJson, sha256 } from '../util/hash.js';
@@ -19,6 +19,11 @@ export interface KeyParts {
   tokenGrid: number | null;
   /** viewKey of the augmentation view ('identity' for none). */
   view: string;
+  /**
+   * Position of the image in its dataset, for augmented views only: their random draws depend on it
+   * (src/data/augment.ts), so two copies of one image, or one image at a new position, get different crops.
+   */
+  index?: number;
 }
 
 export function entryKey(parts: KeyParts): string {
@@ -31,10 +36,15 @@ export function teacherKeyParts(teacher: Teacher, view: ViewSpec | undefined): O
 
 /** Keys of images [start, end) of `set` for this teacher and view. */
 export function entryKeys(set: ImageSet, start: number, end: number, teacher: Teacher, view?: ViewSpec): string[] {
+  const indices = Array.from({ length: end - start }, (_, i) => start + i);
+  return entryKeysOf(indices.map((i) => imageChecksum(set, i)), indices, teacher, view);
+}
+
+/** Keys of the images at dataset positions `indices`, whose imageChecksums are `checksums` (same order). */
+export function entryKeysOf(checksums: readonly string[], indices: ArrayLike<number>, teacher: Teacher, view?: ViewSpec): string[] {
   const common = teacherKeyParts(teacher, view);
-  const keys: string[] = [];
-  for (let i = start; i < end; i++) keys.push(entryKey({ image: imageChecksum(set, i), ...common }));
-  return keys;
+  const positional = view !== undefined && !isIdentityView(view);
+  return checksums.map((image, n) => entryKey(positional ? { image, ...common, index: indices[n]! } : { image, ...common }));
 }
 
 /** Storage layout a shard was written with; part of the shard's file name, not of its entries' keys. */

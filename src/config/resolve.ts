@@ -1,6 +1,11 @@
 /** Pieces of a resolved DistillConfig that other stages consume. */
 import type { DistillConfig } from './schema.js';
 
+/** Whether training should use TensorFlow's oneDNN kernels (see the `oneDnn` config key). */
+export function trainingOneDnn(c: DistillConfig): boolean {
+  return c.oneDnn === 'on' || (c.oneDnn === 'auto' && c.trainStep !== 'eager');
+}
+
 /**
  * Settings besides the trainer's own that must match for a resume to continue the same run: what is
  * learned from (teacher, data, views' augmentation, cache precision) and what learns (student, method).

@@ -49,8 +49,14 @@ export const baseConfigSchema = z.strictObject({
   cacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR).describe('teacher-embedding cache'),
   runDir: z.string().min(1).default('runs/distill').describe('where checkpoints, logs and the trained student go'),
   fp16: z.boolean().default(false).describe('store cached teacher embeddings as float16 (half the disk)'),
+  cacheOnly: z.boolean().default(false)
+    .describe('train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the run needs, and never load the teacher (for a cache filled ahead by `distill --embed-only --shard i/n` jobs)'),
   teacherBatchSize: positiveInt.default(64).describe('images per teacher forward when filling the cache'),
   progress: z.boolean().default(true).describe('progress bar on stderr'),
+  trainStep: z.enum(['auto', 'graph', 'eager']).default('auto')
+    .describe("how training steps run: 'graph' runs every step as one recorded TensorFlow graph (native backend only; several times faster), 'eager' kernel by kernel, 'auto' is graph where available (a resume must use the same path to repeat a run bit for bit)"),
+  oneDnn: z.enum(['auto', 'on', 'off']).default('auto')
+    .describe("TensorFlow's oneDNN kernels for training (native backend): 'auto' is on for the graph path, off for eager; TF_ENABLE_ONEDNN_OPTS in the environment wins"),
 });
 
 /** A method's validated section: common keys plus that method's own options (see methods/registry.ts). */

@@ -32,5 +32,6 @@ export function toTrainConfig(c: DistillConfig): TrainConfig {
   return {
     epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, minLr: c.minLr, weightDecay: c.weightDecay,
     warmupEpochs: c.warmupEpochs, warmupSteps: c.warmupSteps, seed: c.seed, views: c.views, progress: c.progress,
+    stepPath: c.trainStep,
   };
 }

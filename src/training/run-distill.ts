@@ -13,12 +13,14 @@ import type { DistillConfig } from '../config/schema.js';
 import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
+import { requireCoverage } from '../cache/maintenance.js';
 import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
+import { info } from '../util/log.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
 import { hashSeed, Rng } from '../util/random.js';
@@ -168,7 +170,7 @@ async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], c
   for (const view of views) {
     const r = await embedWithCache(teacher, data, {
       cacheDir: config.cacheDir, view, batchSize: config.teacherBatchSize, fp16: config.fp16, tokens: config.method.tokens,
-      progress: config.progress && Boolean(process.stderr.isTTY), signal,
+      progress: config.progress && Boolean(process.stderr.isTTY), signal, noCompute: config.cacheOnly,
     });
     cached.set(view.id, { pooled: r.pooled, dim: r.dim, tokens: r.tokens, tokenCount: r.tokenCount });
     totals.hits += r.hits; totals.misses += r.misses; totals.seconds += r.seconds;
@@ -224,6 +226,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   let embedded: Awaited<ReturnType<typeof embedViews>>;
   const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: 0, tokenCount: 0 };
   try {
+    if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: data, views, tokens: config.method.tokens, fp16: config.fp16 });
     embedded = await embedViews(teacher, data, views, config, opts.signal);
   } catch (e) {
     student.dispose();
@@ -247,9 +250,21 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   }
   try {
     if (!opts.resume) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
+    let training: DistillSummary['training'];
+    const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
+    const onEvent = (e: TrainEvent) => {
+      if (e.type === 'path') {
+        training = { path: e.path, reason: e.reason, kernels: e.kernels, oneDnn };
+        // One line a run saying which path the steps take (and why not the graph, when not).
+        info(e.path === 'graph'
+          ? `training path: graph (each step is one TensorFlow graph of ${e.kernels} kernels; oneDNN ${oneDnn ? 'on' : 'off'})`
+          : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
+      }
+      opts.onEvent?.(e);
+    };
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
-      signal: opts.signal, onEvent: opts.onEvent,
+      signal: opts.signal, onEvent,
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id, runId, dataSha256 },
     });
@@ -258,7 +273,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     }
     let summary: RunSummary;
     try {
-      const input = makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, dataSha256, result, embedded.totals);
+      const input = { ...makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, dataSha256, result, embedded.totals), training };
       summary = await saveRunOutputs(runDir, runId, student.model, method, input);
     } catch (e) {
       // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.

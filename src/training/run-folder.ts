@@ -81,6 +81,10 @@ export const runSummarySchema = z.strictObject({
   trainSeconds: finite.refine((x) => x >= 0), imagesPerSec: finite.refine((x) => x >= 0),
   cache: z.strictObject({ hits: count, misses: count, seconds: finite.refine((x) => x >= 0) }),
   backend: z.string().max(64),
+  /** How the final session's steps ran: one graph each, or eager (with why), and whether oneDNN was on. */
+  training: z.strictObject({
+    path: z.enum(['graph', 'eager']), reason: z.string().max(2048).optional(), kernels: count, oneDnn: z.boolean(),
+  }).optional(),
   /** SHA-256 and size of every sealed file, by path relative to the run folder. */
   files: z.record(z.string(), fileEntry),
 });

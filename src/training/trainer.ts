@@ -21,6 +21,7 @@ import {
 import { appendStep, truncateLog } from './train-log.js';
 import { gatherRows, type TeacherSource } from './teacher-source.js';
 import { createProgress } from './progress.js';
+import { Stepper, type StepPath } from './graph/index.js';
 
 /** The knobs of the loop itself (the CLI's DistillConfig resolves into this). */
 export interface TrainConfig {
@@ -37,10 +38,19 @@ export interface TrainConfig {
   views: number;
   /** Show the progress bar / per-epoch lines on stderr (default true). Not part of the fingerprint. */
   progress?: boolean;
+  /**
+   * How each step runs: 'graph' records the first step and runs every step as one TensorFlow graph,
+   * 'eager' runs kernel by kernel, 'auto' (default) is 'graph' where the native backend allows it. Part of the
+   * fingerprint: graph and eager steps agree to float32 rounding, not bit for bit. With 'graph', a step that
+   * cannot be one graph is a UserError naming why; 'auto' falls back to eager instead.
+   */
+  stepPath?: StepPath;
 }
 
 export type TrainEvent =
   | { type: 'start'; totalSteps: number; stepsPerEpoch: number; step: number; epoch: number; resumed: boolean }
+  /** Which path the steps take (after the first step; 'eager' with the reason when the graph path was left). */
+  | { type: 'path'; path: 'graph' | 'eager'; reason?: string; kernels: number }
   | { type: 'step'; record: StepRecord; imagesPerSec: number }
   | { type: 'epoch'; epoch: number; means: Record<string, number>; numTensors: number; rssBytes: number; seconds: number }
   | { type: 'checkpoint'; path: string; epoch: number; step: number }
@@ -141,6 +151,9 @@ function restoreModel(model: tf.LayersModel, blobsIn: TensorBlob[], path: string
 }
 
 interface StepInputs {
+  stepper: Stepper;
+  /** Loss-term names, filled by the first eagerly run (or recorded) step. */
+  termNames: string[];
   student: Student;
   method: DistillMethod;
   teacherFeatures: TeacherSource;
@@ -153,18 +166,20 @@ interface StepInputs {
 }
 
 /** One optimiser step; returns the term names and [total loss, ...terms] values. */
-async function trainStep(s: StepInputs): Promise<{ names: string[]; values: Float32Array }> {
+async function trainStep(s: StepInputs): Promise<{ names: string[]; values: Float32Array; graph: boolean }> {
   let teacher: TeacherFeatures | undefined;
   try {
     teacher = await s.teacherFeatures.features(s.indices, s.viewId, s.batch);
     const t = teacher;
-    let names: string[] = [];
-    const stacked = tf.tidy(() => {
+    // Everything the step reads that changes from step to step (the graph path feeds these by position).
+    const data: tf.Tensor[] = [s.batch, t.pooled, ...(t.tokens ? [t.tokens] : []), ...(t.logits ? [t.logits] : [])];
+    const eager = () => [tf.tidy(() => {
       const xs = toStudentInput(s.batch, s.student);
       let kept: tf.Scalar[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const terms = s.method.losses(s.student.apply(xs, true), t);
-        names = Object.keys(terms);
+        const names = Object.keys(terms);
+        s.termNames.splice(0, s.termNames.length, ...names);
         // Keep the unweighted terms past variableGrads' scope, for the log.
         kept = names.map((k) => tf.keep(terms[k]!));
         return names.reduce<tf.Scalar>((acc, k) => tf.add(acc, tf.mul(terms[k]!, s.method.weights[k] ?? 1)), tf.scalar(0));
@@ -173,10 +188,11 @@ async function trainStep(s: StepInputs): Promise<{ names: string[]; values: Floa
       const out = tf.stack([value, ...kept]);
       tf.dispose(kept);
       return out;
-    });
-    const values = stacked.dataSync() as Float32Array;
-    stacked.dispose();
-    return { names, values };
+    })];
+    const { results, graph } = s.stepper.step(data, eager);
+    const values = results[0]!.dataSync() as Float32Array;
+    tf.dispose(results);
+    return { names: s.termNames.slice(), values, graph };
   } finally {
     tf.dispose([s.batch, ...(teacher ? [teacher.pooled, teacher.tokens, teacher.logits].filter((x) => x !== undefined) : [])] as tf.Tensor[]);
   }
@@ -210,6 +226,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const variables = [...student.trainableVariables(), ...method.variables];
   const optimizer = new AdamW(variables, { lr: lrAt(0), weightDecay: config.weightDecay });
+  const stepper = new Stepper({ mode: config.stepPath ?? 'auto', strict: true });
+  const termNames: string[] = [];
+  let reportedPath: string | undefined;
 
   let epoch = 0, stepInEpoch = 0, step = 0;
   let epochMeans: Array<Record<string, number>> = [];
@@ -240,6 +259,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   } catch (e) {
     optimizer.dispose();
+    stepper.dispose();
     throw e;
   }
 
@@ -276,9 +296,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         optimizer.setLearningRate(lr);
 
         const { names, values: v } = await trainStep({
-          student, method, teacherFeatures, optimizer, variables, indices, viewId,
+          stepper, termNames, student, method, teacherFeatures, optimizer, variables, indices, viewId,
           batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
         });
+        if (stepper.path !== reportedPath) {
+          reportedPath = stepper.path;
+          emit({ type: 'path', path: stepper.path, reason: stepper.reason, kernels: stepper.kernels });
+        }
         const loss = v[0]!;
         const terms: Record<string, number> = {};
         names.forEach((k, i) => { terms[k] = v[i + 1]!; });
@@ -328,6 +352,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     progress.stop();
     optimizer.dispose();
+    stepper.dispose();
   }
 
   function result(interrupted: boolean): TrainResult {
@@ -351,6 +376,8 @@ export interface TimeStepsOptions {
   /** Untimed steps first (graph warm-up, allocator). Default 1. */
   warmup?: number;
   lr?: number;
+  /** Step path (default 'auto'). */
+  stepPath?: StepPath;
 }
 
 /**
@@ -359,24 +386,50 @@ export interface TimeStepsOptions {
  * For --dry-run time estimates and the training-throughput benchmark.
  */
 export async function timeTrainSteps(o: TimeStepsOptions): Promise<number[]> {
+  const timer = createStepTimer(o);
+  try {
+    await timer.run(o.warmup ?? 1);
+    return await timer.run(o.steps);
+  } finally {
+    timer.dispose();
+  }
+}
+
+export interface StepTimer {
+  /** Seconds of each of `steps` more steps (the optimiser state and any compiled graph carry over). */
+  run(steps: number): Promise<number[]>;
+  /** The path the last step took. */
+  readonly path: 'graph' | 'eager';
+  dispose(): void;
+}
+
+/** {@link timeTrainSteps} as a session, for benchmarks that alternate rounds with a peer. */
+export function createStepTimer(o: Omit<TimeStepsOptions, 'steps' | 'warmup'> & { onFallback?: (reason: string) => void }): StepTimer {
   const variables = [...o.student.trainableVariables(), ...o.method.variables];
   const optimizer = new AdamW(variables, { lr: o.lr ?? 1e-4, weightDecay: 0.05 });
+  const stepper = new Stepper({ mode: o.stepPath ?? 'auto', onFallback: o.onFallback });
+  const termNames: string[] = [];
   const n = Math.min(o.batchSize, o.data.count);
   const indices = Int32Array.from({ length: o.batchSize }, (_, i) => i % n);
   const { height: H, width: W, channels: C } = o.data;
   const pixels = gatherRows(o.data.pixels, H * W * C, indices);
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < (o.warmup ?? 1) + o.steps; i++) {
-      const t = performance.now();
-      await trainStep({
-        student: o.student, method: o.method, teacherFeatures: o.teacherFeatures, optimizer, variables, indices, viewId: 0,
-        batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
-      });
-      if (i >= (o.warmup ?? 1)) times.push((performance.now() - t) / 1000);
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return times;
+  return {
+    get path() { return stepper.path; },
+    async run(steps) {
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t = performance.now();
+        await trainStep({
+          stepper, termNames, student: o.student, method: o.method, teacherFeatures: o.teacherFeatures, optimizer, variables, indices, viewId: 0,
+          batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
+        });
+        times.push((performance.now() - t) / 1000);
+      }
+      return times;
+    },
+    dispose() {
+      optimizer.dispose();
+      stepper.dispose();
+    },
+  };
 }

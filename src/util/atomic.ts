@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 import { quoteName } from './quote.js';
 
@@ -15,8 +16,9 @@ export function fileError(path: string, e: unknown, doing = 'could not write'): 
   return Object.assign(new Error(`${quoteName(path)}: ${doing} (${reason})${hint}`, { cause: e }), { code: err.code });
 }
 
+// Random, not just pid + time: writers on several machines share one folder (a job array on NFS) and pids repeat.
 function tempPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /**

@@ -24,6 +24,24 @@ test('AdamW: one step matches the hand-computed decoupled update', () => {
   opt.dispose(); p.dispose();
 });
 
+test('AdamW: a variable without a gradient keeps its value and moments while the others update', () => {
+  // Same numbers as the hand-computed step above for p; q (shape 2x1, between two updated ones) is not reached.
+  const a = tf.variable(tf.tensor1d([3]), true, 'adamw_test_skip_a/kernel');
+  const q = tf.variable(tf.tensor2d([[5], [6]]), true, 'adamw_test_skip_q/kernel');
+  const p = tf.variable(tf.tensor1d([1, -2]), true, 'adamw_test_skip_p/kernel');
+  const opt = new AdamW([a, q, p], { lr: 0.1, weightDecay: 0.01 });
+  opt.applyGradients({ [a.name]: tf.tensor1d([2]), [p.name]: tf.tensor1d([0.5, -0.25]) });
+  close(p.dataSync(), [0.899, -1.898]);
+  close(a.dataSync(), [3 - 0.1 * (1 + 0.03)]);
+  assert.deepEqual(Array.from(q.dataSync()), [5, 6]);
+  const state = opt.exportState();
+  assert.deepEqual(state.shapes, [[1], [2, 1], [2]]);
+  assert.deepEqual([Array.from(state.m[1]!), Array.from(state.v[1]!)], [[0, 0], [0, 0]]);
+  close(state.m[2]!, [0.05, -0.025], 1e-7); // (1 - beta1) g
+  close(state.v[0]!, [0.004], 1e-9); // (1 - beta2) g^2
+  opt.dispose(); tf.dispose([a, q, p]);
+});
+
 test('AdamW: biases and norm parameters get no weight decay; kernels do', () => {
   assert.ok(isNoDecayName('dense_Dense1/bias'));
   assert.ok(isNoDecayName('layer_normalization_LayerNormalization1/gamma'));

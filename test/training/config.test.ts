@@ -32,8 +32,9 @@ test('config: defaults are the paper\'s loss weights and temperatures', async ()
   assert.equal(c.method.prefitHead, false);
   assert.deepEqual(toTrainConfig(c), {
     epochs: c.epochs, batchSize: 128, lr: c.lr, minLr: c.minLr, weightDecay: c.weightDecay, warmupEpochs: c.warmupEpochs,
-    warmupSteps: undefined, seed: 0, views: 0, progress: true,
+    warmupSteps: undefined, seed: 0, views: 0, progress: true, stepPath: 'auto',
   });
+  assert.equal(c.oneDnn, 'auto');
 });
 
 test('config: YAML and JSON files load; flags then --set override them', async () => {

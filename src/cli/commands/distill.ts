@@ -9,6 +9,7 @@ import { methodEntries } from '../../methods/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
+import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { intArg, numberArg } from '../options.js';
 
@@ -35,6 +36,11 @@ export interface DistillFlags {
   dryRun?: boolean;
   progress: boolean;
   backend?: string;
+  trainStep?: string;
+  embedOnly?: boolean;
+  shard?: string;
+  shardCount?: string;
+  cacheOnly?: boolean;
 }
 
 const number = (flag: string, integer = false) => (integer ? intArg(flag, -Infinity) : numberArg(flag));
@@ -47,7 +53,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
-    progress: f.progress === false ? false : undefined,
+    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
   };
 }
 
@@ -120,13 +126,32 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
+    .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
+    .option('--embed-only', "only fill the teacher cache with every view this run needs, then exit (no training)")
+    .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
+    .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
+    .option('--cache-only', 'train only from the cache: refuse to start if it lacks any entry the run needs; never load the teacher')
     .addHelpText('after', configHelp)
     .action(async (flags: DistillFlags) => {
+      if (flags.shard !== undefined && !flags.embedOnly) throw new UserError('--shard: only applies with --embed-only (training uses the whole cache)');
+      if (flags.shardCount !== undefined && flags.shard !== 'auto') throw new UserError('--shard-count: only applies with --shard auto');
+      if (flags.embedOnly && (flags.dryRun || flags.resume)) throw new UserError(`--embed-only: cannot be combined with ${flags.dryRun ? '--dry-run' : '--resume'}`);
       const config = await resolveDistillConfig(flags);
       const { initBackend } = await import('../../backend/index.js');
       const { configToYaml } = await import('../../config/load.js');
       const { estimateDistill, runDistill } = await import('../../training/run-distill.js');
-      await initBackend(flags.backend);
+      if (flags.embedOnly) {
+        await initBackend(flags.backend);
+        const { parseShard, formatShard } = await import('../../cache/shard-plan.js');
+        const { fillDistillCache } = await import('../../training/cache-plan.js');
+        const shard = flags.shard === undefined ? undefined : parseShard(flags.shard, process.env, flags.shardCount);
+        const r = await fillDistillCache(config, { shard });
+        process.stdout.write(`filled ${config.cacheDir}${shard ? ` shard ${formatShard(shard)}` : ''}: ${r.images} images x ${r.views} view(s), `
+          + `${r.hits} cached, ${r.misses} computed in ${duration(r.seconds)}\n`);
+        return;
+      }
+      const { trainingOneDnn } = await import('../../config/resolve.js');
+      await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config);

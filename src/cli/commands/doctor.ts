@@ -123,13 +123,16 @@ export function register(program: Command): void {
         nsfwjs: packageVersion('nsfwjs') ?? 'not installed',
       };
       const [{ listBuiltinTeachers }, data] = await Promise.all([import('../../teachers/index.js'), import('../../data/index.js')]);
+      const { probeGraphTraining } = await import('../../training/graph/index.js');
+      const graph = probeGraphTraining();
       const checks = [...teacherChecks(listBuiltinTeachers()), ...datasetChecks(data), ...(o.load ? await loadChecks() : [])];
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ backend, versions, checks }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ backend, versions, graphTraining: graph, checks }, null, 2)}\n`);
         return;
       }
       const lines = [
         `backend   ${backend.name} (${backend.native ? 'native' : 'NOT native'}), ${backend.threads} threads${backend.fallbackReason ? `; ${backend.fallbackReason}` : ''}`,
+        `training  ${graph.available ? 'graph (each step runs as one TensorFlow graph)' : `eager only: graph training unavailable (${graph.reason})`}`,
         `versions  ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         ...checks.map((c) => `${(c.ok ? 'ok' : 'MISSING').padEnd(8)}${c.name.padEnd(22)} ${c.detail}`),
       ];

@@ -32,6 +32,9 @@ interface EmbedCliOptions {
   model?: string;
   strict?: boolean;
   progress: boolean;
+  shard?: string;
+  shardCount?: string;
+  imagesPerFile?: string;
 }
 
 
@@ -85,6 +88,9 @@ export function register(program: Command): void {
     .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
+    .option('--shard <i/n|auto>', 'embed only shard i of n (0-based; split by image content), or auto: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
+    .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
+    .option('--images-per-file <n>', 'images per cache shard file (default 512)')
     .action(async (o: EmbedCliOptions) => {
       if (o.out && !['.json', '.bin'].includes(extname(o.out))) throw new UserError(`--out: expected a path ending in .json or .bin, got '${o.out}'`);
       const limit = intOption('--limit', o.limit, 1);
@@ -93,6 +99,11 @@ export function register(program: Command): void {
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
       if (!o.model) parseTeacherSpec(o.teacher); // a bad spec fails before the dataset loads
+      const { parseShard, formatShard } = await import('../../cache/shard-plan.js');
+      if (o.shardCount !== undefined && o.shard !== 'auto') throw new UserError(`--shard-count: only applies with --shard auto (give --shard i/n otherwise)`);
+      if (o.shard && o.model) throw new UserError('--shard: applies to teacher embeddings (the cache), not to --model');
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard, process.env, o.shardCount);
+      const imagesPerFile = intOption('--images-per-file', o.imagesPerFile, 1);
       // Heavy modules load only when the command runs, so `tintem --help` stays fast.
       const [{ initBackend, backendInfo }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
         import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),
@@ -126,14 +137,17 @@ export function register(program: Command): void {
       try {
         const result = await embedWithCache(teacher, set, {
           cacheDir: o.cacheDir, view, batchSize, fp16: o.fp16, tokens: o.tokens, progress: o.progress && Boolean(process.stderr.isTTY), quiet: true,
+          shard, shardSize: imagesPerFile,
         });
+        const rows = result.indices ? result.indices.length : set.count;
+        const which = shard ? `${rows} of ${set.count} images (shard ${formatShard(shard)})` : `${set.count} images`;
         const rate = result.misses > 0 ? `, ${(result.misses / result.seconds).toFixed(1)} img/s computed` : '';
         process.stdout.write(
-          `embedded ${set.count} images of ${o.data} with ${teacher.id} on ${backendInfo()?.name ?? 'no backend (all cached)'}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
+          `embedded ${which} of ${o.data} with ${teacher.id} on ${backendInfo()?.name ?? 'no backend (all cached)'}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
           + `${result.hits} hits, ${result.misses} misses in ${result.seconds.toFixed(2)} s${rate} (cache ${o.cacheDir})\n`,
         );
         if (o.out) {
-          await writeExport(o.out, result, { teacher: teacher.id, data: o.data, view });
+          await writeExport(o.out, result, { teacher: teacher.id, data: o.data, view, ...(result.indices ? { shard: formatShard(shard!), indices: Array.from(result.indices) } : {}) });
           process.stdout.write(`wrote ${o.out}\n`);
         }
       } finally {

@@ -8,6 +8,7 @@ import { register as demo } from './demo.js';
 import { register as report } from './report.js';
 import { register as exportCmd } from './export.js';
 import { register as serve } from './serve.js';
+import { register as cache } from './cache.js';
 
 /** Every sub-command, in the order `tintem --help` lists them. */
-export const commands: Array<(program: Command) => void> = [demo, doctor, embed, distill, evaluate, corrupt, report, exportCmd, serve];
+export const commands: Array<(program: Command) => void> = [demo, doctor, embed, distill, cache, evaluate, corrupt, report, exportCmd, serve];

@@ -1,0 +1,269 @@
+/**
+ * Whole-cache operations behind `tintem cache verify | stats | merge`: every shard file's checksum and content
+ * address, the manifests' file lists and job-array completeness, key coverage for a dataset + teacher + views,
+ * and merging caches filled in separate folders (copies are verified first, then written temp + rename).
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImageSet } from '../data/types.js';
+import { imageChecksum, type ViewSpec } from '../data/index.js';
+import type { Teacher } from '../teachers/types.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import { teacherCacheDir } from './embed.js';
+import { EntryIndex, listShardFiles, SHARD_EXT } from './entry-index.js';
+import { entryKeysOf, shardName } from './key.js';
+import { MANIFEST_DIR, readManifests } from './manifest.js';
+import { CorruptShardError, decodeShard } from './shard.js';
+
+const EMBEDDINGS = 'embeddings';
+
+/** Teacher folders (names) of a cache; a folder without embeddings/ is not a tintem cache. */
+async function teacherDirs(cacheDir: string, what: string): Promise<string[]> {
+  const root = join(cacheDir, EMBEDDINGS);
+  if (!existsSync(root)) {
+    if (!existsSync(cacheDir)) throw new UserError(`${what} ${cacheDir}: no such folder`);
+    throw new UserError(`${what} ${cacheDir}: not a tintem cache (no ${EMBEDDINGS}/ folder in it)`);
+  }
+  const out: string[] = [];
+  for (const name of (await readdir(root)).sort()) if ((await stat(join(root, name))).isDirectory()) out.push(name);
+  return out;
+}
+
+const isTemp = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
+
+export interface CoverageRequest {
+  teacher: Teacher;
+  set: ImageSet;
+  /** Views by id (0 = identity). */
+  views: ViewSpec[];
+  /** Token map wanted (as embedWithCache's `tokens`). */
+  tokens: boolean;
+  fp16: boolean;
+}
+
+export interface Coverage {
+  teacherId: string;
+  needed: number;
+  present: number;
+  /** Missing entries by view id (views with none missing are left out). */
+  missingByView: Record<number, number>;
+}
+
+/** Which of the entries a dataset + teacher + views needs are in the cache (headers only; verify checks values). */
+export async function cacheCoverage(cacheDir: string, req: CoverageRequest): Promise<Coverage> {
+  const { teacher, set } = req;
+  const tokenCount = req.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
+  const checksums = Array.from({ length: set.count }, (_, i) => imageChecksum(set, i));
+  const indices = checksums.map((_, i) => i);
+  const byView = req.views.map((view) => entryKeysOf(checksums, indices, teacher, view));
+  const index = await EntryIndex.scan(teacherCacheDir(cacheDir, teacher), { teacherId: teacher.id, dtype: req.fp16 ? 'float16' : 'float32', tokenCount }, new Set(byView.flat()));
+  const missingByView: Record<number, number> = {};
+  let present = 0;
+  for (const [v, view] of req.views.entries()) {
+    const keys = byView[v]!;
+    const found = keys.filter((k) => index.has(k)).length;
+    present += found;
+    if (found < keys.length) missingByView[view.id] = keys.length - found;
+  }
+  return { teacherId: teacher.id, needed: set.count * req.views.length, present, missingByView };
+}
+
+export function formatCoverage(c: Coverage): string {
+  const missing = Object.entries(c.missingByView).map(([v, n]) => `view ${v}: ${n}`).join(', ');
+  return `${c.present}/${c.needed} entries for ${c.teacherId.split('|')[0]}${missing ? ` (missing ${missing})` : ''}`;
+}
+
+/**
+ * UserError naming what is missing unless the cache holds every entry `req` needs (headers only; cheap), for
+ * `distill --cache-only`: the check runs before anything loads or trains.
+ */
+export async function requireCoverage(cacheDir: string, req: CoverageRequest): Promise<void> {
+  const c = await cacheCoverage(cacheDir, req);
+  if (c.present < c.needed) {
+    throw new UserError(`${cacheDir}: --cache-only is set but the cache holds ${formatCoverage(c)}; fill it first with \`tintem distill --embed-only\` (one job per --shard i/n), or drop --cache-only to let distill compute them`);
+  }
+}
+
+export interface VerifyReport {
+  cacheDir: string;
+  files: number;
+  entries: number;
+  bytes: number;
+  /** Relative paths (embeddings/<teacher>/<file>) with the reason. */
+  damaged: Array<{ file: string; reason: string }>;
+  /** Shard files a manifest lists that are not there. */
+  missing: Array<{ file: string; manifest: string }>;
+  /** Job arrays (plans) with shards that wrote no manifest (not finished, or not run). */
+  unfinished: Array<{ teacherDir: string; planId: string; view: string; shardCount: number; shards: number[] }>;
+  manifests: number;
+  badManifests: string[];
+  /** Temp files left by killed writers (harmless; safe to delete). */
+  tempFiles: number;
+  coverage?: Coverage;
+  ok: boolean;
+}
+
+/** Checks every shard file (checksum, header, content address), every manifest, and optionally coverage. */
+export async function verifyCache(cacheDir: string, coverage?: CoverageRequest): Promise<VerifyReport> {
+  const report: VerifyReport = {
+    cacheDir, files: 0, entries: 0, bytes: 0, damaged: [], missing: [], unfinished: [], manifests: 0, badManifests: [], tempFiles: 0, ok: true,
+  };
+  for (const tdir of await teacherDirs(cacheDir, 'cache verify:')) {
+    const dir = join(cacheDir, EMBEDDINGS, tdir);
+    const rel = (name: string) => `${EMBEDDINGS}/${tdir}/${name}`;
+    report.tempFiles += (await readdir(dir)).filter(isTemp).length;
+    const present = new Set(await listShardFiles(dir));
+    for (const file of present) {
+      report.files++;
+      try {
+        const bytes = await readFile(join(dir, file));
+        report.bytes += bytes.length;
+        const { header: h } = decodeShard(bytes);
+        const expectName = `${shardName(h.keys, { dtype: h.dtype, tokens: h.tokenCount > 0 })}${SHARD_EXT}`;
+        if (expectName !== file) throw new CorruptShardError(`its entries belong in ${expectName} (renamed or misplaced file)`);
+        if (!tdir.endsWith(`-${sha256(h.teacherId).slice(0, 12)}`)) throw new CorruptShardError(`it holds teacher ${h.teacherId}, not this folder's`);
+        report.entries += h.count;
+      } catch (e) {
+        if (!(e instanceof CorruptShardError)) throw e;
+        report.damaged.push({ file: rel(file), reason: e.message });
+      }
+    }
+    const { manifests, unreadable } = await readManifests(dir);
+    report.manifests += manifests.length;
+    report.badManifests.push(...unreadable.map((m) => rel(`${MANIFEST_DIR}/${m}`)));
+    const plans = new Map<string, { view: string; count: number; done: Set<number> }>();
+    for (const m of manifests) {
+      for (const f of m.files) if (!present.has(f)) report.missing.push({ file: rel(f), manifest: rel(`${MANIFEST_DIR}/${m.file}`) });
+      const p = plans.get(m.planId) ?? { view: m.plan.view, count: m.plan.shardCount, done: new Set<number>() };
+      p.done.add(m.shard);
+      plans.set(m.planId, p);
+    }
+    for (const [planId, p] of plans) {
+      const shards = Array.from({ length: p.count }, (_, i) => i).filter((i) => !p.done.has(i));
+      if (shards.length > 0) report.unfinished.push({ teacherDir: tdir, planId, view: p.view, shardCount: p.count, shards });
+    }
+  }
+  if (coverage) report.coverage = await cacheCoverage(cacheDir, coverage);
+  report.ok = report.damaged.length === 0 && report.missing.length === 0 && report.unfinished.length === 0
+    && report.badManifests.length === 0 && (!report.coverage || report.coverage.present === report.coverage.needed);
+  return report;
+}
+
+const listed = (items: string[], max = 4) => (items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`);
+
+/** The one-line summary `tintem cache verify` prints. */
+export function formatVerify(r: VerifyReport): string {
+  const base = `${r.files} shard files, ${r.entries} entries, ${r.manifests} manifests`;
+  const cov = r.coverage ? `; coverage ${formatCoverage(r.coverage)}` : '';
+  if (r.ok) return `cache verify ${r.cacheDir}: OK: ${base}${cov}`;
+  const problems: string[] = [];
+  if (r.damaged.length) problems.push(`${r.damaged.length} damaged (${listed(r.damaged.map((d) => `${d.file}: ${d.reason}`))})`);
+  if (r.missing.length) problems.push(`${r.missing.length} missing (${listed(r.missing.map((m) => `${m.file}, listed by ${m.manifest}`))})`);
+  if (r.unfinished.length) {
+    problems.push(`unfinished shards: ${listed(r.unfinished.map((u) => `${u.shards.map((s) => `${s}/${u.shardCount}`).join(' ')} of plan ${u.planId} (${u.view})`))}`);
+  }
+  if (r.badManifests.length) problems.push(`${r.badManifests.length} unreadable manifests (${listed(r.badManifests)})`);
+  return `cache verify ${r.cacheDir}: FAILED: ${problems.join('; ')}; ${base}${cov}`;
+}
+
+export interface TeacherStats {
+  folder: string;
+  teacherId: string;
+  files: number;
+  entries: number;
+  uniqueEntries: number;
+  bytes: number;
+  dims: number[];
+  tokenCounts: number[];
+  dtypes: string[];
+  manifests: number;
+  plans: number;
+  tempFiles: number;
+  unreadable: number;
+}
+
+/** Sizes and layouts per teacher folder (headers only, so it is quick on a large cache). */
+export async function cacheStats(cacheDir: string): Promise<TeacherStats[]> {
+  const { readShardHeader } = await import('./entry-index.js');
+  const out: TeacherStats[] = [];
+  for (const tdir of await teacherDirs(cacheDir, 'cache stats:')) {
+    const dir = join(cacheDir, EMBEDDINGS, tdir);
+    const s: TeacherStats = {
+      folder: `${EMBEDDINGS}/${tdir}`, teacherId: '', files: 0, entries: 0, uniqueEntries: 0, bytes: 0, dims: [], tokenCounts: [], dtypes: [],
+      manifests: 0, plans: 0, tempFiles: (await readdir(dir)).filter(isTemp).length, unreadable: 0,
+    };
+    const keys = new Set<string>();
+    const dims = new Set<number>(), tokens = new Set<number>(), dtypes = new Set<string>();
+    for (const file of await listShardFiles(dir)) {
+      s.files++;
+      s.bytes += (await stat(join(dir, file))).size;
+      try {
+        const h = await readShardHeader(join(dir, file));
+        s.teacherId ||= h.teacherId;
+        s.entries += h.count;
+        h.keys.forEach((k) => keys.add(k));
+        dims.add(h.dim); tokens.add(h.tokenCount); dtypes.add(h.dtype);
+      } catch {
+        s.unreadable++;
+      }
+    }
+    const { manifests } = await readManifests(dir);
+    s.manifests = manifests.length;
+    s.plans = new Set(manifests.map((m) => m.planId)).size;
+    s.uniqueEntries = keys.size;
+    s.dims = [...dims].sort((a, b) => a - b); s.tokenCounts = [...tokens].sort((a, b) => a - b); s.dtypes = [...dtypes].sort();
+    out.push(s);
+  }
+  return out;
+}
+
+export interface MergeReport { copied: number; present: number; differing: number; damaged: string[]; manifests: number }
+
+/**
+ * Copies every verified shard file and manifest of `sources` into `into`. Names are content addresses, so a file
+ * already there is the same entries: it is kept (a copy whose values differ, e.g. computed on other hardware,
+ * is counted, not written). Damaged source files are skipped and named; a damaged target file is replaced.
+ */
+export async function mergeCaches(sources: string[], into: string): Promise<MergeReport> {
+  const report: MergeReport = { copied: 0, present: 0, differing: 0, damaged: [], manifests: 0 };
+  for (const src of sources) {
+    for (const tdir of await teacherDirs(src, 'cache merge:')) {
+      const from = join(src, EMBEDDINGS, tdir), to = join(into, EMBEDDINGS, tdir);
+      for (const file of await listShardFiles(from)) {
+        const bytes = await readFile(join(from, file));
+        try {
+          decodeShard(bytes);
+        } catch (e) {
+          if (!(e instanceof CorruptShardError)) throw e;
+          report.damaged.push(join(from, file));
+          continue;
+        }
+        const target = join(to, file);
+        if (existsSync(target)) {
+          const existing = await readFile(target);
+          let usable = true;
+          try { decodeShard(existing); } catch (e) { if (!(e instanceof CorruptShardError)) throw e; usable = false; }
+          if (usable) {
+            report.present++;
+            if (!existing.equals(bytes)) report.differing++;
+            continue;
+          }
+        }
+        await writeFileAtomic(target, bytes);
+        report.copied++;
+      }
+      const mdir = join(from, MANIFEST_DIR);
+      if (!existsSync(mdir)) continue;
+      for (const name of (await readdir(mdir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+        const target = join(to, MANIFEST_DIR, name);
+        if (existsSync(target)) continue;
+        await writeFileAtomic(target, await readFile(join(mdir, name)));
+        report.manifests++;
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,203 @@
+/**
+ * Records one eager training step as a TensorFlow graph. Every eager kernel of tfjs-node goes through the
+ * binding's `executeOp`, so wrapping it (and `createTensor`, `tensorDataSync`) while the step runs yields the
+ * whole step - forward, tfjs's gradient kernels and the optimiser update - as nodes. The step stays functional:
+ *  - the data inputs (batch, teacher features) become Placeholders `in_k`;
+ *  - every tf.Variable the step reads becomes a Placeholder `var_k`, and every variable it re-assigns
+ *    (parameters, AdamW moments, step counter, BatchNorm statistics) becomes an output, so the caller feeds
+ *    the current values in and swaps the new ones into the variables after each run;
+ *  - tensors created on the host inside the step (scalars, shapes, axes) become Const nodes;
+ *  - a host read inside the step (dataSync/data/arraySync) means the step depends on data: the trace is invalid.
+ * The traced step itself ran eagerly and is a real step: its results are returned as usual.
+ */
+import { tf } from '../../backend/index.js';
+import type { NativeBackend, NativeBinding, OpAttr, TensorMetadata } from './native.js';
+import type { AttrValue, ConstTensor, GraphNode } from './saved-model.js';
+
+export interface StepTrace {
+  nodes: GraphNode[];
+  /** Placeholder names of the data inputs, in the order the caller passes them. */
+  dataInputs: string[];
+  /** Variables the step reads, with their placeholder names (fed with the variables' values each run). */
+  stateInputs: Array<{ variable: tf.Variable; name: string }>;
+  /** Variables the step re-assigns, with the graph endpoint of their new value. */
+  stateOutputs: Array<{ variable: tf.Variable; endpoint: string }>;
+  /** Endpoints of the step's returned tensors. */
+  resultEndpoints: string[];
+  /** Number of recorded kernels. */
+  kernels: number;
+}
+
+export type TraceOutcome<R> = { trace: StepTrace; results: R } | { reason: string; results: R };
+
+function bytesOf(buffer: ArrayBufferView): Uint8Array {
+  return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+}
+
+function attrValue(a: OpAttr, b: NativeBinding): AttrValue {
+  const v = a.value;
+  const list = Array.isArray(v);
+  switch (a.type) {
+    case b.TF_ATTR_STRING: return list ? { list: { s: v as string[] } } : { s: String(v) };
+    case b.TF_ATTR_INT: return list ? { list: { i: v as number[] } } : { i: v as number };
+    case b.TF_ATTR_FLOAT: return list ? { list: { f: v as number[] } } : { f: v as number };
+    case b.TF_ATTR_BOOL: return list ? { list: { b: v as boolean[] } } : { b: v as boolean };
+    case b.TF_ATTR_TYPE: return list ? { list: { type: v as number[] } } : { type: v as number };
+    case b.TF_ATTR_SHAPE: return { shape: v as number[] };
+    default: throw new TraceError(`attribute '${a.name}' has a type (${a.type}) the graph writer does not handle`);
+  }
+}
+
+class TraceError extends Error {}
+
+/**
+ * Runs `step` eagerly while recording it. `data` are the step's per-call inputs (already created); `step`
+ * returns the tensors the caller wants back each run (kept by the caller).
+ */
+export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: tf.Tensor[], step: () => R): TraceOutcome<R> {
+  const binding = backend.binding;
+  const original = { executeOp: binding.executeOp, createTensor: binding.createTensor, tensorDataSync: binding.tensorDataSync };
+  const nodes: GraphNode[] = [];
+  const endpoint = new Map<number, string>();
+  const dtypeOf = new Map<number, number>();
+  let failure: string | undefined;
+  let lastOp = '(none)';
+  let kernels = 0;
+
+  const idOf = (t: tf.Tensor) => backend.getInputTensorIds([t])[0]!;
+  // Every live variable, by the binding id of its current value.
+  const variables = Object.values(tf.engine().state.registeredVariables) as tf.Variable[];
+  const variableById = new Map<number, tf.Variable>();
+  const idBefore = new Map<tf.Variable, number>();
+  for (const v of variables) {
+    const id = idOf(v);
+    variableById.set(id, v);
+    idBefore.set(v, id);
+  }
+  const placeholder = (name: string, t: { dtype: number; shape: number[] }) => {
+    nodes.push({ name, op: 'Placeholder', inputs: [], attrs: { dtype: { type: t.dtype }, shape: { shape: t.shape } } });
+  };
+  const dataInputs = data.map((t, k) => {
+    const id = idOf(t);
+    const info = backend.tensorMap.get(t.dataId)!;
+    const name = `in_${k}`;
+    placeholder(name, { dtype: info.dtype, shape: t.shape.slice() });
+    endpoint.set(id, name);
+    dtypeOf.set(id, info.dtype);
+    return name;
+  });
+  const stateInputs: StepTrace['stateInputs'] = [];
+
+  const addConst = (id: number, dtype: number, shape: number[], content: Uint8Array) => {
+    if (dtype === binding.TF_STRING || dtype === binding.TF_RESOURCE) throw new TraceError('a string/resource tensor entered the step');
+    const name = `c_${id}`;
+    const tensor: ConstTensor = { dtype, shape, content };
+    nodes.push({ name, op: 'Const', inputs: [], attrs: { dtype: { type: dtype }, value: { tensor } } });
+    endpoint.set(id, name);
+    dtypeOf.set(id, dtype);
+    return name;
+  };
+  const resolve = (id: number): string => {
+    const known = endpoint.get(id);
+    if (known) return known;
+    const v = variableById.get(id);
+    if (v) {
+      const info = backend.tensorMap.get(v.dataId)!;
+      const name = `var_${stateInputs.length}`;
+      placeholder(name, { dtype: info.dtype, shape: v.shape.slice() });
+      stateInputs.push({ variable: v, name });
+      endpoint.set(id, name);
+      return name;
+    }
+    // A tensor made before the step that is neither a variable nor a data input: a constant of the step
+    // (a fixed projection, a cached mask). Reading it here is the recorder's own read, not the step's.
+    const t = seen.get(id);
+    if (!t) throw new TraceError(`an input of a kernel after ${lastOp} did not come through the backend, so its shape is unknown`);
+    return addConst(id, t.dtype, t.shape, bytesOf(original.tensorDataSync.call(binding, id)));
+  };
+
+  // Shapes and dtypes of every tensor handed to a kernel, for constants captured from before the step.
+  const seen = new Map<number, { dtype: number; shape: number[] }>();
+  const getInputTensorIds = backend.getInputTensorIds;
+  const ownGetter = Object.prototype.hasOwnProperty.call(backend, 'getInputTensorIds');
+  backend.getInputTensorIds = function (tensors: tf.Tensor[]): number[] {
+    const ids = getInputTensorIds.call(backend, tensors);
+    tensors.forEach((t, k) => {
+      const info = backend.tensorMap.get(t.dataId);
+      if (info) seen.set(ids[k]!, { dtype: info.dtype, shape: t.shape.slice() });
+    });
+    return ids;
+  };
+  // The binding's own functions are read-only: the backend gets a stand-in that wraps them for the trace.
+  const traced = Object.create(binding) as NativeBinding;
+  const wrap = <K extends keyof NativeBinding>(k: K, f: NativeBinding[K]) => Object.defineProperty(traced, k, { value: f });
+  wrap('executeOp', function (name: string, attrs: OpAttr[], inputIds: number[], numOutputs: number): TensorMetadata[] {
+    let inputs: string[] = [];
+    if (!failure) {
+      try {
+        inputs = inputIds.map(resolve);
+      } catch (e) {
+        failure = (e as Error).message;
+      }
+    }
+    const out = original.executeOp.call(binding, name, attrs, inputIds, numOutputs);
+    kernels += 1;
+    lastOp = name;
+    if (!failure) {
+      try {
+        const node = `n${nodes.length}`;
+        const nodeAttrs: Record<string, AttrValue> = {};
+        for (const a of attrs) nodeAttrs[a.name] = attrValue(a, binding);
+        nodes.push({ name: node, op: name, inputs, attrs: nodeAttrs });
+        out.forEach((m, j) => { endpoint.set(m.id, `${node}:${j}`); dtypeOf.set(m.id, m.dtype); });
+      } catch (e) {
+        failure = (e as Error).message;
+      }
+    }
+    return out;
+  });
+  wrap('createTensor', function (shape: number[], dtype: number, buffer: ArrayBufferView): number {
+    const id = original.createTensor.call(binding, shape, dtype, buffer);
+    if (!failure) {
+      try { addConst(id, dtype, shape.slice(), bytesOf(buffer)); } catch (e) { failure = (e as Error).message; }
+    }
+    return id;
+  });
+  wrap('tensorDataSync', function (id: number) {
+    failure ??= `the step reads a tensor on the host (after ${lastOp}), so it depends on data and cannot be one graph`;
+    return original.tensorDataSync.call(binding, id);
+  });
+
+  let results: R;
+  backend.binding = traced;
+  try {
+    results = step();
+  } finally {
+    backend.binding = binding;
+    if (ownGetter) backend.getInputTensorIds = getInputTensorIds;
+    else delete (backend as Partial<NativeBackend>).getInputTensorIds;
+  }
+  if (failure) return { reason: failure, results };
+
+  const created = (Object.values(tf.engine().state.registeredVariables) as tf.Variable[]).filter((v) => !idBefore.has(v));
+  if (created.length) return { reason: `the step creates variables (${created[0]!.name}), so a recording of it would not own them`, results };
+  const stateOutputs: StepTrace['stateOutputs'] = [];
+  for (const v of variables) {
+    if (v.isDisposed) continue;
+    const info = backend.tensorMap.get(v.dataId);
+    if (!info) continue;
+    // Values still on the host: assigned from a host-made tensor inside the step (all were made native before it).
+    if (info.values != null) return { reason: `variable '${v.name}' is set from host values inside the step`, results };
+    if (info.id === idBefore.get(v)) continue; // unchanged
+    const ep = endpoint.get(info.id);
+    if (!ep) return { reason: `variable '${v.name}' was set to a tensor made outside the step`, results };
+    stateOutputs.push({ variable: v, endpoint: ep });
+  }
+  const resultEndpoints: string[] = [];
+  for (const r of results) {
+    const ep = endpoint.get(idOf(r));
+    if (!ep) return { reason: 'a result of the step was not computed inside it', results };
+    resultEndpoints.push(ep);
+  }
+  return { trace: { nodes, dataInputs, stateInputs, stateOutputs, resultEndpoints, kernels }, results };
+}
