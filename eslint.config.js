@@ -12,6 +12,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       eqeqeq: ['error', 'smart'],
       'no-console': 'off',
+      // A closure may read a variable before its one later assignment (timers cleared from a handler).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

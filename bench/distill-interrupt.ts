@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '../src/training/checkpoint.js';
 import { RUN_FILES } from '../src/training/run-folder.js';
 import { sha256 } from '../src/util/hash.js';
 import { Rng } from '../src/util/random.js';
@@ -67,6 +68,29 @@ const ref = await run(refDir, false);
 if (ref.code !== 0) throw new Error(`reference run failed: ${ref.stderr}`);
 const reference = digest(refDir);
 
+/** Writes the results so far (after every trial, so an interrupted benchmark still reports what it ran). */
+function writeResults(done: boolean): Record<string, unknown> & { identical: number; trials: number; stops: number; bySignal: Record<string, number> } {
+  const bySignal = Object.fromEntries(SIGNALS.map((s) => [s, trials.flatMap((t) => t.stops).filter((x) => x.signal === s).length]));
+  const result = {
+    complete: done,
+    figure: 'distill-interrupt',
+    date: new Date().toISOString(),
+    quick,
+    settings: { images: 256, epochs: 4, batchSize: 32, steps: STEPS, teacher: 'random:1', machine: '2 cores shared with other sessions' },
+    trials: trials.length,
+    identical: trials.filter((t) => t.identical).length,
+    stops: trials.reduce((n, t) => n + t.stops.length, 0),
+    bySignal,
+    processes: trials.reduce((n, t) => n + t.processes, 0),
+    seconds: (performance.now() - started) / 1000,
+    reference,
+    runs: trials,
+  };
+  mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'results', 'distill-interrupt.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
 const trials: Array<{ trial: number; stops: Stop[]; processes: number; identical: boolean; seconds: number; lastError?: string }> = [];
 for (let trial = 1; trial <= TRIALS; trial++) {
   const rng = new Rng(1000 + trial);
@@ -88,7 +112,9 @@ for (let trial = 1; trial <= TRIALS; trial++) {
     const signal = SIGNALS[Math.floor(rng.next() * SIGNALS.length)]!;
     // One stop in four lands at a random moment of start-up or cache fill; the others at a random step.
     const early = rng.next() < 0.25;
-    const stop = early ? { signal, afterMs: Math.floor(rng.next() * 4000) } : { signal, afterStep: 1 + Math.floor(rng.next() * (STEPS - 1)) };
+    // A step still ahead of the checkpoint the run will resume from.
+    const from = resume ? (await loadCheckpoint(join(runDir, RUN_FILES.checkpoint))).step : 0;
+    const stop = early ? { signal, afterMs: Math.floor(rng.next() * 4000) } : { signal, afterStep: from + 1 + Math.floor(rng.next() * Math.max(1, STEPS - from - 1)) };
     const r = await run(runDir, resume, stop);
     processes++;
     stops.push({
@@ -101,25 +127,10 @@ for (let trial = 1; trial <= TRIALS; trial++) {
   trials.push({ trial, stops, processes, identical, seconds: (performance.now() - t0) / 1000, ...(lastError ? { lastError } : {}) });
   process.stderr.write(`trial ${trial}: ${stops.map((s) => `${s.signal}@${s.at}->${s.exit}`).join(', ')}: ${identical ? 'bit-identical' : 'DIFFERENT'}\n`);
   rmSync(runDir, { recursive: true, force: true });
+  writeResults(false);
 }
+const result = writeResults(true);
 
-const bySignal = Object.fromEntries(SIGNALS.map((s) => [s, trials.flatMap((t) => t.stops).filter((x) => x.signal === s).length]));
-const result = {
-  figure: 'distill-interrupt',
-  date: new Date().toISOString(),
-  quick,
-  settings: { images: 256, epochs: 4, batchSize: 32, steps: STEPS, teacher: 'random:1', machine: '2 cores shared with other sessions' },
-  trials: trials.length,
-  identical: trials.filter((t) => t.identical).length,
-  stops: trials.reduce((n, t) => n + t.stops.length, 0),
-  bySignal,
-  processes: trials.reduce((n, t) => n + t.processes, 0),
-  seconds: (performance.now() - started) / 1000,
-  reference,
-  runs: trials,
-};
-mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
-writeFileSync(join(REPO, 'bench', 'results', 'distill-interrupt.json'), `${JSON.stringify(result, null, 2)}\n`);
 rmSync(root, { recursive: true, force: true });
-process.stdout.write(`distill-interrupt: ${result.identical}/${result.trials} trials bit-identical after ${result.stops} stops (${JSON.stringify(bySignal)})\n`);
+process.stdout.write(`distill-interrupt: ${result.identical}/${result.trials} trials bit-identical after ${result.stops} stops (${JSON.stringify(result.bySignal)})\n`);
 if (result.identical !== result.trials) process.exit(1);

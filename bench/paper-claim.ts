@@ -9,6 +9,20 @@
  *     [--methods tintem,proteus,cosine,relational] [--train-limit 3000] [--test-limit 2000] [--ood-limit 1024]
  *     [--epochs 6] [--robustness-count 200] [--severities 1,3,5] [--corruptions all|a,b]
  *     [--teacher inception] [--eval-seed 0] [--out runs/paper-claim] [--cache .cache/tintem] [--fresh]
+ *     [--teacher-norms none,center] [--converge] [--max-epochs 60] [--epoch-growth 1.5]
+ *     [--probe-train 2000] [--probe-test 1000]
+ *
+ * --teacher-norms runs the whole grid once per teacherNorm setting (runs of a setting other than none live under
+ * <out>/norm-<setting>/). --converge trains each student until it has converged by the rule: its kNN accuracy
+ * (k = 20 on its own embeddings, bank = the first --probe-train training images, queries = the first
+ * --probe-test test images), measured after every epoch, moves < 0.5 points over the last two epochs. A run that
+ * has not converged at its last epoch is trained afresh with ceil(epochs x --epoch-growth) epochs (each run keeps
+ * a complete warm-up + cosine schedule), up to --max-epochs; the rule's outcome is printed per run and recorded
+ * in <runDir>/convergence.json, bench/results/paper-claim.json and docs/results.md.
+ *
+ * The convergence re-run (hours on a 2-core machine):
+ *   npx tsx bench/paper-claim.ts --train-limit 20000 --converge --epochs 6 --max-epochs 60 \
+ *     --teacher-norms none,center --seeds 0,1,2 --datasets mnist,fashion
  *
  * Writes bench/results/paper-claim.json (all raw scorecards + aggregates) and docs/results.md. --quick is a
  * smoke run (small sizes, 1 epoch, 2 seeds) that writes both files under runs/paper-claim-quick/ instead, so it
@@ -17,7 +31,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, tf } from '../src/backend/index.js';
+import { loadDataset } from '../src/data/index.js';
+import type { ImageSet } from '../src/data/types.js';
+import { embeddings, knnClassify } from '../src/evaluation/index.js';
 import { configToYaml } from '../src/config/load.js';
 import type { DistillConfig } from '../src/config/schema.js';
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../src/config/defaults.js';
@@ -87,6 +104,14 @@ const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-c
 const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;
 const resultsPath = quick ? join(outDir, 'paper-claim.json') : 'bench/results/paper-claim.json';
 const docPath = quick ? join(outDir, 'results.md') : 'docs/results.md';
+const teacherNorms = listArg('--teacher-norms', ['none']).map((n) => (n === 'none' || n === 'center' || n === 'standardize' ? n : fail(`--teacher-norms: unknown '${n}' (expected none, center, standardize)`)));
+const converge = process.argv.includes('--converge');
+const maxEpochs = intArg('--max-epochs', quick ? 3 : 60);
+const epochGrowth = Number(arg('--epoch-growth') ?? 1.5);
+if (!(epochGrowth > 1)) fail('--epoch-growth: expected a number > 1');
+const probeTrain = intArg('--probe-train', quick ? 200 : 2000);
+const probeTest = intArg('--probe-test', quick ? 100 : 1000);
+const CONVERGENCE_RULE = 'kNN accuracy (k = 20) moves < 0.5 points over the last two epochs (max - min of the last three epoch values)';
 const command = `npx tsx bench/paper-claim.ts ${process.argv.slice(2).join(' ')}`.trim();
 
 // ---------- training ----------
@@ -94,32 +119,92 @@ const command = `npx tsx bench/paper-claim.ts ${process.argv.slice(2).join(' ')}
 /** Trainings and evaluations this invocation computed (0: every number was reused from an earlier run). */
 let freshWork = 0;
 
-function runConfig(dataset: DatasetKey, seed: number, method: string): DistillConfig {
+type TeacherNormSetting = DistillConfig['teacherNorm'];
+
+function runConfig(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: string, runEpochs = epochs): DistillConfig {
   return parseDistillConfig({
     teacher: teacherSpec,
+    teacherNorm: norm,
     data: { train: DATASETS[dataset].train, limit: trainLimit },
     method: { name: method },
-    epochs, seed,
-    runDir: join(outDir, dataset, `seed${seed}`, method),
+    epochs: runEpochs, seed,
+    runDir: join(outDir, norm === 'none' ? '' : `norm-${norm}`, dataset, `seed${seed}`, method),
     cacheDir, progress: false,
   });
 }
 
+/** What --converge found for one run (also <runDir>/convergence.json). */
+interface Convergence { epochs: number; knn: number[]; converged: boolean; rule: string }
+
+function hasConverged(knn: number[]): boolean {
+  if (knn.length < 3) return false;
+  const last = knn.slice(-3);
+  return (Math.max(...last) - Math.min(...last)) * 100 < 0.5;
+}
+
+/** kNN accuracy of a live student on the probe sets (synchronous: it runs inside the trainer's epoch event). */
+function probeAccuracy(model: tf.LayersModel, probe: { train: ImageSet; test: ImageSet }): number {
+  const embed = (set: ImageSet) => {
+    const values = tf.tidy(() => {
+      const x = tf.tensor4d(set.pixels, [set.count, set.height, set.width, set.channels]);
+      const y = model.predict(x);
+      return (Array.isArray(y) ? y[0]! : y).dataSync() as Float32Array;
+    });
+    return embeddings(values, values.length / set.count);
+  };
+  const pred = knnClassify(embed(probe.train), probe.train.labels!, embed(probe.test)).predictions;
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === probe.test.labels![i]) correct++;
+  return correct / pred.length;
+}
+
+const probes = new Map<DatasetKey, { train: ImageSet; test: ImageSet }>();
+async function probeSets(dataset: DatasetKey) {
+  if (!probes.has(dataset)) {
+    const d = DATASETS[dataset];
+    probes.set(dataset, { train: await loadDataset(d.train, { limit: probeTrain }), test: await loadDataset(d.test, { limit: probeTest }) });
+  }
+  return probes.get(dataset)!;
+}
+
 /** Trains unless the folder holds the same finished run; resumes an interrupted run of the same config. */
-async function ensureRun(config: DistillConfig): Promise<void> {
+async function ensureRun(config: DistillConfig, dataset: DatasetKey): Promise<Convergence | undefined> {
   const { runDir } = config;
+  const convergencePath = join(runDir, 'convergence.json');
   const same = runConfigIs(runDir, configToYaml(config));
-  if (same && runState(runDir) === 'finished') {
+  if (same && runState(runDir) === 'finished' && (!converge || existsSync(convergencePath))) {
     info(`  reusing ${runDir}`);
-    return;
+    return converge ? JSON.parse(readFileSync(convergencePath, 'utf8')) as Convergence : undefined;
   }
   freshWork++;
-  const resume = same && runState(runDir) === 'interrupted';
+  // A resumed run would miss the probe values of its earlier epochs, so --converge always trains from scratch.
+  const resume = !converge && same && runState(runDir) === 'interrupted';
   if (!resume) rmSync(runDir, { recursive: true, force: true });
+  const knn: number[] = [];
+  const probe = converge ? await probeSets(dataset) : undefined;
   const t = performance.now();
-  const r = await runDistill(config, { resume });
+  const r = await runDistill(config, { resume, onEpochEnd: probe ? (_e, model) => { knn.push(probeAccuracy(model, probe)); } : undefined });
   if (r.interrupted) fail(`${runDir}: training was interrupted`);
   info(`  trained ${runDir} in ${((performance.now() - t) / 1000).toFixed(0)} s (train ${r.summary!.trainSeconds.toFixed(0)} s)`);
+  if (!converge) return undefined;
+  const result: Convergence = { epochs: config.epochs, knn, converged: hasConverged(knn), rule: CONVERGENCE_RULE };
+  await writeFileAtomic(convergencePath, `${JSON.stringify(result)}\n`);
+  return result;
+}
+
+/** --converge: trains with growing epoch counts until the run meets the rule (or --max-epochs); prints the outcome. */
+async function ensureConvergedRun(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: string): Promise<{ config: DistillConfig; convergence?: Convergence }> {
+  let runEpochs = epochs;
+  for (;;) {
+    const config = runConfig(norm, dataset, seed, method, runEpochs);
+    const convergence = await ensureRun(config, dataset);
+    if (!convergence) return { config };
+    const last = convergence.knn.slice(-3).map((a) => (100 * a).toFixed(1)).join(', ');
+    const verdict = convergence.converged ? 'converged' : runEpochs >= maxEpochs ? `NOT converged (stopped at --max-epochs ${maxEpochs})` : 'not converged, training longer';
+    process.stdout.write(`convergence ${norm}/${dataset}/seed${seed}/${method}: ${runEpochs} epochs, kNN of the last epochs ${last} % -> ${verdict} [rule: ${CONVERGENCE_RULE}]\n`);
+    if (convergence.converged || runEpochs >= maxEpochs) return { config, convergence };
+    runEpochs = Math.min(maxEpochs, Math.ceil(runEpochs * epochGrowth));
+  }
 }
 
 // ---------- evaluation ----------
@@ -127,13 +212,13 @@ async function ensureRun(config: DistillConfig): Promise<void> {
 interface StoredEvaluation { key: string; scorecard: Scorecard; robustness?: RobustnessReport }
 
 /** Evaluates the (dataset, seed) students together, or reuses a stored evaluation of the same runs and settings. */
-async function evaluateSeed(dataset: DatasetKey, seed: number, configs: DistillConfig[], teacher: (grid: number) => Promise<Teacher>): Promise<StoredEvaluation> {
+async function evaluateSeed(dataset: DatasetKey, seed: number, configs: DistillConfig[], teacher: (grid: number) => Promise<Teacher>, evalDir: string): Promise<StoredEvaluation> {
   const d = DATASETS[dataset];
   const ood = [d.crossOod, 'photos', `noise:${oodLimit}`];
   const settings = { d, ood, trainLimit, testLimit, oodLimit, evalSeed, robustnessCount, severities, corruptions,
     runs: configs.map((c) => readRunSummary(c.runDir)) };
   const key = hashJson(settings);
-  const path = join(outDir, dataset, `seed${seed}`, 'evaluation.json');
+  const path = join(evalDir, 'evaluation.json');
   if (existsSync(path)) {
     const stored = JSON.parse(readFileSync(path, 'utf8')) as StoredEvaluation;
     if (stored.key === key) {
@@ -183,42 +268,52 @@ async function getTeacher(grid: number): Promise<Teacher> {
   return (liveTeacher ??= await createTeacher(teacherSpec, { grid, lazy: true }));
 }
 
-const raw: Record<string, Array<{ seed: number; scorecard: Scorecard; robustness?: RobustnessReport; runs: Record<string, DistillSummary> }>> = {};
+const raw: Record<string, Array<{ seed: number; scorecard: Scorecard; robustness?: RobustnessReport; runs: Record<string, DistillSummary>; convergence?: Record<string, Convergence> }>> = {};
 const results: DatasetResult[] = [];
+const convergenceLines: string[] = [];
 let anySummary: DistillSummary | undefined;
 let firstConfig: DistillConfig | undefined;
 try {
-  for (const dataset of datasets) {
-    raw[dataset] = [];
+  for (const norm of teacherNorms) for (const dataset of datasets) {
+    const key = norm === 'none' ? dataset : `${dataset}-norm-${norm}`;
+    raw[key] = [];
     for (const seed of seeds) {
-      info(`[${dataset} seed ${seed}] training ${methods.join(', ')}`);
-      const configs = methods.map((m) => runConfig(dataset, seed, m));
-      for (const c of configs) await ensureRun(c);
+      info(`[${key} seed ${seed}] training ${methods.join(', ')}`);
+      const trained = [];
+      for (const m of methods) trained.push(await ensureConvergedRun(norm, dataset, seed, m));
+      const configs = trained.map((t) => t.config);
+      const convergence = converge ? Object.fromEntries(trained.map((t) => [t.config.method.name, t.convergence!])) : undefined;
+      if (convergence) {
+        convergenceLines.push(`${key} seed ${seed}: ${Object.entries(convergence).map(([m, c]) => `${m} ${c.epochs} ep ${c.converged ? 'converged' : 'NOT converged'} (last kNN ${c.knn.slice(-3).map((a) => (100 * a).toFixed(1)).join('/')} %)`).join('; ')}`);
+      }
       const summaries = Object.fromEntries(configs.map((c) => [c.method.name, readRunSummary(c.runDir)]));
       anySummary ??= summaries.tintem;
       firstConfig ??= configs[0];
-      info(`[${dataset} seed ${seed}] evaluating`);
+      info(`[${key} seed ${seed}] evaluating`);
       const t = performance.now();
-      const ev = await evaluateSeed(dataset, seed, configs, getTeacher);
-      info(`[${dataset} seed ${seed}] evaluated in ${((performance.now() - t) / 1000).toFixed(0)} s (elapsed ${((performance.now() - started) / 60000).toFixed(1)} min)`);
-      raw[dataset]!.push({ seed, scorecard: ev.scorecard, robustness: ev.robustness, runs: summaries });
+      const ev = await evaluateSeed(dataset, seed, configs, getTeacher, join(configs[0]!.runDir, '..'));
+      info(`[${key} seed ${seed}] evaluated in ${((performance.now() - t) / 1000).toFixed(0)} s (elapsed ${((performance.now() - started) / 60000).toFixed(1)} min)`);
+      raw[key]!.push({ seed, scorecard: ev.scorecard, robustness: ev.robustness, runs: summaries, convergence });
     }
-    const evals: SeedEvaluation[] = raw[dataset]!;
-    const first = raw[dataset]![0]!;
+    const evals: SeedEvaluation[] = raw[key]!;
+    const first = raw[key]![0]!;
     const d = DATASETS[dataset];
     results.push({
-      key: dataset, title: d.title, train: d.train, test: d.test, ood: Object.keys(first.scorecard.counts.ood),
+      key, title: norm === 'none' ? d.title : `${d.title}, teacherNorm ${norm}`, train: d.train, test: d.test, ood: Object.keys(first.scorecard.counts.ood),
       trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
       robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
       metrics: aggregate(evals, methods),
-      trainSeconds: Object.fromEntries(methods.map((m) => [m, raw[dataset]!.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / raw[dataset]!.length])),
+      trainSeconds: Object.fromEntries(methods.map((m) => [m, raw[key]!.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / raw[key]!.length])),
     });
   }
 } finally {
   liveTeacher?.dispose();
 }
 
-const settings = { datasets, seeds, methods, trainLimit, testLimit, oodLimit, epochs, robustnessCount, severities, corruptions, teacher: teacherSpec, evalSeed };
+const settings = {
+  datasets, seeds, methods, trainLimit, testLimit, oodLimit, epochs, robustnessCount, severities, corruptions, teacher: teacherSpec, evalSeed,
+  teacherNorms, ...(converge ? { converge: { maxEpochs, epochGrowth, probeTrain, probeTest, rule: CONVERGENCE_RULE } } : {}),
+};
 let wallSeconds = (performance.now() - started) / 1000;
 let runDate = new Date().toISOString();
 // A re-run that only reused finished work keeps the wall time and date of the run that computed the numbers.
@@ -242,8 +337,12 @@ const doc: ResultsDoc = {
   methods, seeds, evalSeed, epochs, trainCount: s.data.count, outDir, batchSize: firstConfig!.batchSize, lr: firstConfig!.lr, weightDecay: firstConfig!.weightDecay,
   datasets: results,
   notes: [
-    `Budget: ${trainLimit} training images × ${epochs} epoch${epochs === 1 ? '' : 's'} per student for all ${datasets.length * seeds.length * methods.length} trainings and ${datasets.length * seeds.length} evaluations${quick ? ' (a --quick smoke run: these numbers mean nothing)' : ', sized so the whole run fits in about half an hour on a quiet 2-core CPU machine (under heavy contention from other jobs one (dataset, seed) took 8 min instead of about 3)'}. The paper trains far larger students for far longer on ImageNet-scale data; absolute numbers here are not comparable to it, only the ranking of methods at an equal, small budget.`,
+    `Budget: ${trainLimit} training images × ${converge ? `at least ${epochs} epochs (until converged, at most ${maxEpochs})` : `${epochs} epoch${epochs === 1 ? '' : 's'}`} per student for all ${datasets.length * seeds.length * methods.length} trainings and ${datasets.length * seeds.length} evaluations${quick ? ' (a --quick smoke run: these numbers mean nothing)' : ', sized so the whole run fits in about half an hour on a quiet 2-core CPU machine (under heavy contention from other jobs one (dataset, seed) took 8 min instead of about 3)'}. The paper trains far larger students for far longer on ImageNet-scale data; absolute numbers here are not comparable to it, only the ranking of methods at an equal, small budget.`,
     'relational (PKT) optimises the student\'s own pairwise-similarity distribution towards the teacher\'s, which is close to what the similarity, neighbour-agreement and OOD-score-Spearman figures measure; TinTeM applies a similar KL only to its teacher head and then asks the student to match h(t) pointwise.',
+    `Teacher-feature normalisation: ${teacherNorms.join(', ')} (a setting other than none is its own block of results; the teacher row then shows the normalised teacher features the students were trained against).`,
+    ...(converge
+      ? [`Convergence rule (--converge): ${CONVERGENCE_RULE}, on a probe of ${probeTrain} training / ${probeTest} test images; runs that missed it were retrained with x${epochGrowth} epochs up to ${maxEpochs}. Per run: ${convergenceLines.join(' | ')}`]
+      : ['Students were trained for a fixed number of epochs (no convergence rule: run with --converge for it).']),
     'The teacher row is identical for every seed (same images, frozen teacher, same evaluation seed), so its std is 0.',
     'OOD AUROC/FPR/AUPR are ranked "higher AUROC is better" as in the scorecard; for faithfulness the closer figure is the score Spearman vs teacher, and the teacher row shows the target.',
     'Where every model sits at the ceiling (e.g. AUROC 100% against photos or noise), a figure can only tie.',

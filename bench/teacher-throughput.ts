@@ -10,9 +10,18 @@
  *   npx tsx bench/teacher-throughput.ts --quick   # smoke run: 32 images, 1 repeat
  *
  * Writes bench/results/teacher-throughput.json.
+ *
+ * ONNX ViT teacher (--onnx, or after the built-ins when the model exists): a DINOv2-small-architecture model
+ * (random init, made by `python3 scripts/fixtures/make_dinov2_small.py` into the git-ignored bench/models/) at
+ * 224 px, tintem's ONNX teacher (preprocessing + onnxruntime-node + CLS/patch split) vs onnxruntime in Python
+ * (bench/peers/onnx_throughput.py, the model alone) on the same file and thread count, alternating rounds.
+ * Writes bench/results/teacher-throughput-onnx.json.
+ *
+ *   npx tsx bench/teacher-throughput.ts --onnx [--quick]
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { writeFileAtomicSync } from '../src/util/atomic.js';
 
@@ -107,4 +116,78 @@ async function parent(): Promise<void> {
   console.log(`wrote ${out}`);
 }
 
-await (args.includes('--child') ? child() : parent());
+const DINOV2 = join(dirname(fileURLToPath(import.meta.url)), 'models', 'dinov2-small', 'model.onnx');
+const ONNX_THREADS = 2;
+
+/** Child: tintem's ONNX teacher on a DINOv2-small export; images/s after one warm-up batch. */
+async function onnxChild(): Promise<void> {
+  const { initBackend, tf } = await import('../src/backend/index.js');
+  const { createOnnxTeacher } = await import('../src/teachers/onnx.js');
+  await initBackend();
+  const images = Number(argValue('--images'));
+  const batch = Number(argValue('--batch'));
+  const t0 = performance.now();
+  const teacher = await createOnnxTeacher(DINOV2, { threads: ONNX_THREADS, teacher: { preset: 'dinov2', grid: 'full' } });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  // Images already at 224 px (as decoded for the teacher): the crop preset then only slices the centre.
+  const x = tf.randomUniform([batch, 256, 256, 3], 0, 1, 'float32', 0) as import('@tensorflow/tfjs').Tensor4D;
+  const run = async () => {
+    const out = await teacher.forwardAsync(x);
+    await out.pooled.data();
+    tf.dispose([out.pooled, ...(out.tokens ? [out.tokens] : [])]);
+  };
+  await run();
+  const t1 = performance.now();
+  let done = 0;
+  while (done < images) { await run(); done += batch; }
+  const seconds = (performance.now() - t1) / 1000;
+  x.dispose();
+  teacher.dispose();
+  process.stdout.write(`RESULT ${JSON.stringify({ images: done, seconds, perSecond: done / seconds, loadSeconds, tokens: teacher.tokenGrid })}\n`);
+}
+
+async function onnxParent(): Promise<void> {
+  if (!existsSync(DINOV2)) {
+    console.log(`skipping the ONNX ViT teacher: ${DINOV2} not found (make it with: python3 scripts/fixtures/make_dinov2_small.py)`);
+    return;
+  }
+  const sizes = quick ? { images: 16, batch: 8, rounds: 2 } : { images: 32, batch: 8, rounds: 5 };
+  // --rounds / --images shorten a run on a busy machine.
+  if (argValue('--rounds')) sizes.rounds = Number(argValue('--rounds'));
+  if (argValue('--images')) sizes.images = Number(argValue('--images'));
+  const script = fileURLToPath(import.meta.url);
+  const peer = join(dirname(script), 'peers', 'onnx_throughput.py');
+  const runs: Record<'tintem' | 'onnxruntime-python', number[]> = { tintem: [], 'onnxruntime-python': [] };
+  const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', TINTEM_QUIET_BACKEND: '1', OMP_NUM_THREADS: String(ONNX_THREADS) };
+  for (let r = 0; r < sizes.rounds; r++) {
+    const order: Array<keyof typeof runs> = r % 2 === 0 ? ['tintem', 'onnxruntime-python'] : ['onnxruntime-python', 'tintem'];
+    for (const who of order) {
+      const res = who === 'tintem'
+        ? spawnSync(process.execPath, ['--import', 'tsx', script, '--onnx-child', '--images', String(sizes.images), '--batch', String(sizes.batch)], { encoding: 'utf8', env })
+        : spawnSync('python3', [peer, DINOV2, String(sizes.images), String(sizes.batch), String(ONNX_THREADS), '224'], { encoding: 'utf8', env });
+      const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (!line) throw new Error(`${who} failed (exit ${res.status}): ${res.stderr.split('\n').slice(-5).join(' | ')}`);
+      const out = JSON.parse(line.slice(7)) as { perSecond: number };
+      runs[who].push(out.perSecond);
+      process.stderr.write(`  round ${r + 1} ${who.padEnd(20)} ${out.perSecond.toFixed(2)} img/s\n`);
+    }
+  }
+  const tintem = median(runs.tintem), peerRate = median(runs['onnxruntime-python']);
+  // Ratio of medians and the median of per-round ratios (each round's pair ran back to back).
+  const perRound = runs.tintem.map((t, i) => t / runs['onnxruntime-python'][i]!);
+  const result = {
+    bench: 'teacher-throughput-onnx', model: 'DINOv2-small architecture (random init), 224 px, last_hidden_state -> CLS + 16x16 patches',
+    quick, date: new Date().toISOString(), threads: ONNX_THREADS, ...sizes,
+    tintemImagesPerSecond: tintem, onnxruntimePythonImagesPerSecond: peerRate, ratio: tintem / peerRate, medianRoundRatio: median(perRound),
+    samples: runs, note: 'shared 2-core machine (other sessions running); alternating rounds',
+  };
+  console.log(`\nONNX ViT teacher (DINOv2-small arch, 224 px, ${ONNX_THREADS} threads, batch ${sizes.batch}): tintem ${tintem.toFixed(2)} img/s, onnxruntime-python ${peerRate.toFixed(2)} img/s, ratio ${(tintem / peerRate).toFixed(3)} (median round ratio ${median(perRound).toFixed(3)})`);
+  const out = join(dirname(script), 'results', 'teacher-throughput-onnx.json');
+  writeFileAtomicSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+if (args.includes('--child')) await child();
+else if (args.includes('--onnx-child')) await onnxChild();
+else if (args.includes('--onnx')) await onnxParent();
+else { await parent(); await onnxParent(); }

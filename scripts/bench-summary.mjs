@@ -16,6 +16,11 @@ if (tt) {
       `${f(nat?.medianImagesPerSecond)} vs ${f(wasm?.medianImagesPerSecond)} img/s`, `${f(nat?.ratioVsWasm, 2)}x wasm`, tt.quick ? 'quick' : `${tt.repeats} repeats`]);
   }
 }
+const to = read('teacher-throughput-onnx');
+if (to) {
+  rows.push(['teacher-throughput', `ONNX DINOv2-small arch @224 px, ${to.threads} threads: tintem vs onnxruntime-python`,
+    `${f(to.tintemImagesPerSecond, 2)} vs ${f(to.onnxruntimePythonImagesPerSecond, 2)} img/s`, `${f(to.ratio, 2)}x`, to.quick ? 'quick' : `${to.rounds} alternating rounds`]);
+}
 const tr = read('train-throughput');
 if (tr) {
   const r = tr.results ?? {};
@@ -48,7 +53,7 @@ if (da) {
 const di = read('distill-interrupt');
 if (di) {
   const sig = Object.entries(di.bySignal ?? {}).map(([k, v]) => `${v} ${k}`).join(', ');
-  rows.push(['distill-interrupt', `distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
+  rows.push(['distill-interrupt', `${di.complete === false ? 'PARTIAL: ' : ''}distill stopped at random points (${sig}), then resumed: final weights vs an uninterrupted run`,
     `${di.identical}/${di.trials} bit-identical`, `${di.stops} stops, ${di.processes} processes`, di.quick ? 'quick' : `${di.trials} trials`]);
 }
 const ss = read('shard-scaling');

@@ -2,7 +2,7 @@
 // Post-install step: give @tensorflow/tfjs-node a working native binding without internet.
 // tfjs-node's own installer downloads libtensorflow, which is unreachable here; the same C API lives in the
 // tensorflow-cpu wheel (pip can fetch it), so we unpack its shared libraries into tfjs-node's deps/ and
-// build the binding against them. Also installs Debian's Fashion-MNIST when we are root and it is missing.
+// build the binding against them. (System packages -- Fashion-MNIST, Chromium -- are install-system.mjs's job.)
 // Never fails the install: without the native binding tintem runs on wasm/cpu and says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
@@ -128,19 +128,4 @@ function setupNative() {
   }
 }
 
-function setupFashionMnist() {
-  if (existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz')) return;
-  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get') || process.env.TINTEM_SKIP_APT) {
-    warn('Fashion-MNIST not found; install it with: sudo apt-get install dataset-fashion-mnist'); return;
-  }
-  log('installing Debian package dataset-fashion-mnist');
-  let r = run('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (!r.ok) {
-    run('apt-get', ['update', '-qq']);
-    r = run('apt-get', ['install', '-y', '-qq', 'dataset-fashion-mnist'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  }
-  if (!r.ok) warn('could not install dataset-fashion-mnist; Fashion-MNIST features will be unavailable');
-}
-
 setupNative();
-setupFashionMnist();

@@ -22,6 +22,7 @@ export { baseConfigSchema } from './config/index.js';
 export { loadDistillConfig, parseDistillConfig } from './training/config.js';
 export type { DistillConfig } from './config/index.js';
 export { runDistill } from './training/run-distill.js';
+export { readRunSummary, verifyRunFolder, loadRunStudent, RUN_FILES, type RunSummary } from './training/run-folder.js';
 export { train } from './training/trainer.js';
 
 export { evaluateFaithfulness, formatScorecard, knnClassify, trainLinearProbe, linearCka, mutualKnn, auroc, fprAtTpr, aupr, embeddings } from './evaluation/index.js';

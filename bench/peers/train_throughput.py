@@ -4,8 +4,9 @@ The architecture mirrors src/students/cnn.ts (default spec): a 3x3 stem conv (no
 block per stage (two 3x3 convs with BN, 1x1 conv + BN projection shortcut where the shape changes, stride 2 at
 the start of every stage after the first), a 1x1 conv (with bias) to the embedding width; tokens = that map
 (average-pooled to the teacher's token grid when that is coarser) as N x g*g x d, pooled = its spatial mean. The TinTeM head is LayerNorm + Linear (teacher dim -> d); the losses are
-src/methods/tintem.ts's: multi-temperature KL between symmetrised masked-softmax affinities (global over the
-batch, local over each image's tokens) for the head, 1 - cosine for the student on pooled and flattened tokens
+src/methods/tintem.ts's (loss version 2, the authors' formulas): multi-temperature KL between t-SNE-symmetrised
+log affinities with a masked diagonal (global over the batch's pooled vectors, local over each image's
+[pooled; tokens]) for the head, 1 - cosine for the student on pooled and on the flattened [pooled; tokens]
 against the stop-gradient head output. AdamW with decoupled weight decay, none on biases and norm parameters.
 
 Protocol (driven by the TypeScript benchmark): reads one JSON config line on stdin, prints {"ready": true};
@@ -70,21 +71,20 @@ def cosine_matrix(x):
     return x @ x.transpose(-1, -2)
 
 
-def symmetric_affinity(sims, tau):
+def log_affinity(sims, taus):
+    # all temperatures at once: K x ... x n x n; the diagonal is masked (-1e8 as in the reference, float32-safe here)
     n = sims.shape[-1]
     eye = torch.eye(n, dtype=torch.bool)
-    cond = torch.softmax((sims / tau).masked_fill(eye, -1e9), dim=-1)
-    return (cond + cond.transpose(-1, -2)) / (2 * n)
+    t = torch.tensor(taus).reshape(-1, *([1] * sims.dim()))
+    lp = torch.log_softmax(sims.masked_fill(eye, -1e8)[None] / t, dim=-1)
+    sym = torch.logsumexp(torch.stack([lp, lp.transpose(-1, -2)]), dim=0)
+    return sym - torch.logsumexp(sym, dim=(-2, -1), keepdim=True)
 
 
 def multi_tau_kl(target, pred, taus):
-    st, sp = cosine_matrix(target), cosine_matrix(pred)
-    total = 0.0
-    for tau in taus:
-        p, q = symmetric_affinity(st, tau), symmetric_affinity(sp, tau)
-        kl = (p * (torch.log(p + 1e-10) - torch.log(q + 1e-10))).sum(dim=(-2, -1))
-        total = total + kl.mean()
-    return total / len(taus)
+    lp, lq = log_affinity(cosine_matrix(target), taus), log_affinity(cosine_matrix(pred), taus)
+    terms = torch.exp(lp) * (lp - lq)
+    return torch.where(torch.isfinite(terms), terms, torch.zeros_like(terms)).sum(dim=(-2, -1)).mean()
 
 
 def one_minus_cos(a, b):
@@ -117,9 +117,11 @@ def main():
         h_pooled = head(t_pooled)
         loss = multi_tau_kl(t_pooled, h_pooled, taus) + one_minus_cos(pooled, h_pooled.detach())
         if t_tokens is not None:
-            h_tokens = head(t_tokens)
-            loss = loss + multi_tau_kl(t_tokens, h_tokens, taus)
-            loss = loss + one_minus_cos(tokens.reshape(b, -1), h_tokens.detach().reshape(b, -1))
+            t_all = torch.cat([t_pooled[:, None], t_tokens], dim=1)
+            h_all = head(t_all)
+            s_all = torch.cat([pooled[:, None], tokens], dim=1)
+            loss = loss + multi_tau_kl(t_all, h_all, taus)
+            loss = loss + one_minus_cos(s_all.reshape(b, -1), h_all.detach().reshape(b, -1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -24,16 +24,56 @@ export interface BackendInfo {
 let current: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
+/**
+ * Runs `load` with the process's native stderr (fd 2) pointed at /dev/null. libtensorflow logs through absl
+ * before absl is initialised ("All log messages before absl::InitializeLog() ...", "oneDNN custom operations are
+ * on ...") straight to fd 2, ignoring TF_CPP_MIN_LOG_LEVEL, so only an fd-level redirect silences it; koffi
+ * (prebuilt FFI) gives us libc's dup/dup2. Without koffi or libc this is a no-op.
+ */
+async function withNativeStderrSilenced<T>(load: () => Promise<T>): Promise<T> {
+  let fd: { dup: (fd: number) => number; dup2: (a: number, b: number) => number; open: (p: string, f: number) => number; close: (fd: number) => number } | undefined;
+  try {
+    if (process.platform !== 'linux') throw new Error('libc.so.6 only on Linux');
+    const koffi = (await import('koffi')).default;
+    const libc = koffi.load('libc.so.6');
+    fd = {
+      dup: libc.func('int dup(int)'), dup2: libc.func('int dup2(int, int)'),
+      open: libc.func('int open(const char *, int)'), close: libc.func('int close(int)'),
+    };
+  } catch {
+    return load();
+  }
+  const saved = fd.dup(2);
+  const devNull = fd.open('/dev/null', 1 /* O_WRONLY */);
+  if (saved < 0 || devNull < 0 || fd.dup2(devNull, 2) < 0) {
+    if (saved >= 0) fd.close(saved);
+    if (devNull >= 0) fd.close(devNull);
+    return load();
+  }
+  try {
+    return await load();
+  } finally {
+    fd.dup2(saved, 2);
+    fd.close(saved);
+    fd.close(devNull);
+  }
+}
+
 async function tryNative(oneDnn: boolean): Promise<string | undefined> {
   try {
     // TensorFlow's oneDNN kernels are 1.4-2x slower for these small convnets on 2 cores (bench/teacher-throughput)
     // but about 3x faster for the large matrix products of evaluation (kNN over 60k x 768). Commands choose; the
     // user's TF_ENABLE_ONEDNN_OPTS always wins. Must be set before libtensorflow loads.
     process.env.TF_ENABLE_ONEDNN_OPTS ??= oneDnn ? '1' : '0';
-    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-    await import('@tensorflow/tfjs-node');
-    await tf.setBackend('tensorflow');
-    await tf.ready();
+    // TensorFlow's own log lines are noise to a tintem user; TF_CPP_MIN_LOG_LEVEL=0 or TINTEM_DEBUG keeps them.
+    const quiet = (process.env.TF_CPP_MIN_LOG_LEVEL ??= '2') !== '0' && !process.env.TINTEM_DEBUG;
+    const load = async () => {
+      await import('@tensorflow/tfjs-node');
+      await tf.setBackend('tensorflow');
+      await tf.ready();
+      tf.tidy(() => { tf.square(tf.scalar(1)).dataSync(); }); // the first kernel run logs too
+    };
+    await (quiet ? withNativeStderrSilenced(load) : load());
     return undefined;
   } catch (e) {
     return (e as Error).message.split('\n')[0];

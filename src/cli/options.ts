@@ -55,3 +55,20 @@ export function parseSeverityList(value: string, option = '--severities'): numbe
 export function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * --teacher-preset and repeated --teacher-option key=value (the keys of a teacher spec's '#' options) as
+ * teacher options; undefined when none is given. Loads the teachers module only when used.
+ */
+export async function teacherOptionsFromFlags(preset: string | undefined, options: string[] = []): Promise<import('../teachers/options.js').TeacherOptions | undefined> {
+  if (preset === undefined && options.length === 0) return undefined;
+  const { setTeacherOption } = await import('../teachers/options.js');
+  const out = {};
+  if (preset !== undefined) setTeacherOption(out, 'preset', preset, '--teacher-preset');
+  for (const o of options) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new UserError(`--teacher-option: expected key=value (e.g. registers=4), got '${o}'`);
+    setTeacherOption(out, o.slice(0, eq).trim(), o.slice(eq + 1).trim(), '--teacher-option');
+  }
+  return out;
+}

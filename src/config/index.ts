@@ -6,4 +6,4 @@ export {
 export { DEFAULT_CACHE_DIR, DEFAULT_METHOD, DEFAULT_TEACHER, DEFAULT_TEACHER_GRID } from './defaults.js';
 export { loadConfig, validateConfig, parseConfigText, parseSetting, setPath, configToYaml, type ConfigOverrides } from './load.js';
 export { baseConfigRows, methodConfigRows, formatRows, type ConfigKeyRow } from './describe.js';
-export { trainingFingerprint } from './resolve.js';
+export { trainingOneDnn } from './resolve.js';

@@ -23,6 +23,25 @@ export const augmentSchema = z.strictObject({
 export const dataSchema = z.strictObject({
   train: z.string().min(1).default('mnist:train').describe("training images: 'mnist:train', 'fashion:train', 'folder:<path>', 'photos', 'noise:<n>'"),
   limit: positiveInt.optional().describe('use only the first N images'),
+  test: z.string().min(1).optional()
+    .describe('query set `tintem eval` scores this run on (unset: the matching test split for mnist/fashion, else a held-out 20% of the training images)'),
+});
+
+/** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */
+export const teacherOptionsSchema = z.strictObject({
+  preset: z.enum(['dinov2', 'clip', 'siglip', 'imagenet']).optional().describe('published preprocessing of a family: dinov2, clip, siglip, imagenet'),
+  outputs: z.array(z.string().min(1)).min(1).optional().describe("output names (several are concatenated along the feature axis); default the model's first"),
+  cls: z.string().min(1).optional().describe("token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name"),
+  registers: z.number().int().min(0).optional().describe('register tokens after CLS to skip (DINOv2 with registers: 4)'),
+  patchGrid: positiveInt.optional().describe('patch grid side (default sqrt of the patch count)'),
+  grid: z.union([z.literal('full'), positiveInt]).optional().describe("'full' keeps the patch grid whole instead of pooling it to teacherGrid"),
+  layout: z.enum(['auto', 'nchw', 'nhwc']).optional().describe("4-D outputs: channels first or last ('auto': from the model's declared shape)"),
+  inputSize: positiveInt.min(8).optional().describe('input side in pixels'),
+  resize: z.enum(['crop', 'squash']).optional().describe("'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square"),
+  crop: z.number().gt(0).max(1).optional().describe("fraction of the shorter side kept by resize 'crop'"),
+  interpolation: z.enum(['bilinear', 'nearest']).optional().describe('resize interpolation'),
+  mean: z.tuple([z.number(), z.number(), z.number()]).optional().describe('per-channel mean subtracted from [0, 1] pixels'),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional().describe('per-channel std the pixels are divided by'),
 });
 
 /** The method section before the method's own schema is applied: its name picks that schema. */
@@ -32,10 +51,13 @@ const methodSectionSchema = z.looseObject({
 
 export const baseConfigSchema = z.strictObject({
   teacher: z.string().min(1).default(DEFAULT_TEACHER).describe('teacher spec'),
+  teacherOptions: teacherOptionsSchema.optional(),
   teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
   student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
   method: methodSectionSchema.prefault({}),
+  teacherNorm: z.enum(['none', 'center', 'standardize']).default('none')
+    .describe("teacher-feature normalisation from statistics of the cached training features (stored with the run, applied to the training targets and the evaluation's teacher column): none (the paper's default), center, standardize"),
   epochs: positiveInt.default(20).describe('training epochs'),
   batchSize: positiveInt.default(128).describe('images per step'),
   lr: z.number().positive().default(2e-3).describe('peak learning rate (AdamW)'),

@@ -6,11 +6,11 @@ import { tf } from '../backend/index.js';
 import { toModelInput } from '../backend/images.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
-import { Rng } from '../util/random.js';
+import { hashSeed, Rng } from '../util/random.js';
 import { loadImageFolder } from './imageFolder.js';
 import { loadFashionMnist, loadMnist } from './mnist.js';
 import { makeNoiseImages } from './noise.js';
-import { loadNaturalPhotos } from './photos.js';
+import { loadNaturalPhotos, PHOTO_PACKAGES } from './photos.js';
 import type { ImageSet } from './types.js';
 
 export type { ImageSet } from './types.js';
@@ -32,7 +32,7 @@ export interface LoadDatasetOptions {
 }
 
 export const DATASET_SPECS = [
-  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'noise[:<count>]',
+  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'photos:train|test (colour crops at the requested size)', 'noise[:<count>]',
 ];
 
 /** Defaults when the caller gives no size/channels: MNIST-shaped for synthetic sources, 64x64 RGB for folders. */
@@ -58,6 +58,15 @@ export async function loadDataset(spec: string, opts: LoadDatasetOptions = {}): 
   if (kind === 'folder') {
     if (!arg) throw new UserError(`dataset '${spec}': folder:<path> needs a path`);
     return loadFolder(arg, opts, seed);
+  }
+  if (kind === 'photos' && (arg === 'train' || arg === 'test')) {
+    // The colour transfer set: random crops of the stdlib photos, as many per photo as the limit asks; the test
+    // split draws its crops from another seed (same photos, so crops can overlap the training ones).
+    const count = opts.limit ?? PHOTO_PACKAGES.length * 32;
+    return loadNaturalPhotos({
+      size: opts.size ?? DEFAULT_FOLDER_SIZE, channels: opts.channels ?? 3, seed: arg === 'train' ? seed : hashSeed(`photos-test:${seed}`),
+      cropsPerPhoto: Math.ceil(count / PHOTO_PACKAGES.length),
+    }).then((all) => (all.count <= count ? all : subsetImages(all, new Rng(seed).fork('limit').permutation(all.count).slice(0, count).sort())));
   }
   if (spec === 'photos') {
     set = await loadNaturalPhotos({ size: opts.size ?? DEFAULT_SIZE, channels: opts.channels ?? 1, seed });

@@ -21,4 +21,5 @@ export { pearson, spearman, averageRanks } from './stats.js';
 export { evaluateFaithfulness, formatScorecard, CONVENTIONS } from './scorecard.js';
 export type { FaithfulnessInput, FaithfulnessOptions, OodSetInput } from './scorecard.js';
 export { ScorecardSchema, MetricSchema, ModelCardSchema, SCORECARD_SCHEMA_ID, isValue } from './schema.js';
-export type { Scorecard, Metric, ModelCard, OodScoreResult, OodSetResult } from './schema.js';
+export type { Scorecard, Metric, ModelCard, OodScoreResult, OodSetResult, EvalSetRecord } from './schema.js';
+export { compareValues, TIE_WITHOUT_CI, WIN_RULE_TEXT, type ComparedValue, type Outcome } from './compare.js';

@@ -34,6 +34,8 @@ export interface MetricInfo {
   teacher: boolean;
   /** Part of the win/tie/loss verdict between two students. */
   headline: boolean;
+  /** Chance level or worse: a value at or past it is a failure, never highlighted as best (report). */
+  failAt?: number;
 }
 
 /** A figure read from one model's card. */
@@ -43,13 +45,14 @@ export interface CardMetric extends MetricInfo {
 
 export const higherIsBetter = (m: MetricInfo): boolean => m.direction === 'higher';
 
-type Options = Partial<Pick<MetricInfo, 'direction' | 'unit' | 'format' | 'teacher' | 'headline' | 'section'>>;
+type Options = Partial<Pick<MetricInfo, 'direction' | 'unit' | 'format' | 'teacher' | 'headline' | 'section' | 'failAt'>>;
 
 function metric(id: string, group: MetricGroup, label: string, pick: (c: ModelCard) => Metric | undefined, o: Options = {}): CardMetric {
   const unit = o.unit ?? 'fraction';
   return {
     id, group, section: o.section ?? METRIC_GROUPS[group], label, direction: o.direction ?? 'higher', unit,
-    format: o.format ?? (unit === 'fraction' ? 'percent' : 'decimal'), teacher: o.teacher ?? false, headline: o.headline ?? false, pick,
+    format: o.format ?? (unit === 'fraction' ? 'percent' : 'decimal'), teacher: o.teacher ?? false, headline: o.headline ?? false,
+    ...(o.failAt !== undefined ? { failAt: o.failAt } : {}), pick,
   };
 }
 
@@ -72,8 +75,8 @@ export function oodMetrics(set: string, score: string): CardMetric[] {
   const p = (key: OodStatistic) => (c: ModelCard) => pickOod(c, set, score, key);
   const base = `ood.${set}.${score}`;
   return [
-    metric(`${base}.auroc`, 'ood', `${score}: AUROC`, p('auroc'), { section, teacher: true, headline: score === 'knn' }),
-    metric(`${base}.fpr95`, 'ood', `${score}: FPR@95 (ID+)`, p('fpr95IdPositive'), { section, teacher: true, direction: 'lower' }),
+    metric(`${base}.auroc`, 'ood', `${score}: AUROC`, p('auroc'), { section, teacher: true, headline: score === 'knn', failAt: 0.5 }),
+    metric(`${base}.fpr95`, 'ood', `${score}: FPR@95 (ID+)`, p('fpr95IdPositive'), { section, teacher: true, direction: 'lower', failAt: 0.95 }),
     metric(`${base}.fpr95OodPositive`, 'ood', `${score}: FPR@95 (OOD+)`, p('fpr95OodPositive'), { section, teacher: true, direction: 'lower' }),
     metric(`${base}.auprIn`, 'ood', `${score}: AUPR-In`, p('auprIn'), { section, teacher: true }),
     metric(`${base}.auprOut`, 'ood', `${score}: AUPR-Out`, p('auprOut'), { section, teacher: true }),

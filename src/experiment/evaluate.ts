@@ -9,18 +9,23 @@ import {
   evaluateFaithfulness, knnClassify, nearestNeighbors, selectRows, type Embeddings, type ModelEmbeddings, type Scorecard,
 } from '../evaluation/index.js';
 import type { OodSetInput } from '../evaluation/scorecard.js';
+import type { EvalSetRecord } from '../evaluation/index.js';
 import type { TintemMethod } from '../methods/tintem.js';
 import { evaluateRobustness, type CorruptionName, type RobustnessReport } from '../robustness/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { info } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { embedStudentSet, embedTeacherSet, mapEmbeddings } from './embed.js';
+import { normalizeFeatures, type TeacherNormStats } from '../training/teacher-norm.js';
+import { UserError } from '../util/errors.js';
+import { embedStudentSet, embedTeacherSet as embedTeacherSetRaw, mapEmbeddings } from './embed.js';
 import type { LoadedRun } from './run.js';
 
 export interface EvalSets {
   train: ImageSet;
   test: ImageSet;
   ood: Record<string, ImageSet>;
+  /** What each set is (spec, count, chosen by the run or the caller); copied into the scorecard. */
+  records?: { train: EvalSetRecord; test: EvalSetRecord; ood: Record<string, EvalSetRecord> };
 }
 
 export interface RobustnessSettings {
@@ -103,9 +108,28 @@ function sampleReport(teacher: ModelEmbeddings, students: Record<string, ModelEm
   return { similarity, mapIndices, maps, neighbours };
 }
 
+/**
+ * The teacher-feature normalisation shared by the runs (they are compared against one teacher column, so they
+ * must agree); undefined when every run uses none.
+ */
+export function sharedTeacherNorm(runs: readonly LoadedRun[]): TeacherNormStats | undefined {
+  const key = (r: LoadedRun) => JSON.stringify(r.teacherNorm ?? null);
+  const first = runs[0];
+  const other = runs.find((r) => key(r) !== key(first!));
+  if (first && other) {
+    throw new UserError(`runs ${first.name} and ${other.name} were distilled with different teacherNorm statistics (${first.teacherNorm?.mode ?? 'none'} vs ${other.teacherNorm?.mode ?? 'none'}); evaluate them separately`);
+  }
+  return first?.teacherNorm;
+}
+
 export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationResult> {
-  const { teacher, runs, sets, cacheDir, seed } = opts;
+  const { runs, sets, cacheDir, seed } = opts;
   const progress = opts.progress ?? true;
+  const norm = sharedTeacherNorm(runs);
+  const normed = (e: Embeddings): Embeddings => (norm ? { ...e, data: normalizeFeatures(e.data, e.dim, norm.pooled, norm.mode) } : e);
+  const embedTeacherSet = async (_t: Teacher, s: ImageSet, dir: string, p: boolean) => normed(await embedTeacherSetRaw(opts.teacher, s, dir, p));
+  const teacher = opts.teacher;
+  if (norm) info(`evaluating: teacher features ${norm.mode === 'center' ? 'centred' : 'standardised'} with the runs' teacherNorm statistics`);
   info(`evaluating: teacher embeddings of ${sets.train.count} train, ${sets.test.count} test and ${Object.keys(sets.ood).length} OOD sets`);
   const teacherEmb: ModelEmbeddings = {
     train: await embedTeacherSet(teacher, sets.train, cacheDir, progress),
@@ -126,6 +150,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
   const scorecard = evaluateFaithfulness({
     teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
   });
+  if (sets.records) scorecard.sets = sets.records;
 
   let robustness: RobustnessReport | undefined;
   if (opts.robustness && labels) {

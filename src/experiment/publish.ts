@@ -17,6 +17,8 @@ export interface PublishOptions {
   evaluation: EvaluationResult;
   sets: EvalSets;
   report: boolean;
+  /** Markdown shown before the verdict (e.g. what the evaluation labels are). */
+  preface?: string;
 }
 
 export async function publishEvaluation(opts: PublishOptions): Promise<{ scorecard: string; report?: string }> {
@@ -24,7 +26,8 @@ export async function publishEvaluation(opts: PublishOptions): Promise<{ scoreca
   const scorecardPath = join(outDir, 'scorecard.json');
   await writeFileAtomic(scorecardPath, `${JSON.stringify(evaluation.scorecard, null, 2)}\n`);
   if (evaluation.robustness) await writeFileAtomic(join(outDir, 'robustness.json'), `${JSON.stringify(evaluation.robustness, null, 2)}\n`);
-  const notes = runs.length >= 2 ? verdictMarkdown(evaluation.scorecard, runs[0]!.name, runs[1]!.name) : undefined;
+  const verdict = runs.length >= 2 ? verdictMarkdown(evaluation.scorecard, runs[0]!.name, runs[1]!.name) : undefined;
+  const notes = [opts.preface, verdict].filter(Boolean).join('\n\n') || undefined;
   process.stdout.write(`\n${formatScorecard(evaluation.scorecard)}\n`);
   if (notes) process.stdout.write(`\n${notes}\n`);
   let report: string | undefined;

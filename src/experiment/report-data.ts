@@ -9,6 +9,7 @@ import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage 
 import { readRunLog } from '../training/run-folder.js';
 import type { RobustnessReport } from '../robustness/index.js';
 import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
+import { buildVerdict } from './report-verdict.js';
 import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
@@ -19,12 +20,24 @@ function cell(m: Metric | undefined): ScoreCell {
   return m.ci ? { value: m.value, lo: m.ci.lower, hi: m.ci.upper } : { value: m.value };
 }
 
-function row(card: Scorecard, m: CardMetric, note?: string): ScoreRow {
+/** The teacher's cell for figures measured against the teacher. */
+const TEACHER_REFERENCE: ScoreCell = { skipped: 'the teacher is the reference: compared with itself this is not a measurement' };
+
+function row(card: Scorecard, m: CardMetric, opts: { note?: string; hidden?: string } = {}): ScoreRow {
   const cells: Record<string, ScoreCell> = {};
-  cells[TEACHER_ID] = m.teacher ? cell(m.pick(card.teacher)) : { skipped: 'reference' };
+  cells[TEACHER_ID] = m.teacher ? cell(m.pick(card.teacher)) : TEACHER_REFERENCE;
   for (const [name, c] of Object.entries(card.students)) cells[name] = cell(m.pick(c));
-  return { metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format, cells, note };
+  return {
+    metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format, cells, note: opts.note,
+    ...(m.failAt !== undefined ? { failAt: m.failAt } : {}), ...(opts.hidden ? { hidden: opts.hidden } : {}),
+  };
 }
+
+/** Why the logit-based OOD scores are collapsed by default (they often sit below 50% AUROC). */
+const LOGIT_SCORES_NOTE = 'Energy and MSP read the logits of the linear probe fitted on the ID labels, not the embedding itself. '
+  + 'A probe is often more confident on far-OOD inputs (noise, photos) than on ID images, so these scores can rank OOD as '
+  + 'more in-distribution: an AUROC below 50% means the score is inverted for that set, not that the embedding cannot '
+  + 'separate it (the kNN and Mahalanobis rows judge the embedding).';
 
 /** The mutual-kNN chance level (seeded permutation) as a note, so it is not ranked like a score. */
 function chanceNote(card: Scorecard): string {
@@ -41,7 +54,11 @@ function scorecardSections(card: Scorecard, robustness?: RobustnessReport): Scor
   const add = (section: string, r: ScoreRow) => sections.set(section, [...(sections.get(section) ?? []), r]);
   for (const m of scorecardMetrics(card)) {
     if (m.id.endsWith('.fpr95OodPositive')) continue; // the report shows FPR@95 with ID positive only
-    add(m.section, row(card, m, m.id === 'similarity.mutualKnn' ? chanceNote(card) : undefined));
+    const score = m.group === 'ood' ? m.id.split('.').at(-2) : undefined;
+    add(m.section, row(card, m, {
+      note: m.id === 'similarity.mutualKnn' ? chanceNote(card) : undefined,
+      hidden: score === 'energy' || score === 'msp' ? LOGIT_SCORES_NOTE : undefined,
+    }));
   }
   const out: ScoreSection[] = [...sections].map(([name, rows]) => ({ name, rows }));
   if (robustness) {
@@ -128,14 +145,20 @@ export function buildReportData(input: ReportInput): ReportData {
     backend: backendInfo()?.name ?? 'unknown',
     config: input.config,
     models: [
-      { id: TEACHER_ID, label: input.teacherLabel, role: 'teacher' },
+      // The teacher column shows the features the students were trained against: say when they were normalised.
+      { id: TEACHER_ID, label: runs[0]?.teacherNorm ? `${input.teacherLabel}, teacherNorm ${runs[0].teacherNorm.mode}` : input.teacherLabel, role: 'teacher' },
       ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
     ],
     curves,
     scorecard: { columns: [TEACHER_ID, ...studentIds], sections: scorecardSections(card, ev.robustness) },
     roc: rocSets(card),
     robustness: ev.robustness ? robustnessSeries(ev.robustness, [TEACHER_ID, ...studentIds]) : undefined,
-    similarity: Object.entries(ev.samples.similarity).map(([model, s]) => ({ model, teacherCos: s.teacherCos, studentCos: s.studentCos })),
+    similarity: Object.entries(ev.samples.similarity).map(([model, s]) => {
+      // The titles show the scorecard's figures, so the chart and the table never disagree.
+      const sim = card.students[model]?.similarity;
+      const figures = { ...(isValue(sim?.cosinePearson) ? { pearson: sim.cosinePearson.value } : {}), ...(isValue(sim?.cosineSpearman) ? { spearman: sim.cosineSpearman.value } : {}) };
+      return { model, teacherCos: s.teacherCos, studentCos: s.studentCos, ...figures };
+    }),
     maps: {
       labels: test.labels ? ev.samples.mapIndices.map((i) => test.labels![i]!) : undefined,
       labelNames: test.classNames,
@@ -151,6 +174,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }))])),
       })),
     },
+    verdict: buildVerdict(card, ev.robustness),
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };

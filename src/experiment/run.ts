@@ -14,6 +14,8 @@ import { teacherGridFor, type DistillSummary } from '../training/run-distill.js'
 import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
+import type { TeacherOptions } from '../teachers/options.js';
+import { loadTeacherNorm, type TeacherNormStats } from '../training/teacher-norm.js';
 import { UserError } from '../util/errors.js';
 import { quoteName } from '../util/quote.js';
 
@@ -24,14 +26,18 @@ export interface LoadedRun {
   config: DistillConfig;
   model: tf.LayersModel;
   method: DistillMethod;
+  /** The run's teacher-feature normalisation (undefined: none); the evaluation applies it to the teacher column. */
+  teacherNorm?: TeacherNormStats;
   dispose(): void;
 }
 
 /** Restores the method's variables from the verified method state, matching them by order and shape. */
-function restoreMethodState(method: DistillMethod, dir: string, state: ReturnType<typeof readRunMethodState>): void {
+function restoreMethodState(method: DistillMethod, dir: string, state: ReturnType<typeof readRunMethodState>, lossVersion: number): void {
   const { meta, data } = state;
   const where = quoteName(join(dir, RUN_FILES.methodVariables));
-  if (!Array.isArray(meta.variables) || meta.variables.length !== method.variables.length) {
+  // Proteus runs of loss version 1 hold only the pooled projector, which comes first and is all evaluation uses.
+  const oldProteus = lossVersion < 2 && method.name === 'proteus' && Array.isArray(meta.variables) && meta.variables.length === 4 && method.variables.length === 8;
+  if (!Array.isArray(meta.variables) || (meta.variables.length !== method.variables.length && !oldProteus)) {
     throw new UserError(`${where}: holds ${Array.isArray(meta.variables) ? meta.variables.length : 'no'} variables, method ${method.name} has ${method.variables.length}`);
   }
   meta.variables.forEach((entry, i) => {
@@ -83,13 +89,21 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
       teacherTokens: summary.teacher.tokenCount > 0,
       seed: summary.seed,
     });
-    restoreMethodState(method, runDir, readRunMethodState(runDir, summary));
+    restoreMethodState(method, runDir, readRunMethodState(runDir, summary), summary.lossVersion ?? 1);
   } catch (e) {
     model.dispose();
     throw e;
   }
+  let teacherNorm: TeacherNormStats | undefined;
+  try {
+    teacherNorm = loadTeacherNorm(runDir, summary.teacherNorm ?? 'none');
+  } catch (e) {
+    model.dispose();
+    method.dispose();
+    throw e;
+  }
   return {
-    runDir, name: name ?? summary.method.name, summary, config, model, method,
+    runDir, name: name ?? summary.method.name, summary, config, model, method, teacherNorm,
     dispose() { model.dispose(); method.dispose(); },
   };
 }
@@ -98,7 +112,10 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
  * The teacher a run was distilled against (or `spec` instead), with the same token grid, so its cached
  * embeddings are found; lazy, so a fully cached evaluation never loads the weights.
  */
-export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher): Promise<Teacher> {
+export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher, options?: TeacherOptions): Promise<Teacher> {
   const studentGrid = Math.round(Math.sqrt(run.model.outputs[1]?.shape[1] ?? 1));
-  return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true });
+  // The run's teacher options apply to its own teacher spec (a different spec brings its own '#...' options).
+  const own = spec === run.config.teacher ? run.config.teacherOptions : undefined;
+  const teacher = own || options ? { ...own, ...options } : undefined;
+  return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true, teacher });
 }

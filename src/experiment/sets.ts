@@ -1,7 +1,15 @@
-/** Evaluation sets from dataset specs: ID train/test, OOD sets, and the class-split near-OOD set. */
-import { loadDataset, subsetImages } from '../data/index.js';
+/**
+ * Evaluation sets from dataset specs: ID train/test, OOD sets, and the class-split near-OOD set; and the specs a
+ * run implies when the user names none (its training data as the bank, a test set it names or a held-out split).
+ */
+import { existsSync } from 'node:fs';
+import type { DistillConfig } from '../config/schema.js';
+import { fashionMnistDir, loadDataset, subsetImages } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
+import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
+import { info } from '../util/log.js';
+import { Rng } from '../util/random.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -30,7 +38,8 @@ export function classSplit(set: ImageSet, classes: number[], option = '--id-clas
 
 export interface SetSpecs {
   train: string;
-  test: string;
+  /** Query set; undefined = a held-out `heldOut` fraction of the train set's images. */
+  test?: string;
   ood: string[];
   trainLimit?: number;
   testLimit?: number;
@@ -38,14 +47,61 @@ export interface SetSpecs {
   /** Keep only these classes as in-distribution; the test images of the others become the 'held-out-classes' OOD set. */
   idClasses?: number[];
   seed: number;
+  /**
+   * Load the train set exactly as a run's training did (its limit and seed), before any `trainLimit` subset,
+   * so the bank is the run's training images.
+   */
+  trainSource?: { limit?: number; seed: number };
+  /** Fraction of the train set's images held out as queries when `test` is undefined (default 0.2). */
+  heldOut?: number;
+  /** Image shape for the ID sets (a run's student input); undefined = the loader's default for the spec. */
+  size?: number;
+  channels?: 1 | 3;
+  /** Image folders: fail on the first unreadable file. */
+  strict?: boolean;
+  /** Which specs came from the run rather than the caller (recorded in the scorecard). */
+  fromRun?: { train?: boolean; test?: boolean; ood?: boolean };
+}
+
+export const DEFAULT_HELD_OUT = 0.2;
+
+/** The first `limit` images of a set (all when undefined). */
+function firstImages(set: ImageSet, limit: number | undefined): ImageSet {
+  if (limit === undefined || limit >= set.count) return set;
+  return { ...subsetImages(set, Array.from({ length: limit }, (_, i) => i)), name: set.name };
 }
 
 export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
-  let train = await loadDataset(specs.train, { limit: specs.trainLimit, seed: specs.seed });
-  let test = await loadDataset(specs.test, { limit: specs.testLimit, seed: specs.seed });
+  const shape = { size: specs.size, channels: specs.channels, strict: specs.strict };
+  const from = (key: 'train' | 'test' | 'ood') => (specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
+  let train = specs.trainSource
+    ? await loadDataset(specs.train, { ...shape, limit: specs.trainSource.limit, seed: specs.trainSource.seed })
+    : await loadDataset(specs.train, { ...shape, limit: specs.trainLimit, seed: specs.seed });
+  let trainNote = specs.trainSource ? "the run's training images" : undefined;
+  let test: ImageSet;
+  let testNote: string | undefined;
+  if (specs.test !== undefined) {
+    test = await loadDataset(specs.test, { ...shape, limit: specs.testLimit, seed: specs.seed });
+  } else {
+    // Seeded split of the bank: the queries are never in the bank (the student did train on them, label-free).
+    const fraction = specs.heldOut ?? DEFAULT_HELD_OUT;
+    const queries = Math.round(train.count * fraction);
+    if (queries < 2 || train.count - queries < 2) {
+      throw new UserError(`${specs.train}: ${train.count} images are too few to hold out ${Math.round(fraction * 100)}% as queries; pass --test <spec>`);
+    }
+    const order = new Rng(specs.seed).fork('held-out').permutation(train.count);
+    const testIdx = Array.from(order.subarray(0, queries)).sort((a, b) => a - b);
+    const bankIdx = Array.from(order.subarray(queries)).sort((a, b) => a - b);
+    test = { ...subsetImages(train, testIdx), name: `${train.name}[held-out]` };
+    train = { ...subsetImages(train, bankIdx), name: train.name };
+    testNote = `held-out ${Math.round(fraction * 100)}% of ${trainNote ?? specs.train}, not in the bank; seed ${specs.seed}`;
+    trainNote = `${trainNote ?? specs.train} except the held-out queries`;
+    test = firstImages(test, specs.testLimit);
+  }
+  if (specs.trainSource) train = firstImages(train, specs.trainLimit);
   const ood: Record<string, ImageSet> = {};
   for (const spec of specs.ood) {
-    const set = await loadDataset(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.height, channels: test.channels });
+    const set = await loadDataset(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.height, channels: test.channels, strict: specs.strict });
     if (set.count === 0) throw new UserError(`--ood '${spec}': the set is empty`);
     ood[spec] = set;
   }
@@ -55,5 +111,62 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
     test = split.inside;
     ood['held-out-classes'] = split.outside;
   }
-  return { train, test, ood };
+  const record = (spec: string, set: ImageSet, f: EvalSetRecord['from'], note?: string): EvalSetRecord => ({ spec, count: set.count, from: f, ...(note ? { note } : {}) });
+  const records = {
+    train: record(specs.train, train, from('train'), trainNote),
+    test: record(specs.test ?? specs.train, test, from('test'), testNote),
+    ood: Object.fromEntries(Object.entries(ood).map(([name, set]) => [name, record(name === 'held-out-classes' ? `${specs.test ?? specs.train} (other classes)` : name, set, name === 'held-out-classes' ? from('test') : from('ood'))])),
+  };
+  return { train, test, ood, records };
+}
+
+/** One line per set for the evaluation header: which images are the bank, the queries and the OOD sets. */
+export function describeEvalSets(records: NonNullable<EvalSets['records']>): string {
+  const line = (role: string, r: EvalSetRecord) => `  ${role.padEnd(8)} ${r.spec}: ${r.count} images${r.note ? ` (${r.note})` : ''}${r.from === 'run' ? ' [from the run]' : ''}`;
+  return [
+    'evaluation sets:',
+    line('bank', records.train),
+    line('queries', records.test),
+    ...Object.entries(records.ood).map(([name, r]) => line('OOD', { ...r, spec: name === r.spec ? r.spec : `${name} = ${r.spec}` })),
+  ].join('\n');
+}
+
+/** The matching test split of a built-in training set ('mnist:train' -> 'mnist:test'), if there is one. */
+function builtinTestSplit(train: string): string | undefined {
+  const m = /^(mnist|fashion):train$/.exec(train);
+  return m ? `${m[1]}:test` : undefined;
+}
+
+/** The default OOD sets for an ID set: Fashion-MNIST (MNIST for a Fashion-MNIST run), natural photos, noise. */
+export function defaultOodFor(train: string): string[] {
+  const family = train.split(':')[0];
+  const near = family === 'fashion' ? 'mnist:test' : 'fashion:test';
+  if (near === 'fashion:test' && !existsSync(fashionMnistDir())) {
+    info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
+    return ['photos', 'noise:500'];
+  }
+  return [near, 'photos', 'noise:500'];
+}
+
+export interface RunDataOptions {
+  train?: string;
+  test?: string;
+  ood?: string[];
+}
+
+/**
+ * The evaluation specs for runs trained on `config`'s data: the caller's where given, else the run's training
+ * images as the bank, the test set the run names (data.test), the matching built-in test split, or a held-out
+ * split of the training images as queries, and OOD sets other than the ID family.
+ */
+export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun'> {
+  const train = given.train ?? config.data.train;
+  const test = given.test ?? (given.train ? builtinTestSplit(given.train) : config.data.test ?? builtinTestSplit(config.data.train));
+  return {
+    train,
+    test,
+    ood: given.ood ?? defaultOodFor(train),
+    trainSource: given.train ? undefined : { limit: config.data.limit, seed: config.seed },
+    fromRun: { train: !given.train, test: !given.test && !given.train, ood: !given.ood },
+  };
 }

@@ -2,11 +2,10 @@
  * Plain-language comparison of two students on the faithfulness figures: a win or loss needs the 95% bootstrap
  * intervals not to overlap; otherwise it is a tie. Used by the demo report and bench/paper-claim.
  */
-import { isValue, type Scorecard } from '../evaluation/index.js';
+import { compareValues, isValue, TIE_WITHOUT_CI, type Scorecard } from '../evaluation/index.js';
 import { higherIsBetter, scorecardMetrics } from '../evaluation/metrics.js';
 
-/** Without bootstrap intervals, differences smaller than this count as a tie. */
-export const TIE_WITHOUT_CI = 0.01;
+export { TIE_WITHOUT_CI };
 
 export interface Comparison {
   /** Catalogue id (evaluation/metrics.ts). */
@@ -27,13 +26,9 @@ export function compareStudents(card: Scorecard, a: string, b: string): Comparis
     const ma = m.pick(ca), mb = m.pick(cb);
     if (!isValue(ma) || !isValue(mb)) continue;
     const better = higherIsBetter(m);
-    let outcome: Comparison['outcome'] = 'tie';
-    if (ma.ci && mb.ci) {
-      if (ma.ci.lower > mb.ci.upper) outcome = better ? 'win' : 'loss';
-      else if (ma.ci.upper < mb.ci.lower) outcome = better ? 'loss' : 'win';
-    } else if (Math.abs(ma.value - mb.value) >= TIE_WITHOUT_CI) {
-      outcome = (ma.value > mb.value) === better ? 'win' : 'loss';
-    }
+    const outcome = compareValues(
+      { value: ma.value, lo: ma.ci?.lower, hi: ma.ci?.upper }, { value: mb.value, lo: mb.ci?.lower, hi: mb.ci?.upper }, better,
+    );
     out.push({ id: m.id, metric: m.label, a: ma.value, b: mb.value, higherIsBetter: better, outcome });
   }
   return out;

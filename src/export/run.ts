@@ -35,6 +35,8 @@ export interface ExportRunOptions {
   method?: string;
   oodK?: number;
   oodThreshold?: number;
+  /** Image-folder galleries: fail on the first unreadable file instead of skipping it. */
+  strict?: boolean;
 }
 
 export interface ExportRunResult {
@@ -130,7 +132,7 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
     if (size === 0) return { meta: student.meta };
     if (!gallerySpec) throw new UserError(`${quoteName(runDir)}: cannot tell which images the gallery should use; pass --gallery <dataset> (or --gallery-size 0)`);
     info(`building a ${size}-image gallery from ${gallerySpec}…`);
-    const set = await loadDataset(gallerySpec, { limit: 2 * size, seed: opts.seed ?? 0, size: student.meta.inputSize, channels: student.meta.channels });
+    const set = await loadDataset(gallerySpec, { limit: 2 * size, seed: opts.seed ?? 0, size: student.meta.inputSize, channels: student.meta.channels, strict: opts.strict });
     const gallery = await buildGallery(student, set, size, opts.seed ?? 0, { k: student.meta.ood?.k });
     await writeGallery(outDir, gallery);
     return { meta: student.meta, gallery, gallerySpec };

@@ -4,6 +4,7 @@ export {
   methodSettingsSchema, parseMethodSettings, DEFAULT_METHOD,
   type MethodContext, type MethodEntry, type MethodSettings, type CachedTeacherEmbeddings,
 } from './registry.js';
+export { LOSS_VERSION } from './defaults.js';
 export { createTintem, prefitHead, pcaInitHead, type TintemMethod, type TintemWeights } from './tintem.js';
 export { createProteus, type ProjectorMethod } from './proteus.js';
 export { createCosine } from './cosine.js';

@@ -1,6 +1,8 @@
 /**
  * Shared pieces of the similarity-based losses: row normalisation, cosine-similarity matrices, the symmetrised
- * t-SNE-style affinity with a masked diagonal, KL divergence between affinities, and a stop-gradient.
+ * t-SNE-style log affinity with a boolean-masked diagonal, KL divergence between log affinities, and a stop-gradient.
+ * Follows the reference (emannix/cospress..., proteus_vmfsne7_reversed.py, sne_style 'full') in log space: no
+ * probability is ever clamped by an eps, so affinities of 1e-72 at tau = 0.01 keep their weight.
  * Every function works on a single matrix (n x n) or a batch of them (... x n x n), so the same code serves the
  * global (across the batch) and local (within one image, across its tokens) losses.
  */
@@ -32,48 +34,72 @@ export function rowCosine(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.sum(tf.mul(l2Normalize(a), l2Normalize(b)), -1));
 }
 
-/** The n x n identity as a boolean mask, broadcastable against ... x n x n. */
-function diagonalMask(n: number): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.eye(n), 'bool') as tf.Tensor2D);
+/** The n x n identity as a boolean mask broadcast to `shape` (... x n x n). */
+function diagonalMask(n: number, shape: number[]): tf.Tensor {
+  return tf.tidy(() => tf.broadcastTo(tf.cast(tf.eye(n), 'bool'), shape));
 }
 
 /**
- * Row softmax of `logits` (... x n x n) over j != i: the diagonal gets probability exactly 0 and its value has
- * no influence on the other entries (nor any gradient).
+ * log(sum(exp(x))) over `axes` of the entries where `mask` is false. Masked entries are excluded by the boolean
+ * mask alone (never by subtracting a large number, which overflows in float16 and loses digits in float32), and
+ * every intermediate stays finite so no NaN reaches the gradient. The shift is stop-gradient: the result does not
+ * depend on it.
  */
-export function maskedRowSoftmax<T extends tf.Tensor>(logits: T): T {
+function maskedLogSumExp(x: tf.Tensor, mask: tf.Tensor, axes: number[]): tf.Tensor {
   return tf.tidy(() => {
-    const n = logits.shape[logits.rank - 1]!;
-    if (n < 2) throw new UserError(`similarity losses need at least 2 items per set (got ${n}); use a batch size of 2 or more`);
-    const mask = tf.broadcastTo(diagonalMask(n), logits.shape);
-    // A large finite negative (not -Infinity) keeps the softmax's max-subtraction and gradients finite.
-    const masked = tf.where(mask, tf.fill(logits.shape, -1e9), logits);
-    return tf.softmax(masked, -1) as T;
+    const zeros = tf.zerosLike(x);
+    const shift = stopGradient(tf.max(tf.where(mask, tf.fill(x.shape, -Infinity), x), axes, true));
+    const shifted = tf.where(mask, zeros, tf.sub(x, shift));
+    return tf.add(shift, tf.log(tf.sum(tf.where(mask, zeros, tf.exp(shifted)), axes, true)));
   });
 }
 
-/**
- * Symmetrised t-SNE-style affinity of a similarity matrix S (... x n x n):
- * P_{j|i} = softmax_{j != i}(S_ij / tau), P = (P_{j|i} + P_{i|j}) / (2n). Each n x n block sums to 1, diagonal 0.
- */
-export function symmetricAffinity<T extends tf.Tensor2D | tf.Tensor3D>(sims: T, tau: number): T {
-  if (!(tau > 0)) throw new UserError(`tau must be > 0 (got ${tau})`);
-  return tf.tidy(() => {
-    const n = sims.shape[sims.rank - 1]!;
-    const conditional = maskedRowSoftmax(tf.div(sims, tau));
-    const perm = sims.rank === 2 ? [1, 0] : [0, 2, 1];
-    return tf.div(tf.add(conditional, tf.transpose(conditional, perm)), 2 * n) as T;
-  });
+/** Transposes the last two axes. */
+function swapLast(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1]!, perm[x.rank - 2]!];
+  return tf.transpose(x, perm);
+}
+
+function checkTaus(taus: readonly number[]): void {
+  if (taus.length === 0 || taus.some((t) => !(t > 0))) throw new UserError(`taus: expected a non-empty list of numbers > 0 (got ${JSON.stringify(taus)})`);
+}
+
+/** Temperatures as a K x 1 x ... x 1 tensor that broadcasts against K x (similarity shape). */
+function tauTensor(taus: readonly number[], simsRank: number): tf.Tensor {
+  return tf.tensor(taus as number[], [taus.length, ...Array<number>(simsRank).fill(1)]);
 }
 
 /**
- * KL(P || Q) = sum P log(P / Q) over the last two axes (one value per n x n block; a scalar for a single matrix).
- * Entries with P = 0 contribute 0; `eps` keeps log finite where float32 underflows Q (or P) to 0.
+ * Log of the symmetrised t-SNE affinity ('full' style of the reference), for every temperature at once:
+ *   lp = log_softmax_{j != i}(S_ij / tau)             (row-conditional, diagonal masked)
+ *   LP = logsumexp(lp_ij, lp_ji) - logsumexp over the whole n x n block of the same (each block sums to 1)
+ * sims: ... x n x n; returns K x ... x n x n (K = taus.length). Diagonal entries hold a finite filler value and
+ * must be ignored through `mask` (the K x ... x n x n boolean identity, also returned).
  */
-export function klDivergence(p: tf.Tensor, q: tf.Tensor, eps = 1e-10): tf.Tensor {
+export function logAffinity(sims: tf.Tensor2D | tf.Tensor3D, taus: readonly number[]): { logP: tf.Tensor; mask: tf.Tensor } {
+  const n = sims.shape[sims.rank - 1]!;
+  if (n < 2) throw new UserError(`similarity losses need at least 2 items per set (got ${n}); use a batch size of 2 or more`);
+  checkTaus(taus);
+  const mask = diagonalMask(n, [taus.length, ...sims.shape]);
+  const logP = tf.tidy(() => {
+    const logits = tf.div(tf.expandDims(sims, 0), tauTensor(taus, sims.rank));
+    const rowLse = maskedLogSumExp(logits, mask, [logits.rank - 1]);
+    const lp = tf.where(mask, tf.zerosLike(logits), tf.sub(logits, rowLse));
+    const sym = tf.logSumExp(tf.stack([lp, swapLast(lp)]), 0);
+    return tf.sub(sym, maskedLogSumExp(sym, mask, [sym.rank - 2, sym.rank - 1]));
+  });
+  return { logP, mask };
+}
+
+/**
+ * KL(P || Q) = sum exp(LP) (LP - LQ) over the last two axes (one value per n x n block) from log affinities;
+ * masked (diagonal) entries contribute exactly 0, as the reference's non-finite entries do.
+ */
+export function logKl(logP: tf.Tensor, logQ: tf.Tensor, mask: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const logRatio = tf.sub(tf.log(tf.add(p, eps)), tf.log(tf.add(q, eps)));
-    return tf.sum(tf.mul(p, logRatio), [p.rank - 2, p.rank - 1]);
+    const terms = tf.mul(tf.exp(logP), tf.sub(logP, logQ));
+    return tf.sum(tf.where(mask, tf.zerosLike(terms), terms), [terms.rank - 2, terms.rank - 1]);
   });
 }
 
@@ -93,16 +119,16 @@ export const stopGradient: <T extends tf.Tensor>(x: T) => T = (() => {
 export { DEFAULT_TAUS } from './defaults.js';
 
 /**
- * Mean over temperatures of KL(P_target || Q_pred), where both affinities are built from cosine similarities.
- * target, pred: n x D / n x d (one set) or N x n x D / N x n x d (N sets, averaged). Returns a scalar.
- * Similarities are computed once and reused across temperatures.
+ * Mean over temperatures of KL(P_target || Q_pred), where both affinities are built from cosine similarities
+ * (log space throughout, stable in float32 at tau = 0.01). target, pred: n x D / n x d (one set: the reference's
+ * global loss, a sum over the n x n block) or N x n x D / N x n x d (N sets: the local loss, averaged over sets).
+ * All temperatures are computed as one batched tensor. Returns a scalar.
  */
 export function multiTauAffinityKl(target: tf.Tensor2D | tf.Tensor3D, pred: tf.Tensor2D | tf.Tensor3D, taus: readonly number[]): tf.Scalar {
   if (taus.length === 0) throw new UserError('taus: expected at least one temperature');
   return tf.tidy(() => {
-    const simsT = cosineMatrix(target);
-    const simsP = cosineMatrix(pred);
-    const perTau = taus.map((tau) => tf.mean(klDivergence(symmetricAffinity(simsT, tau), symmetricAffinity(simsP, tau))));
-    return tf.div(tf.addN(perTau), taus.length) as tf.Scalar;
+    const p = logAffinity(cosineMatrix(target), taus);
+    const q = logAffinity(cosineMatrix(pred), taus);
+    return tf.mean(logKl(p.logP, q.logP, p.mask)) as tf.Scalar;
   });
 }

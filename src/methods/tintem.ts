@@ -1,17 +1,21 @@
 /**
  * TinTeM ("Teacher in the Middle", a.k.a. CosPress; arXiv 2411.15239): a teacher head h = LayerNorm + Linear
  * (teacher dim D -> student dim d) learns to compress the frozen teacher's embedding space while preserving its
- * cosine-similarity structure, and the student imitates h(teacher(x)). All terms train jointly from step 0:
+ * cosine-similarity structure, and the student imitates h(teacher(x)). All terms train jointly from step 0.
+ * As the authors compute it (goo/methods/self_supervised/proteus_vmfsne7_reversed.py with
+ * run/CosPress_imagenet_dinov2_vits.yaml; golden values in test/methods/fixtures/method-goldens.json):
  *
- *   headGlobal    mean over taus of KL(P_teacher || Q_head), affinities across the batch of pooled embeddings
- *   headLocal     the same within each image across its spatial tokens, averaged over images
+ *   headGlobal    mean over taus of KL(P_teacher || Q_head) over the batch of token-0 (pooled / CLS) embeddings,
+ *                 summed over the whole symmetrised n x n block
+ *   headLocal     the same within each image across ALL its tokens [pooled; patches], averaged over images
  *   studentPooled mean_i 1 - cos(student_pooled_i, stopgrad(h(t_pooled_i)))
- *   studentTokens mean_i 1 - cos(flatten(student_tokens_i), flatten(stopgrad(h(t_tokens_i))))
+ *   studentTokens mean_i 1 - cos(flatten([s_pooled; s_tokens]_i), flatten(stopgrad(h([t_pooled; t_tokens]_i))))
  *
- * The head gets gradients only from the head terms (the student terms see it through a stop-gradient) and the
- * student only from the student terms. Token terms are skipped when the teacher gives no tokens (or local=false).
- * When the grids differ, the finer token map is average-pooled to the coarser grid before studentTokens
- * (see tokenGrid.ts); headLocal always uses the teacher's own grid.
+ * Affinities and KL are computed in log space (see similarity.ts). The head gets gradients only from the head
+ * terms (the student terms see it through a stop-gradient) and the student only from the student terms. Token
+ * terms are skipped when the teacher gives no tokens (or local=false). When the grids differ, the finer patch map
+ * is average-pooled to the coarser grid before studentTokens (see tokenGrid.ts); headLocal always uses the
+ * teacher's own grid.
  */
 import { tf } from '../backend/index.js';
 import type { StudentOutput } from '../students/types.js';
@@ -61,6 +65,11 @@ export interface TintemMethod extends DistillMethod {
 
 export const TINTEM_DEFAULT_WEIGHTS: TintemWeights = { headGlobal: 1, headLocal: 1, studentPooled: 1, studentTokens: 1 };
 
+/** [pooled; tokens] along the token axis: N x D, N x T x D -> N x (1 + T) x D (token 0 is the pooled / CLS vector). */
+export function withPooledToken(pooled: tf.Tensor2D, tokens: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => tf.concat([tf.expandDims(pooled, 1), tokens], 1) as tf.Tensor3D);
+}
+
 function checkDims(teacherDim: number, studentDim: number): void {
   for (const [name, v] of [['teacherDim', teacherDim], ['studentDim', studentDim]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UserError(`tintem: ${name} must be a positive integer (got ${v})`);
@@ -78,7 +87,9 @@ export function createTintem(opts: TintemOptions): TintemMethod {
 
   const headTerms = (teacher: TeacherFeatures, mapped: { pooled: tf.Tensor2D; tokens?: tf.Tensor3D }): LossTerms => {
     const terms: LossTerms = { headGlobal: multiTauAffinityKl(teacher.pooled, mapped.pooled, taus) };
-    if (teacher.tokens && mapped.tokens) terms.headLocal = multiTauAffinityKl(teacher.tokens, mapped.tokens, taus);
+    if (teacher.tokens && mapped.tokens) {
+      terms.headLocal = multiTauAffinityKl(withPooledToken(teacher.pooled, teacher.tokens), withPooledToken(mapped.pooled, mapped.tokens), taus);
+    }
     return terms;
   };
   const mapAll = (teacher: TeacherFeatures) => {
@@ -109,7 +120,9 @@ export function createTintem(opts: TintemOptions): TintemMethod {
           expectWidth(student.tokens, opts.studentDim, 'tintem: student tokens');
           const [s, t] = alignTokenGrids(student.tokens, stopGradient(mapped.tokens));
           const n = s.shape[0];
-          terms.studentTokens = tf.mean(tf.sub(1, rowCosine(tf.reshape(s, [n, -1]), tf.reshape(t, [n, -1])))) as tf.Scalar;
+          const flatS = tf.reshape(withPooledToken(student.pooled, s), [n, -1]);
+          const flatT = tf.reshape(withPooledToken(target, t), [n, -1]);
+          terms.studentTokens = tf.mean(tf.sub(1, rowCosine(flatS, flatT))) as tf.Scalar;
         }
         return terms;
       });

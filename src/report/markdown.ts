@@ -1,7 +1,7 @@
 /** The Markdown summary: header, scorecard (best student in bold), OOD AUROC, mean robustness, final losses, notes. */
 import { DASH, escapeMdCell, fmt, fmtCount, isNum } from './format.js';
 import { toJsonValue } from './normalize.js';
-import { bestStudents, formatCell, modelLabel, scorecardColumns } from './scorecard.js';
+import { bestStudents, formatCell, formatNumber, modelLabel, scorecardColumns } from './scorecard.js';
 import type { ReportData, ReportDataJson } from './types.js';
 import { parseReportData } from './validate.js';
 
@@ -15,6 +15,10 @@ export function renderMarkdownSummary(data: ReportData): string {
   out.push(`# ${d.title}`, '');
   out.push(`Generated ${d.createdAt} by tintem ${d.tintemVersion} on backend \`${d.backend}\`.`, '');
   out.push(table(['model', 'role', 'method', 'params'], d.models.map((m) => [m.label ?? m.id, m.role, m.method ?? DASH, fmtCount(m.params)]), [false, false, false, true]), '');
+
+  if (d.verdict?.students.length) {
+    out.push('## Verdict', '', ...d.verdict.students.map((s) => `- **${modelLabel(d, s.model)}**: ${s.sentence}`), '', `_${d.verdict.rule}_`, '');
+  }
 
   out.push('## Scorecard', '');
   out.push(d.scorecard ? scorecardMd(d) : omitted(d, 'scorecard'), '');
@@ -63,12 +67,12 @@ function scorecardMd(d: Json): string {
       ]);
     }
   }
-  return `${table(['metric', ...columns.map((id) => modelLabel(d, id))], rows, [false, ...columns.map(() => true)])}\n\nBest student per row in **bold**; ± is half the 95% CI.`;
+  return `${table(['metric', ...columns.map((id) => modelLabel(d, id))], rows, [false, ...columns.map(() => true)])}\n\nA student in **bold** beats every other student under the verdict's win rule (never at chance level or worse); ± is half the 95% CI; n/a: not computed or not applicable.`;
 }
 
 function rocMd(d: Json): string {
   const ids = d.models.map((m) => m.id).filter((id) => d.roc!.some((r) => r.models[id]));
-  const rows = d.roc!.map((r) => [`${r.set} / ${r.score}`, ...ids.map((id) => fmt(r.models[id]?.auroc))]);
+  const rows = d.roc!.map((r) => [`${r.set} / ${r.score}`, ...ids.map((id) => formatNumber(r.models[id]?.auroc, 'percent'))]);
   return table(['OOD set / score', ...ids.map((id) => modelLabel(d, id))], rows, [false, ...ids.map(() => true)]);
 }
 
@@ -80,7 +84,7 @@ function robustnessMd(d: Json): string {
   for (const metric of ['accuracy', 'agreement'] as const) {
     const ids = d.models.map((m) => m.id).filter((id) => mean.models[id]?.[metric]?.length);
     if (!ids.length) continue;
-    const rows = ids.map((id) => [modelLabel(d, id), ...severities.map((_, i) => fmt(mean.models[id]![metric]![i]))]);
+    const rows = ids.map((id) => [modelLabel(d, id), ...severities.map((_, i) => formatNumber(mean.models[id]![metric]![i], 'percent'))]);
     parts.push(`${metric} ('${mean.name}'):\n\n${table(['model', ...severities.map((s) => `sev ${s}`)], rows, [false, ...severities.map(() => true)])}`);
   }
   return parts.join('\n\n') || '_No accuracy or agreement values._';

@@ -1,5 +1,6 @@
 /** Scorecard logic shared by the HTML and Markdown renderers: column order, cell text, best student per row. */
-import { DASH, fmt, isNum } from './format.js';
+import { compareValues } from '../evaluation/compare.js';
+import { DASH, isNum } from './format.js';
 import type { ReportDataJson } from './types.js';
 
 type Json = ReportDataJson;
@@ -24,37 +25,63 @@ export interface CellText {
   skipped: boolean;
 }
 
+/** Text shown for a figure that was not computed or does not apply (the reason is in the tooltip). */
+export const NOT_AVAILABLE = 'n/a';
+
+/**
+ * One number format per unit: percentages with 1 decimal and a %, other figures with 3 decimals, never in
+ * exponent form (a value smaller than the last digit shows as 0.0 / 0.000).
+ */
+export function formatNumber(x: number | null | undefined, format: ScoreRowJson['format'] = 'decimal', sign = false): string {
+  if (!isNum(x)) return DASH;
+  const percent = format === 'percent';
+  const digits = percent ? 1 : 3;
+  let text = (percent ? x * 100 : x).toFixed(digits);
+  if (/^-0\.0+$/.test(text)) text = text.slice(1);
+  if (sign && !text.startsWith('-')) text = `+${text}`;
+  return text + (percent ? '%' : '');
+}
+
 /** Formats a cell; the ± is half the CI width (CIs are shown exactly in `detail`). */
 export function formatCell(cell: Cell | undefined, format: ScoreRowJson['format'] = 'decimal'): CellText {
   if (!cell) return { text: DASH, skipped: false };
-  if ('skipped' in cell) return { text: 'skipped', detail: cell.skipped, skipped: true };
-  const scale = format === 'percent' ? 100 : 1;
-  const digits = format === 'percent' ? 1 : 3;
-  const suffix = format === 'percent' ? '%' : '';
+  if ('skipped' in cell) return { text: NOT_AVAILABLE, detail: cell.skipped, skipped: true };
   if (!isNum(cell.value)) return { text: DASH, skipped: false };
-  let text = fmt(cell.value * scale, digits) + suffix;
+  let text = formatNumber(cell.value, format);
   let detail: string | undefined;
   if (isNum(cell.lo) && isNum(cell.hi)) {
-    text += ` ± ${fmt(((cell.hi - cell.lo) / 2) * scale, digits)}`;
-    detail = `95% CI [${fmt(cell.lo * scale, digits)}${suffix}, ${fmt(cell.hi * scale, digits)}${suffix}]`;
+    // The half-width in the same unit and digits as the value, without a second % sign.
+    text += ` ± ${formatNumber((cell.hi - cell.lo) / 2, format).replace(/%$/, '')}`;
+    detail = `95% CI [${formatNumber(cell.lo, format)}, ${formatNumber(cell.hi, format)}]`;
   }
   return { text, detail, skipped: false };
 }
 
-/** Ids of the best student(s) in a row (ties all win); empty when fewer than one student has a value. */
+/** True when a cell's value is at or past the row's failure level (chance or worse). */
+export function isFailure(row: ScoreRowJson, cell: Cell | undefined): boolean {
+  const v = cellValue(cell);
+  if (v === null || row.failAt === undefined) return false;
+  return row.higherIsBetter ? v <= row.failAt : v >= row.failAt;
+}
+
+/**
+ * The best student in a row under the verdict's win rule (src/evaluation/compare.ts): one that beats every
+ * other student with a value. Empty with fewer than two students, on a tie, or when the winner's value is a
+ * failure (chance level or worse).
+ */
 export function bestStudents(row: ScoreRowJson, columns: string[], data: Json): Set<string> {
   const students = new Set(data.models.filter((m) => m.role === 'student').map((m) => m.id));
-  let best: number | null = null;
-  const winners = new Set<string>();
-  for (const id of columns) {
-    if (!students.has(id)) continue;
-    const v = cellValue(row.cells[id]);
-    if (v === null) continue;
-    const better = best === null || (row.higherIsBetter ? v > best + 1e-12 : v < best - 1e-12);
-    if (better) { best = v; winners.clear(); winners.add(id); }
-    else if (Math.abs(v - best!) <= 1e-12) winners.add(id);
+  const valued = columns.filter((id) => students.has(id) && cellValue(row.cells[id]) !== null);
+  if (valued.length < 2) return new Set();
+  const asCompared = (id: string) => {
+    const c = row.cells[id] as { value: number; lo?: number | null; hi?: number | null };
+    return { value: c.value, lo: c.lo, hi: c.hi };
+  };
+  for (const id of valued) {
+    const beatsAll = valued.every((other) => other === id || compareValues(asCompared(id), asCompared(other), row.higherIsBetter) === 'win');
+    if (beatsAll && !isFailure(row, row.cells[id])) return new Set([id]);
   }
-  return winners;
+  return new Set();
 }
 
 export function modelLabel(data: Json, id: string): string {

@@ -47,6 +47,13 @@ export interface ScoreRow {
   /** Cells by model id; a model without a cell shows "—". */
   cells: Record<string, ScoreCell>;
   note?: string;
+  /**
+   * Values at or past this are failures (chance level or worse: AUROC <= 0.5, FPR@95 >= 0.95) and are never
+   * highlighted as best.
+   */
+  failAt?: number;
+  /** Rows hidden by default: shown in a collapsed block below the scorecard with this explanation. */
+  hidden?: string;
 }
 
 export interface ScoreSection {
@@ -99,6 +106,9 @@ export interface SimilarityScatter {
   /** Paired pairwise cosines: teacherCos[i] and studentCos[i] are the same image pair. */
   teacherCos: NumberArray;
   studentCos: NumberArray;
+  /** The scorecard's figures for this student (over its own pair sample); the title shows these when given. */
+  pearson?: number;
+  spearman?: number;
 }
 
 export interface EmbeddingMap {
@@ -145,6 +155,36 @@ export interface NeighbourStrips {
   queries: NeighbourQuery[];
 }
 
+/** One headline figure of a student's verdict. Gaps are student minus teacher (negative = worse than the teacher). */
+export interface VerdictFigure {
+  label: string;
+  format: 'percent' | 'decimal';
+  /** The student's value and 95% CI; null when not computed (see `missing`). */
+  value: number | null;
+  lo?: number | null;
+  hi?: number | null;
+  /** The teacher's value; null/absent where the teacher has none (agreement, CKA). */
+  teacher?: number | null;
+  /** Student minus teacher, with the widest difference of the two intervals when both have one. */
+  gap?: { value: number; lo?: number | null; hi?: number | null } | null;
+  /** The gap under the win rule: better / same as / worse than the teacher. */
+  outcome?: 'better' | 'same' | 'worse';
+  missing?: string;
+}
+
+export interface StudentVerdict {
+  model: string;
+  /** A plain-language summary of the figures. */
+  sentence: string;
+  figures: VerdictFigure[];
+}
+
+export interface Verdict {
+  students: StudentVerdict[];
+  /** How better / same / worse were decided. */
+  rule: string;
+}
+
 export type SectionKey = 'scorecard' | 'curves' | 'roc' | 'robustness' | 'similarity' | 'maps' | 'neighbours' | 'notes';
 
 export interface ReportData {
@@ -165,6 +205,8 @@ export interface ReportData {
   similarity?: SimilarityScatter[];
   maps?: EmbeddingMaps;
   neighbours?: NeighbourStrips;
+  /** The one-screen answer to "is my student faithful?", shown first. */
+  verdict?: Verdict;
   /** Free-form Markdown, e.g. where TinTeM wins, ties or loses. */
   notes?: string;
   /** Why a section is missing, shown in its place. */
@@ -208,6 +250,8 @@ const scoreRowSchema = z.strictObject({
   format: z.enum(['decimal', 'percent']).optional(),
   cells: z.record(z.string(), cellSchema),
   note: z.string().optional(),
+  failAt: z.number().optional(),
+  hidden: z.string().optional(),
 });
 
 const scorecardSchema = z.strictObject({
@@ -235,7 +279,7 @@ const robustnessSchema = z.strictObject({
 });
 
 const similaritySchema = z
-  .strictObject({ model: z.string(), teacherCos: z.array(cosine), studentCos: z.array(cosine) })
+  .strictObject({ model: z.string(), teacherCos: z.array(cosine), studentCos: z.array(cosine), pearson: num.optional(), spearman: num.optional() })
   .refine((s) => s.teacherCos.length === s.studentCos.length, 'expected teacherCos and studentCos of the same length');
 
 const mapsSchema = z.strictObject({
@@ -257,6 +301,23 @@ const neighboursSchema = z.strictObject({
   ),
 });
 
+const verdictFigureSchema = z.strictObject({
+  label: z.string(),
+  format: z.enum(['decimal', 'percent']),
+  value: optNum,
+  lo: optNum.optional(),
+  hi: optNum.optional(),
+  teacher: optNum.optional(),
+  gap: z.strictObject({ value: num, lo: optNum.optional(), hi: optNum.optional() }).nullable().optional(),
+  outcome: z.enum(['better', 'same', 'worse']).optional(),
+  missing: z.string().optional(),
+});
+
+const verdictSchema = z.strictObject({
+  students: z.array(z.strictObject({ model: z.string(), sentence: z.string(), figures: z.array(verdictFigureSchema) })),
+  rule: z.string(),
+});
+
 const sectionKeys = ['scorecard', 'curves', 'roc', 'robustness', 'similarity', 'maps', 'neighbours', 'notes'] as const;
 
 export const reportDataSchema = z
@@ -275,6 +336,7 @@ export const reportDataSchema = z
     similarity: z.array(similaritySchema).optional(),
     maps: mapsSchema.optional(),
     neighbours: neighboursSchema.optional(),
+    verdict: verdictSchema.optional(),
     notes: z.string().optional(),
     omitted: z.partialRecord(z.enum(sectionKeys), z.string()).optional(),
   })
@@ -291,6 +353,7 @@ export const reportDataSchema = z
     data.roc?.forEach((r, i) => Object.keys(r.models).forEach((id) => check(id, ['roc', i, 'models', id])));
     data.robustness?.corruptions.forEach((c, i) => Object.keys(c.models).forEach((id) => check(id, ['robustness', 'corruptions', i, 'models', id])));
     data.similarity?.forEach((s, i) => check(s.model, ['similarity', i, 'model']));
+    data.verdict?.students.forEach((s, i) => check(s.model, ['verdict', 'students', i, 'model']));
     data.maps?.models.forEach((m, i) => check(m.model, ['maps', 'models', i, 'model']));
     data.neighbours?.queries.forEach((q, i) => Object.keys(q.neighbours).forEach((id) => check(id, ['neighbours', 'queries', i, 'neighbours', id])));
     // Percent rows hold fractions (accuracy, agreement, AUROC, FPR): 0..1 before they are shown as 0..100 %.

@@ -15,8 +15,8 @@ export type CnnSpec = {
   embedDim: number;
   /** Channels of the stem conv; stage s has round(stemWidth * widthMultipliers[s]) channels. */
   stemWidth: number;
-  /** 1 for tiny inputs (28 px), 2 to halve larger inputs early. */
-  stemStride: 1 | 2;
+  /** 1 for tiny inputs (28 px), 2 to halve larger inputs early, 4 (stride-2 conv + 3x3 max-pool, ResNet-like) for photos. */
+  stemStride: 1 | 2 | 4;
   widthMultipliers: number[];
   /** Basic blocks in each stage (same length as widthMultipliers). */
   blocksPerStage: number[];
@@ -24,7 +24,7 @@ export type CnnSpec = {
 
 /** Side of the output grid: 'same' convs give ceil(size / stride) at each stride-2 step. */
 export function cnnTokenGrid(spec: CnnSpec): number {
-  let side = Math.ceil(spec.inputSize / spec.stemStride);
+  let side = spec.stemStride === 4 ? Math.ceil(Math.ceil(spec.inputSize / 2) / 2) : Math.ceil(spec.inputSize / spec.stemStride);
   for (let s = 1; s < spec.blocksPerStage.length; s++) side = Math.ceil(side / 2);
   return side;
 }
@@ -40,8 +40,10 @@ export function buildCnn(spec: CnnSpec, seed: number): tf.LayersModel {
   const relu = (name: string) => tf.layers.reLU({ name });
 
   const input = tf.input({ shape: [spec.inputSize, spec.inputSize, spec.channels], name: 'image' });
-  let x = conv('stem_conv', spec.stemWidth, 3, spec.stemStride).apply(input) as tf.SymbolicTensor;
+  let x = conv('stem_conv', spec.stemWidth, 3, Math.min(2, spec.stemStride)).apply(input) as tf.SymbolicTensor;
   x = relu('stem_relu').apply(bn('stem_bn').apply(x)) as tf.SymbolicTensor;
+  // Large inputs: a ResNet-style max-pool halves the stem's map again before any full-width block runs.
+  if (spec.stemStride === 4) x = tf.layers.maxPooling2d({ name: 'stem_pool', poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   let width = spec.stemWidth;
 
   spec.blocksPerStage.forEach((blocks, s) => {

@@ -18,18 +18,37 @@ export type StudentSpec = CnnSpec | VitSpec;
  * faster than a stride-1 stem of the same size, for the same 7x7 grid.
  */
 export function defaultStudentSpec(inputSize = 28, channels: 1 | 3 = 1): StudentSpec {
+  // Photo-sized inputs (>= 96 px) get a stride-4 stem (ResNet's conv + max-pool), so a 224 px batch of 128
+  // trains in a few GB: the first full-width map is 56x56 instead of 112x112.
+  const stemStride = inputSize >= 96 ? 4 : 2;
   const widthMultipliers = [1];
-  for (let side = Math.ceil(inputSize / 2); side > 8; side = Math.ceil(side / 2)) widthMultipliers.push(Math.min(4, 2 ** widthMultipliers.length));
+  for (let side = Math.ceil(inputSize / stemStride); side > 8; side = Math.ceil(side / 2)) widthMultipliers.push(Math.min(4, 2 ** widthMultipliers.length));
   if (widthMultipliers.length === 1) widthMultipliers.push(2);
   return {
     kind: 'cnn', inputSize, channels, embedDim: 64,
-    stemWidth: 32, stemStride: 2, widthMultipliers, blocksPerStage: widthMultipliers.map(() => 1),
+    stemWidth: 32, stemStride, widthMultipliers, blocksPerStage: widthMultipliers.map(() => 1),
   };
 }
 
-/** A small ViT preset (patch 4 on 28 px -> 7x7 tokens, width 64, 4 blocks, 4 heads), for comparisons. */
+/**
+ * A small ViT preset. MNIST scale: patch 4 on 28 px -> 7x7 tokens, width 64, 4 blocks, 4 heads. Photo scale
+ * (>= 64 px): the patch follows the input so the grid stays about 14x14 (ViT-Ti/16 at 224, /8 at 112), with
+ * ViT-Ti's width 192 and 3 heads, 6 blocks to stay trainable on a CPU.
+ */
 export function defaultVitSpec(inputSize = 28, channels: 1 | 3 = 1): VitSpec {
+  if (inputSize >= 64) {
+    const patchSize = vitPatchFor(inputSize);
+    return { kind: 'vit', inputSize, channels, embedDim: 192, patchSize, width: 192, depth: 6, numHeads: 3, mlpRatio: 4 };
+  }
   return { kind: 'vit', inputSize, channels, embedDim: 64, patchSize: inputSize % 4 === 0 ? 4 : 1, width: 64, depth: 4, numHeads: 4, mlpRatio: 2 };
+}
+
+/** Patch side for a photo-sized ViT: 16 at 224 (grid 14), 8 at 112; the nearest divisor of the input to size/14. */
+export function vitPatchFor(inputSize: number, grid = 14): number {
+  const want = inputSize / grid;
+  let best = 1;
+  for (let p = 1; p <= inputSize; p++) if (inputSize % p === 0 && Math.abs(p - want) < Math.abs(best - want)) best = p;
+  return best;
 }
 
 const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
@@ -73,7 +92,7 @@ export function validateStudentSpec(value: unknown, what = 'student spec'): Stud
   need('embedDim', intUpTo(L.embedDim), `an integer 1..${L.embedDim}`);
   if (spec.kind === 'cnn') {
     need('stemWidth', intUpTo(L.width), `an integer 1..${L.width}`);
-    need('stemStride', (v) => v === 1 || v === 2, '1 or 2');
+    need('stemStride', (v) => v === 1 || v === 2 || v === 4, '1, 2 or 4');
     need('widthMultipliers', (v) => Array.isArray(v) && v.length > 0 && v.length <= L.stages && v.every((m) => typeof m === 'number' && m > 0 && m <= L.multiplier),
       `a list of 1..${L.stages} numbers in (0, ${L.multiplier}]`);
     need('blocksPerStage', (v) => Array.isArray(v) && v.length === (spec.widthMultipliers as unknown[]).length && v.every(intUpTo(L.blocks)),

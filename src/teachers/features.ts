@@ -4,14 +4,9 @@
  */
 import { tf } from '../backend/index.js';
 
-/** Per-channel normalisation applied to [0, 1] pixels: (x - mean) / std. [-1, 1] scaling is mean 0.5, std 0.5. */
-export interface Normalization {
-  mean: number[];
-  std: number[];
-}
+import type { Normalization } from './normalization.js';
 
-export const MINUS_ONE_TO_ONE: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-export const IMAGENET_MEAN_STD: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+export { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './normalization.js';
 
 /** Short text for teacher ids, e.g. 'm0.5,0.5,0.5s0.5,0.5,0.5'. */
 export function normalizationTag(n: Normalization): string {
@@ -57,4 +52,25 @@ export function adaptiveAvgPoolTokens(map: tf.Tensor4D, grid: number): tf.Tensor
 /** pooled = global average of the map (N x C); tokens = adaptive average pool to grid x grid (N x grid^2 x C). */
 export function mapToOutputs(map: tf.Tensor4D, grid: number): { pooled: tf.Tensor2D; tokens: tf.Tensor3D } {
   return { pooled: tf.mean(map, [1, 2]) as tf.Tensor2D, tokens: adaptiveAvgPoolTokens(map, grid) };
+}
+
+/**
+ * The teacher's preprocessing: grey -> RGB, then 'crop' (centre square of crop x the shorter side, i.e. resize
+ * the shorter side to size/crop and centre-crop size) or 'squash' (stretch), resized with the chosen
+ * interpolation (half-pixel centres, as PyTorch/PIL), then (x - mean) / std. NHWC out.
+ */
+export function preprocessImages(images: tf.Tensor4D, p: { inputSize: number; resize: 'crop' | 'squash'; crop: number; interpolation: 'bilinear' | 'nearest'; normalization: Normalization }, channels: 1 | 3 = 3): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x: tf.Tensor4D = images;
+    const [, h, w] = x.shape;
+    if (p.resize === 'crop') {
+      const side = Math.max(1, Math.round(Math.min(h, w) * p.crop));
+      if (side !== h || side !== w) x = tf.slice(x, [0, Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [-1, side, side, -1]);
+    }
+    const size = p.inputSize;
+    if (x.shape[1] !== size || x.shape[2] !== size) {
+      x = p.interpolation === 'nearest' ? tf.image.resizeNearestNeighbor(x, [size, size], false, true) : tf.image.resizeBilinear(x, [size, size], false, true);
+    }
+    return prepareImages(x, size, p.normalization, channels);
+  });
 }

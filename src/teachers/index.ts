@@ -18,6 +18,7 @@ export { createNsfwTeacher, loadBuiltinTrunk, BUILTIN_TEACHERS, type BuiltinTeac
 export { createTfjsTeacher } from './tfjsModel.js';
 export { createOnnxTeacher } from './onnx.js';
 export { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './features.js';
+export { mergeTeacherOptions, parseModelSpec, setTeacherOption, TEACHER_PRESETS, PRESET_NAMES, type TeacherOptions } from './options.js';
 
 /** Built-in teacher names with what they are, for `doctor` and help texts. */
 export function listBuiltinTeachers(): BuiltinTeacherInfo[] {

@@ -1,32 +1,37 @@
 /**
- * Any ONNX image model as a teacher, run by onnxruntime-node: NCHW float32 input, per-channel mean/std,
- * one named output (default: the first). ONNX Runtime is asynchronous, so this is an AsyncTeacher: use
- * forwardTeacher()/forwardAsync; the synchronous forward() throws. Outputs follow the tfjs teacher: a 4-D NCHW
- * map gives pooled (GAP) + grid x grid tokens, a 2-D output gives pooled only.
+ * Any ONNX image model as a teacher, run by onnxruntime-node: NCHW float32 input, the teacher's preprocessing
+ * (size, crop/squash, interpolation, mean/std), one or more named outputs (default: the first) laid out as
+ * { pooled = token 0, tokens = patch tokens } by ./tokens.ts ([B, D], ViT [B, N, D], or a 4-D map in either
+ * layout). ONNX Runtime is asynchronous, so this is an AsyncTeacher: use forwardTeacher()/forwardAsync; the
+ * synchronous forward() throws. The id hashes the graph and every external-data file.
  */
 import { resolve } from 'node:path';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
-import { sha256 } from '../util/hash.js';
 import { GiB, readFileChecked } from '../util/safe-read.js';
+import { IMAGENET_MEAN_STD, preprocessImages, type Normalization } from './features.js';
+import { readOnnxModel } from './onnxFiles.js';
+import { preprocessTag, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
+import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
 
 /** ONNX protobufs are capped at 2 GiB by the format itself (bigger models keep external data). */
 export const MAX_ONNX_BYTES = 2 * GiB;
-import { featuresToOutput } from './featureMapTeacher.js';
-import { IMAGENET_MEAN_STD, normalizationTag, prepareImages, type Normalization } from './features.js';
 import type { AsyncTeacher } from './asyncTeacher.js';
 import type { TeacherOutput } from './types.js';
 
 export interface OnnxTeacherOptions {
-  /** Output name; default the model's first output. */
+  /** Output name; default the model's first output (`teacher.outputs` names several). */
   output?: string;
   /** Input side; default the model's static input size if it has one, else 224. */
   inputSize?: number;
+  /** Token grid side the patch map is pooled to (default 2); `teacher.grid: 'full'` keeps it whole. */
   grid?: number;
   /** Default ImageNet mean/std (torchvision convention). */
   normalization?: Normalization;
   /** Intra-op threads for ONNX Runtime (default: its own choice). */
   threads?: number;
+  /** Outputs, CLS/register layout and preprocessing (see ./options.ts); these win over the fields above. */
+  teacher?: TeacherOptions;
 }
 
 type Ort = typeof import('onnxruntime-node');
@@ -36,13 +41,21 @@ class OnnxTeacher implements AsyncTeacher {
   readonly id: string;
   embedDim = 0;
   tokenGrid?: number;
+  readonly inputSize: number;
+  readonly decodeSize: number;
+  private readonly fetch: string[];
 
   constructor(
     private readonly ort: Ort, private readonly session: Session, private readonly inputName: string,
-    private readonly outputName: string, readonly inputSize: number, private readonly grid: number,
-    private readonly channels: 1 | 3, private readonly norm: Normalization, modelHash: string,
+    private readonly layout: TokenLayoutOptions, private readonly pre: Preprocess,
+    private readonly channels: 1 | 3, modelHash: string, private readonly declared: Record<string, ReadonlyArray<number | string> | undefined>,
   ) {
-    this.id = `onnx:${modelHash.slice(0, 16)}:${outputName}|${inputSize}px|${normalizationTag(norm)}`;
+    this.inputSize = pre.inputSize;
+    this.decodeSize = pre.resize === 'crop' ? Math.round(pre.inputSize / pre.crop) : pre.inputSize;
+    this.fetch = [...new Set([...layout.outputs, ...(layout.cls === 'first' || layout.cls === 'none' ? [] : [layout.cls])])];
+    // The old id form for a single output with the default layout keeps existing caches valid.
+    const plain = layout.outputs.length === 1 && layout.cls === 'first' && layout.registers === 0 && layout.patchGrid === undefined && layout.layout === 'auto';
+    this.id = `onnx:${modelHash.slice(0, 16)}:${plain ? layout.outputs[0] : tokenLayoutTag(layout)}|${preprocessTag(pre)}`;
   }
 
   forward(): TeacherOutput {
@@ -50,17 +63,17 @@ class OnnxTeacher implements AsyncTeacher {
   }
 
   async forwardAsync(images: tf.Tensor4D): Promise<TeacherOutput> {
-    const nchw = tf.tidy(() => tf.transpose(prepareImages(images, this.inputSize, this.norm, this.channels), [0, 3, 1, 2]));
+    const nchw = tf.tidy(() => tf.transpose(preprocessImages(images, this.pre, this.channels), [0, 3, 1, 2]));
     const input = new this.ort.Tensor('float32', (await nchw.data()) as Float32Array, nchw.shape);
     nchw.dispose();
-    const result = await this.session.run({ [this.inputName]: input }, [this.outputName]);
-    const out = result[this.outputName] as InstanceType<Ort['Tensor']>;
-    const dims = out.dims.map(Number);
-    const data = out.data as Float32Array;
+    const result = await this.session.run({ [this.inputName]: input }, this.fetch);
     return tf.tidy(() => {
-      let y = tf.tensor(Float32Array.from(data), dims);
-      if (y.rank === 4) y = tf.transpose(y, [0, 2, 3, 1]);
-      return featuresToOutput(y, this.grid, this.id) as unknown as tf.TensorContainer;
+      const outputs: Record<string, NamedOutput> = {};
+      for (const name of this.fetch) {
+        const out = result[name] as InstanceType<Ort['Tensor']>;
+        outputs[name] = { tensor: tf.tensor(Float32Array.from(out.data as Float32Array), out.dims.map(Number)), declared: this.declared[name] };
+      }
+      return outputsToTeacherOutput(outputs, this.layout, `onnx teacher ${this.id.split('|')[0]}`) as unknown as tf.TensorContainer;
     }) as unknown as TeacherOutput;
   }
 
@@ -69,17 +82,20 @@ class OnnxTeacher implements AsyncTeacher {
   }
 }
 
+type Meta = { name: string; isTensor: boolean; shape?: ReadonlyArray<number | string> };
+const metadata = (list: unknown): Meta[] => (Array.isArray(list) ? (list as Meta[]) : []);
+
 /** A static square spatial size from the input metadata, when the model declares one. */
 function staticInputSize(session: Session): number | undefined {
-  const meta = session.inputMetadata?.[0];
-  if (!meta || !meta.isTensor || meta.shape.length !== 4) return undefined;
+  const meta = metadata(session.inputMetadata)[0];
+  if (!meta || !meta.isTensor || meta.shape?.length !== 4) return undefined;
   const [, , h, w] = meta.shape;
   return typeof h === 'number' && h > 0 && h === w ? h : undefined;
 }
 
 function staticChannels(session: Session): 1 | 3 {
-  const meta = session.inputMetadata?.[0];
-  return meta?.isTensor && meta.shape[1] === 1 ? 1 : 3;
+  const meta = metadata(session.inputMetadata)[0];
+  return meta?.isTensor && meta.shape?.[1] === 1 ? 1 : 3;
 }
 
 export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions = {}): Promise<AsyncTeacher> {
@@ -87,36 +103,47 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   const bytes = readFileChecked(abs, { what: 'onnx teacher model (an .onnx file)', maxBytes: MAX_ONNX_BYTES });
   // Not a protobuf at all (text, zeros): refuse before onnxruntime parses it (a zero-filled buffer can crash it).
   if (bytes.length === 0 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
+  const files = readOnnxModel(abs, bytes);
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {
-    session = await ort.InferenceSession.create(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-      graphOptimizationLevel: 'all', ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-    });
+    const sessionOptions = { graphOptimizationLevel: 'all' as const, ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}) };
+    // External data resolves against the model's own folder only when ONNX Runtime opens the file by path.
+    session = files.external.length > 0
+      ? await ort.InferenceSession.create(abs, sessionOptions)
+      : await ort.InferenceSession.create(new Uint8Array(files.graph.buffer, files.graph.byteOffset, files.graph.byteLength), sessionOptions);
   } catch (e) {
     throw new UserError(`onnx teacher: could not load '${path}' (${(e as Error).message.split('\n')[0]})`);
   }
-  const output = opts.output ?? session.outputNames[0]!;
-  if (!session.outputNames.includes(output)) {
+  const t = opts.teacher ?? {};
+  const outputs = t.outputs ?? [opts.output ?? session.outputNames[0]!];
+  let cls = t.cls ?? 'first';
+  if (cls === 'pooler_output?') cls = session.outputNames.includes('pooler_output') ? 'pooler_output' : 'none';
+  const missing = [...outputs, ...(cls === 'first' || cls === 'none' ? [] : [cls])].filter((o) => !session.outputNames.includes(o));
+  if (missing.length > 0) {
     await session.release();
-    throw new UserError(`onnx teacher: '${path}' has no output '${output}' (outputs: ${session.outputNames.join(', ')})`);
+    throw new UserError(`onnx teacher: '${path}' has no output '${missing[0]}' (outputs: ${session.outputNames.join(', ')})`);
   }
-  const inputSize = opts.inputSize ?? staticInputSize(session) ?? 224;
-  const teacher = new OnnxTeacher(ort, session, session.inputNames[0]!, output, inputSize, opts.grid ?? 2,
-    staticChannels(session), opts.normalization ?? IMAGENET_MEAN_STD, sha256(bytes));
+  const declared: Record<string, ReadonlyArray<number | string> | undefined> = {};
+  for (const m of metadata(session.outputMetadata)) declared[m.name] = m.isTensor ? m.shape : undefined;
+  const layout: TokenLayoutOptions = {
+    outputs, cls, registers: t.registers ?? 0, patchGrid: t.patchGrid, grid: t.grid ?? opts.grid ?? 2, layout: t.layout ?? 'auto',
+  };
+  const pre = resolvePreprocess(t, { inputSize: opts.inputSize ?? staticInputSize(session) ?? 224, normalization: opts.normalization ?? IMAGENET_MEAN_STD });
+  const teacher = new OnnxTeacher(ort, session, session.inputNames[0]!, layout, pre, staticChannels(session), files.hash, declared);
   // Probe once to learn the width and whether the output is a spatial map.
   let probe: TeacherOutput;
   try {
-    const blank = tf.zeros([1, inputSize, inputSize, 3]) as tf.Tensor4D;
+    const blank = tf.zeros([1, pre.inputSize, pre.inputSize, 3]) as tf.Tensor4D;
     probe = await teacher.forwardAsync(blank);
     blank.dispose();
   } catch (e) {
     await session.release();
     if (e instanceof UserError) throw e;
-    throw new UserError(`onnx teacher: '${path}' failed on a ${inputSize}px input (${(e as Error).message.split('\n')[0]}); check --input-size and the output name`);
+    throw new UserError(`onnx teacher: '${path}' failed on a ${pre.inputSize}px input (${(e as Error).message.split('\n')[0]}); check the input size and the output name`);
   }
   teacher.embedDim = probe.pooled.shape[1];
-  teacher.tokenGrid = probe.tokens ? opts.grid ?? 2 : undefined;
+  teacher.tokenGrid = probe.tokens ? Math.round(Math.sqrt(probe.tokens.shape[1])) : undefined;
   tf.dispose(probe as unknown as tf.TensorContainer);
   return teacher;
 }

@@ -6,7 +6,8 @@
  */
 import { DEFAULT_TEACHER } from '../config/defaults.js';
 import { UserError } from '../util/errors.js';
-import type { Normalization } from './features.js';
+import type { Normalization } from './normalization.js';
+import { mergeTeacherOptions, parseModelSpec, type TeacherOptions } from './options.js';
 import type { Teacher } from './types.js';
 
 export interface CreateTeacherOptions {
@@ -23,6 +24,11 @@ export interface CreateTeacherOptions {
   embedDim?: number;
   /** Built-ins: defer loading weights to the first forwardTeacher() (a run served from the cache never loads them). */
   lazy?: boolean;
+  /**
+   * Model-file teachers (tfjs, onnx): outputs, CLS/registers/patch grid, preprocessing, preset; over the spec's
+   * '#key=value,...' options (these win).
+   */
+  teacher?: TeacherOptions;
 }
 
 export interface TeacherEntry {
@@ -91,7 +97,23 @@ export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: Create
 // ---------------------------------------------------------------------------------------------------------
 // Built-in teacher kinds. Each implementation file is imported only when the teacher is built.
 
-const needsPath = (what: string) => (arg: string) => (arg ? undefined : `missing ${what} path, ${teacherSpecHelp()}`);
+/** 'path[#key=value,...]': the path must be there and the options must parse (loads nothing). */
+function checkModelSpec(arg: string): string | undefined {
+  try {
+    if (!parseModelSpec(arg, 'teacher').path) return `missing model path, ${teacherSpecHelp()}`;
+  } catch (e) {
+    if (e instanceof UserError) return e.message.replace(/^teacher: /, '');
+    throw e;
+  }
+  return undefined;
+}
+
+/** Builds a model-file teacher: the spec's '#options' under the caller's `teacher` options. */
+function modelFileOptions(arg: string, opts: CreateTeacherOptions, spec: string) {
+  const { path, options } = parseModelSpec(arg, `--teacher '${spec}'`);
+  const teacher = mergeTeacherOptions(options, opts.teacher);
+  return { path, common: { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization, teacher } };
+}
 
 registerTeacher({
   kind: 'inception',
@@ -99,7 +121,7 @@ registerTeacher({
   summary: 'InceptionV3 trunk bundled in nsfwjs@4.3.0, cut at mixed5 (768-d); the default teacher',
   async create(arg, opts) {
     const { createNsfwTeacher } = await import('./nsfw.js');
-    return createNsfwTeacher('inception', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize, grid: opts.grid, lazy: opts.lazy });
+    return createNsfwTeacher('inception', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
   },
 });
 
@@ -109,7 +131,7 @@ registerTeacher({
   summary: 'MobileNetV2 trunk bundled in nsfwjs@4.3.0, cut at block_13_expand_relu (576-d); fast',
   async create(arg, opts) {
     const { createNsfwTeacher } = await import('./nsfw.js');
-    return createNsfwTeacher('mobilenet', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize, grid: opts.grid, lazy: opts.lazy });
+    return createNsfwTeacher('mobilenet', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
   },
 });
 
@@ -126,22 +148,24 @@ registerTeacher({
 
 registerTeacher({
   kind: 'tfjs',
-  usage: 'tfjs:<model.json>',
-  summary: 'any TF.js Layers or Graph model (cut at a layer/node with the output option)',
-  check: needsPath('model'),
+  usage: 'tfjs:<model.json>[#options]',
+  summary: "any TF.js Layers or Graph model; '#options' like preset=dinov2,output=...,registers=4 (docs/teachers.md)",
+  check: checkModelSpec,
   async create(arg, opts) {
     const { createTfjsTeacher } = await import('./tfjsModel.js');
-    return createTfjsTeacher(arg, { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization });
+    const { path, common } = modelFileOptions(arg, opts, `tfjs:${arg}`);
+    return createTfjsTeacher(path, common);
   },
 });
 
 registerTeacher({
   kind: 'onnx',
-  usage: 'onnx:<model.onnx>',
-  summary: 'any ONNX image model, run with onnxruntime-node',
-  check: needsPath('model'),
+  usage: 'onnx:<model.onnx>[#options]',
+  summary: "any ONNX image model, run with onnxruntime-node; '#options' as for tfjs (docs/teachers.md)",
+  check: checkModelSpec,
   async create(arg, opts) {
     const { createOnnxTeacher } = await import('./onnx.js');
-    return createOnnxTeacher(arg, { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization });
+    const { path, common } = modelFileOptions(arg, opts, `onnx:${arg}`);
+    return createOnnxTeacher(path, common);
   },
 });

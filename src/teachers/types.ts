@@ -18,6 +18,8 @@ export interface Teacher {
   readonly tokenGrid?: number;
   /** Side the teacher resizes its input to. */
   readonly inputSize: number;
+  /** Side to decode images at for this teacher (inputSize, or more when it centre-crops); default inputSize. */
+  readonly decodeSize?: number;
   /** images: N x H x W x C in [0, 1], C = 1 or 3, any H, W; the teacher resizes and normalises itself. */
   forward(images: tf.Tensor4D): TeacherOutput;
   dispose(): void;

@@ -185,6 +185,10 @@ export function differingKeys(a: unknown, b: unknown, prefix = ''): string[] {
 
 /** Refuses to resume a checkpoint made with a different training config. */
 export function assertSameConfig(ck: CheckpointData, fingerprint: string, config: Record<string, unknown>, path: string): void {
+  // A checkpoint from before a change of the loss formulas cannot continue: its history optimised other losses.
+  if (config.lossVersion !== undefined && ck.config.lossVersion !== config.lossVersion) {
+    throw new UserError(`${path}: made with loss version ${JSON.stringify(ck.config.lossVersion ?? 1)}, this tintem computes version ${JSON.stringify(config.lossVersion)} (the losses now follow the authors' formulas), so it cannot resume; start a new run directory`);
+  }
   if (ck.configFingerprint === fingerprint) return;
   const keys = differingKeys(ck.config, config);
   const shown = keys.slice(0, 4).map((k) => {

@@ -7,6 +7,7 @@ import { loadConfig, validateConfig, type ConfigOverrides } from '../config/load
 import type { ConfigRegistries, DistillConfig } from '../config/schema.js';
 import { isMethodName, getMethodEntry, methodNames, methodSettingsSchema } from '../methods/registry.js';
 import { teacherEntries, teacherSpecProblem } from '../teachers/registry.js';
+import { LOSS_VERSION } from '../methods/defaults.js';
 import type { TrainConfig } from './trainer.js';
 
 /** The registries as the config sees them (read at call time, so methods registered later are included). */
@@ -33,5 +34,17 @@ export function toTrainConfig(c: DistillConfig): TrainConfig {
     epochs: c.epochs, batchSize: c.batchSize, lr: c.lr, minLr: c.minLr, weightDecay: c.weightDecay,
     warmupEpochs: c.warmupEpochs, warmupSteps: c.warmupSteps, seed: c.seed, views: c.views, progress: c.progress,
     stepPath: c.trainStep,
+  };
+}
+
+/**
+ * Settings besides the trainer's own that must match for a resume to continue the same run: what is
+ * learned from (teacher, data, views' augmentation, cache precision) and what learns (student, method, the
+ * loss formulas' version). Paths, batch size of the teacher and the progress bar may change freely.
+ */
+export function trainingFingerprint(c: DistillConfig, studentSpec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    teacher: c.teacher, dataSpec: c.data, student: studentSpec, method: c.method, teacherNorm: c.teacherNorm, lossVersion: LOSS_VERSION,
+    augment: c.views > 0 ? c.augment : undefined, fp16: c.fp16,
   };
 }

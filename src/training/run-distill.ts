@@ -3,30 +3,34 @@
  * cache for every view, build student + method, train (resumable), and write the run folder through
  * ./run-folder.ts (which owns its layout, the run's identity, the lock and the checksums).
  */
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { assertBackendCanTrain } from '../backend/training-check.js';
 import { configToYaml } from '../config/load.js';
-import { trainingFingerprint } from '../config/resolve.js';
 import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
 import type { DistillConfig } from '../config/schema.js';
 import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
+import { LOSS_VERSION } from '../methods/defaults.js';
 import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
+import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
+import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
-import { toTrainConfig } from './config.js';
+import { toTrainConfig, trainingFingerprint } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { availableBytes, predictTrainBytes } from '../students/memory.js';
+import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
@@ -38,8 +42,12 @@ export type DistillSummary = RunSummary;
 
 export interface DistillRunOptions {
   resume?: boolean;
+  /** Image folders: fail on the first unreadable file instead of skipping it. */
+  strict?: boolean;
   signal?: AbortSignal;
   onEvent?: (e: TrainEvent) => void;
+  /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
+  onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
 }
 
 export interface DistillRunResult {
@@ -79,10 +87,55 @@ export function teacherGridFor(config: DistillConfig, studentGrid: number): numb
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
 }
 
-export async function loadTrainingData(config: DistillConfig): Promise<ImageSet> {
+/** The image shape the config asks of its data (undefined = the loader's default for the spec). */
+export function configImageShape(config: DistillConfig): { size?: number; channels?: 1 | 3 } {
   const size = typeof config.student.inputSize === 'number' ? config.student.inputSize : undefined;
   const channels = config.student.channels === 1 || config.student.channels === 3 ? config.student.channels : undefined;
-  return loadDataset(config.data.train, { limit: config.data.limit, size, channels, seed: config.seed });
+  return { size, channels };
+}
+
+/** The run's training images, exactly as training saw them (same limit, seed and shape). */
+export async function loadTrainingData(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<ImageSet> {
+  return loadDataset(config.data.train, { limit: config.data.limit, ...configImageShape(config), seed: config.seed, strict: opts.strict });
+}
+
+/** Fewer optimiser steps an epoch than this trains almost nothing in the default budget. */
+export const MIN_STEPS_PER_EPOCH = 20;
+
+/**
+ * A warning with the fix when an epoch has fewer than {@link MIN_STEPS_PER_EPOCH} steps, else undefined.
+ * The suggested batch size is the largest power of two that gives at least that many steps.
+ */
+export function fewStepsWarning(count: number, batchSize: number, epochs: number): string | undefined {
+  const steps = stepsPerEpoch(count, Math.min(batchSize, count));
+  if (steps >= MIN_STEPS_PER_EPOCH) return undefined;
+  const fit = 2 ** Math.floor(Math.log2(Math.max(1, count / MIN_STEPS_PER_EPOCH)));
+  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${steps * epochs} steps in all), so the student will barely train`;
+  if (fit >= 8 && fit < batchSize) return `${what}: use --batch-size ${fit} (${stepsPerEpoch(count, fit)} steps an epoch), or more --epochs / images`;
+  const epochsFor = Math.ceil((MIN_STEPS_PER_EPOCH * epochs) / steps);
+  return `${what}: too few images for a smaller batch to help; use more images, or about --epochs ${epochsFor} for ${MIN_STEPS_PER_EPOCH * epochs} steps`;
+}
+
+/** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
+function redecodable(spec: string): boolean {
+  return spec === 'photos' || spec.startsWith('photos:') || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
+}
+
+/**
+ * The training images as the teacher sees them: the same images (same seed, limit and order) decoded a second
+ * time at the teacher's own resolution when the source allows it and the teacher wants more pixels than the
+ * student, so a 224 px teacher never sees a 64 px image upsampled. Otherwise the student's set itself.
+ */
+export async function loadTeacherData(config: DistillConfig, student: ImageSet, teacher: Teacher): Promise<ImageSet> {
+  const size = teacher.decodeSize ?? teacher.inputSize;
+  if (size <= student.height || !redecodable(config.data.train)) return student;
+  const set = await loadDataset(config.data.train, { limit: config.data.limit, size, channels: student.channels, seed: config.seed });
+  if (set.count !== student.count) throw new Error(`teacher-resolution decode gave ${set.count} images, the student's ${student.count}`);
+  return set;
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): Promise<DistillMethod> {
@@ -104,24 +157,46 @@ export interface DryRunEstimate {
   totalSteps: number;
   embedSeconds: number;
   trainSeconds: number;
+  /** Predicted peak training memory and the memory available now. */
+  trainBytes: number;
+  availableBytes: number;
+  /** Set when an epoch has too few steps (see {@link fewStepsWarning}). */
+  fewSteps?: string;
+}
+
+const gb = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
+
+/** Refuses (one line) a student x batch size whose predicted training memory exceeds what is available. */
+export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batchSize: number): { trainBytes: number; availableBytes: number } {
+  const trainBytes = predictTrainBytes(model, batchSize);
+  const available = availableBytes();
+  if (trainBytes > available) {
+    const fits = Math.max(1, Math.floor(batchSize * (available / trainBytes)));
+    throw new UserError(`config batchSize ${batchSize}: a ${spec.kind} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or a smaller student.inputSize / student (e.g. student.stemStride=4)`);
+  }
+  return { trainBytes, availableBytes: available };
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */
-export async function estimateDistill(config: DistillConfig): Promise<DryRunEstimate> {
+export async function estimateDistill(config: DistillConfig, opts: { strict?: boolean } = {}): Promise<DryRunEstimate> {
   assertBackendCanTrain();
   checkStudentKeys(config.student);
-  const data = await loadTrainingData(config);
+  const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
-  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid) }).catch((e) => { student.dispose(); throw e; });
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
     const n = Math.min(16, data.count);
-    const batch = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+    const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
+    const batch = tf.tidy(() => {
+      const x = tf.tensor4d(data.pixels.subarray(0, n * data.height * data.width * data.channels), [n, data.height, data.width, data.channels]);
+      return side === data.height ? x : tf.image.resizeBilinear(x, [side, side], false, true);
+    });
     let teacherSeconds = 0;
     try {
       for (let i = 0; i < 2; i++) {
         const t = performance.now();
-        const out = teacher.forward(batch);
+        const out = await forwardTeacher(teacher, batch);
         await out.pooled.data();
         tf.dispose([out.pooled, ...(out.tokens ? [out.tokens] : []), ...(out.logits ? [out.logits] : [])]);
         teacherSeconds = (performance.now() - t) / 1000 / n; // keep the second (warm) timing
@@ -130,6 +205,7 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       batch.dispose();
     }
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
+    const memory = checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
     const method = await buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
@@ -152,6 +228,8 @@ export async function estimateDistill(config: DistillConfig): Promise<DryRunEsti
       teacherSecondsPerImage: teacherSeconds, trainSecondsPerStep: stepSeconds,
       stepsPerEpoch: perEpoch, totalSteps: perEpoch * config.epochs,
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
+      ...memory,
+      fewSteps: fewStepsWarning(data.count, config.batchSize, config.epochs),
     };
   } finally {
     teacher.dispose();
@@ -209,16 +287,19 @@ async function mkdirOrFail(dir: string): Promise<void> {
 async function runLocked(config: DistillConfig, runId: string, opts: DistillRunOptions): Promise<DistillRunResult> {
   const runDir = config.runDir;
   const ckPath = join(runDir, CHECKPOINT_FILE);
-  const data = await loadTrainingData(config);
+  const data = await loadTrainingData(config, { strict: opts.strict });
+  const fewSteps = fewStepsWarning(data.count, config.batchSize, config.epochs);
+  if (fewSteps) warn(fewSteps);
   // Resume must continue on the same images, not merely as many of the same size: hash their pixels.
   const dataSha256 = sha256(data.pixels);
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
+  try { checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count)); } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true });
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
   } catch (e) {
     student.dispose();
     throw e;
@@ -226,13 +307,23 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   let embedded: Awaited<ReturnType<typeof embedViews>>;
   const teacherInfo = { id: teacher.id, spec: config.teacher, embedDim: 0, tokenCount: 0 };
   try {
-    if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: data, views, tokens: config.method.tokens, fp16: config.fp16 });
-    embedded = await embedViews(teacher, data, views, config, opts.signal);
+    // The training images as the teacher sees them (decoded again at its resolution where the source allows).
+    const teacherData = await loadTeacherData(config, data, teacher);
+    if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: teacherData, views, tokens: config.method.tokens, fp16: config.fp16 });
+    embedded = await embedViews(teacher, teacherData, views, config, opts.signal);
   } catch (e) {
     student.dispose();
     throw e;
   } finally {
     teacher.dispose(); // every view is cached: training needs no live teacher
+  }
+  // teacherNorm: statistics of the identity view, taken once and kept with the run (a resume reuses the stored ones).
+  const normStats = opts.resume && existsSync(join(runDir, TEACHER_NORM_FILE))
+    ? loadTeacherNorm(runDir, config.teacherNorm)
+    : computeTeacherNorm(config.teacherNorm, embedded.cached.get(0)!);
+  if (normStats) {
+    await saveTeacherNorm(runDir, normStats);
+    for (const [id, view] of embedded.cached) embedded.cached.set(id, normalizeView(view, normStats));
   }
   const source = createTeacherSource({ cached: embedded.cached, tokens: config.method.tokens });
   const identity = embedded.cached.get(0)!;
@@ -261,6 +352,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
       }
       opts.onEvent?.(e);
+      if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
@@ -300,6 +392,8 @@ function makeSummary(
   return {
     teacher,
     method: { name: method.name, weights: { ...method.weights }, taus: methodTaus(config) },
+    lossVersion: LOSS_VERSION,
+    teacherNorm: config.teacherNorm,
     student: { spec, params },
     data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name, sha256: dataSha256 },
     epochs: config.epochs, steps: result.steps, batchSize: config.batchSize, seed: config.seed,

@@ -70,6 +70,12 @@ test('distil -> load run -> evaluate -> report data, for tintem and proteus', as
   assert.ok(json.scorecard!.sections.some((s) => s.name.startsWith('OOD detection: noise')));
   assert.deepEqual(json.robustness!.severities, [0, 1, 5]);
   assert.equal(json.neighbours!.queries.length, 5);
+  // The verdict: one entry per student; each OOD gap is the student's kNN AUROC minus the teacher's from the scorecard.
+  assert.deepEqual(json.verdict!.students.map((s) => s.model), ['tintem', 'proteus']);
+  const gap = json.verdict!.students[0]!.figures.find((f) => f.label.startsWith('OOD AUROC, noise'))!;
+  const auroc = (c: typeof card.teacher) => { const r = c.ood.noise!; return 'scores' in r && 'auroc' in r.scores.knn! && isValue(r.scores.knn.auroc) ? r.scores.knn.auroc.value : NaN; };
+  assert.ok(Math.abs(gap.gap!.value - (auroc(card.students.tintem!) - auroc(card.teacher))) < 1e-9);
+  assert.match(json.verdict!.students[0]!.sentence, /^tintem agrees with the teacher on \d+\.\d% of kNN predictions/);
   teacher.dispose();
   for (const r of runs) r.dispose();
   assert.equal(tf.memory().numTensors, before, 'loading and evaluating runs leaks no tensors');

@@ -88,7 +88,29 @@ export function syntheticReportData(seed = 1): ReportData {
           name: 'similarity',
           rows: [{ metric: 'pairwise cos MSE', higherIsBetter: false, cells: { tintem: { value: 0.004, lo: 0.003, hi: 0.005 }, proteus: { value: 0.02, lo: 0.018, hi: 0.022 } } }],
         },
-        { name: 'OOD: fashion', rows: [{ metric: 'AUROC (kNN)', higherIsBetter: true, cells: { teacher: { value: 0.97 }, tintem: { value: 0.95 }, proteus: { value: 0.95 } } }] },
+        { name: 'OOD: fashion', rows: [
+          { metric: 'AUROC (kNN)', higherIsBetter: true, cells: { teacher: { value: 0.97 }, tintem: { value: 0.95 }, proteus: { value: 0.95 } } },
+          // tintem beats proteus here, but 96% FPR is past chance (95%): a failure, never highlighted.
+          { metric: 'FPR@95 (kNN)', higherIsBetter: false, format: 'percent', failAt: 0.95, cells: { teacher: { value: 0.4 }, tintem: { value: 0.96, lo: 0.95, hi: 0.97 }, proteus: { value: 1, lo: 1, hi: 1 } } },
+          { metric: 'energy: AUROC', higherIsBetter: true, format: 'percent', failAt: 0.5, hidden: 'Energy reads the probe logits.', cells: { teacher: { value: 0.3 }, tintem: { value: 0.02 }, proteus: { value: 0.2 } } },
+        ] },
+      ],
+    },
+    verdict: {
+      rule: 'Better / same / worse than the teacher: non-overlapping 95% intervals.',
+      students: [
+        { model: 'tintem', sentence: 'tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.', figures: [
+          { label: 'kNN agreement with the teacher', format: 'percent', value: 0.95, lo: 0.94, hi: 0.96 },
+          { label: 'Linear CKA to the teacher', format: 'decimal', value: 0.9, lo: 0.88, hi: 0.92 },
+          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, lo: 0.93, hi: 0.97, teacher: 0.97, gap: { value: -0.02, lo: -0.05, hi: 0.01 }, outcome: 'same' },
+          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.7, teacher: 0.75, gap: { value: -0.05 }, outcome: 'worse' },
+        ] },
+        { model: 'proteus', sentence: 'proteus agrees with the teacher on 90.0% of kNN predictions, with linear CKA 0.800.', figures: [
+          { label: 'kNN agreement with the teacher', format: 'percent', value: 0.9, lo: 0.88, hi: 0.92 },
+          { label: 'Linear CKA to the teacher', format: 'decimal', value: null, missing: 'not computed' },
+          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, teacher: 0.97, gap: { value: -0.02 }, outcome: 'worse' },
+          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.68, teacher: 0.75, gap: { value: -0.07 }, outcome: 'worse' },
+        ] },
       ],
     },
     roc: [

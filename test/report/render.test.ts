@@ -28,27 +28,38 @@ test('a header-only report omits every section with a note, escapes text and nev
   assert.ok(!md.includes('NaN'));
 });
 
-test('Markdown summary: best student per row in bold, CI as ±, skipped and NaN cells, AUROC and robustness tables', () => {
+test('Markdown summary: best student under the win rule in bold, CI as ±, n/a and NaN cells, AUROC and robustness tables', () => {
   const md = renderMarkdownSummary(syntheticReportData());
   const lines = md.split('\n');
-  assert.ok(lines.includes('| kNN top-1 ↑ | 91.0% ± 2.0 | **88.0% ± 2.0** | 86.0% ± 2.0 |'));
-  assert.ok(lines.includes('| linear probe ↑ | 0.930 | skipped | — |'));
-  assert.ok(lines.includes('| pairwise cos MSE ↓ | — | **0.004 ± 0.001** | 0.020 ± 0.002 |'), 'lower is better');
-  assert.ok(lines.includes('| AUROC (kNN) ↑ | 0.970 | **0.950** | **0.950** |'), 'ties are all bold');
-  // AUROC of tpr = fpr^b is 1 / (b + 1).
-  assert.ok(lines.includes('| fashion / knn | 0.909 | 0.870 | 0.769 |'));
-  assert.ok(lines.includes('| proteus | 0.930 | 0.870 | 0.810 | 0.750 | 0.690 | — |'));
+  // 88.0 [86, 90] vs 86.0 [84, 88]: the intervals overlap, so it is a tie and nothing is bold.
+  assert.ok(lines.includes('| kNN top-1 ↑ | 91.0% ± 2.0 | 88.0% ± 2.0 | 86.0% ± 2.0 |'));
+  assert.ok(lines.includes('| linear probe ↑ | 0.930 | n/a | — |'));
+  assert.ok(lines.includes('| pairwise cos MSE ↓ | — | **0.004 ± 0.001** | 0.020 ± 0.002 |'), 'lower is better, intervals apart');
+  assert.ok(lines.includes('| AUROC (kNN) ↑ | 0.970 | 0.950 | 0.950 |'), 'a tie is not bold');
+  assert.ok(lines.includes('| FPR@95 (kNN) ↓ | 40.0% | 96.0% ± 1.0 | 100.0% ± 0.0 |'), 'a failure is never bold');
+  assert.ok(lines.includes('- **tintem**: tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.'), 'verdict first');
+  assert.ok(md.indexOf('## Verdict') < md.indexOf('## Scorecard'));
+  // AUROC of tpr = fpr^b is 1 / (b + 1), in the scorecard's percent format.
+  assert.ok(lines.includes('| fashion / knn | 90.9% | 87.0% | 76.9% |'));
+  assert.ok(lines.includes('| proteus | 93.0% | 87.0% | 81.0% | 75.0% | 69.0% | — |'));
   // Last logged losses: exp(-59/30), 1.2 exp(-59/25); 0.9 exp(-59/25), exp(-59/25); head_global has seeded noise.
   assert.ok(lines.some((l) => /^\| tintem \| 59 \| 0\.1\d{3} \| 0\.1399 \| 0\.1133 \|$/.test(l)), md);
   assert.ok(lines.includes('| proteus | 59 | — | 0.0850 | 0.0944 |'));
   assert.ok(!md.includes('NaN'));
 });
 
-test('HTML report: best cells marked, CI bounds in tooltips, one chart figure per plot, inline images', async () => {
+test('HTML report: verdict first, best cells under the win rule, CI bounds in tooltips, one chart figure per plot, inline images', async () => {
   const html = await renderHtmlReport(syntheticReportData());
-  assert.equal((html.match(/<td class="num best"/g) ?? []).length, 4);
+  assert.deepEqual([...html.matchAll(/<td class="num best"[^>]*>([^<]*)</g)].map((m) => m[1]), ['0.004 ± 0.001']);
+  assert.ok(html.includes('<td class="num failed" title="95% CI [95.0%, 97.0%]; at or past chance level: a failure, never highlighted">96.0% ± 1.0</td>'));
   assert.ok(html.includes('title="95% CI [86.0%, 90.0%]">88.0% ± 2.0</td>'));
-  assert.ok(html.includes('class="num skipped" title="probe disabled">skipped</td>'));
+  assert.ok(html.includes('class="num skipped" title="probe disabled">n/a</td>'));
+  assert.ok(!html.includes('ⓘ'), 'the info mark is drawn, not a font glyph');
+  // The energy row is collapsed below the scorecard with its explanation.
+  assert.match(html, /<details class="hidden-rows"><summary>1 more row: logit-based OOD scores \(energy, MSP\), 1 AUROC row below 50%<\/summary>\n<p class="caption">Energy reads the probe logits.<\/p>/);
+  assert.ok(html.indexOf('id="verdict"') < html.indexOf('id="scorecard"'));
+  assert.ok(html.indexOf('id="setup"') > html.indexOf('id="neighbours"'), 'models and config come last, collapsed');
+  assert.ok(html.includes('-2.0 pts <span class="range">(-5.0 to +1.0)</span> <span class="outcome">= same</span>'));
   assert.equal((html.match(/<figure class="chart"/g) ?? []).length, 10);
   assert.equal((html.match(/<svg /g) ?? []).length, 10);
   assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 20);
@@ -56,7 +67,7 @@ test('HTML report: best cells marked, CI bounds in tooltips, one chart figure pe
   const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(new Set(ids).size, ids.length);
   assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'raw HTML in notes is escaped');
-  assert.ok(html.includes('tintem: Pearson 0.99'));
+  assert.ok(html.includes('tintem: pairwise-cosine Pearson 0.99'));
   assert.ok(!html.includes('NaN'));
 });
 

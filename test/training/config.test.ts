@@ -61,7 +61,7 @@ test('config: a wrong type names the file and key path in one line', async () =>
 
 test('config: unknown keys are rejected with the keys that are allowed', async () => {
   const p = file('e.yaml', 'data:\n  limt: 10\n');
-  await rejectsWith(loadConfig(p), `${p}: data.limt: unknown key (expected one of: train, limit)`);
+  await rejectsWith(loadConfig(p), `${p}: data.limt: unknown key (expected one of: train, limit, test)`);
   await assert.rejects(loadConfig(undefined, { set: ['learningRate=0.1'] }),
     (e: unknown) => e instanceof UserError && e.message.startsWith('command line: learningRate: unknown key (expected one of: teacher, teacherGrid, data,'));
 });
@@ -108,7 +108,7 @@ test('config: method options and loss weights are checked against the chosen met
 
 test('config: teacher specs are checked without loading anything', async () => {
   await rejectsWith(loadConfig(undefined, { values: { teacher: 'inceptoin' } }),
-    "command line: teacher: 'inceptoin': unknown teacher, expected 'inception[:<layer>]', 'mobilenet[:<layer>]', 'random[:<seed>]', 'tfjs:<model.json>' or 'onnx:<model.onnx>'");
+    "command line: teacher: 'inceptoin': unknown teacher, expected 'inception[:<layer>]', 'mobilenet[:<layer>]', 'random[:<seed>]', 'tfjs:<model.json>[#options]' or 'onnx:<model.onnx>[#options]'");
   await rejectsWith(loadConfig(undefined, { values: { teacher: 'random:x' } }), "command line: teacher: 'random:x': random seed must be an integer");
   await assert.rejects(loadConfig(undefined, { values: { teacher: 'tfjs:' } }), (e: unknown) => e instanceof UserError && /teacher: 'tfjs:': missing model path/.test(e.message));
   assert.equal((await loadConfig(undefined, { values: { teacher: 'mobilenet:block_10_project_BN' } })).teacher, 'mobilenet:block_10_project_BN');

@@ -57,7 +57,7 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
   // A ViT, so the page must also rebuild the custom layers of src/students/layers.ts.
   const vit = createStudent({ kind: 'vit', inputSize: 16, channels: 3, embedDim: 12, patchSize: 4, width: 16, depth: 2, numHeads: 2, mlpRatio: 2 }, 5);
   await exportStudent(vit.model, join(dir, 'model'), {
-    inputSize: 16, channels: 3, embedDim: 12, tokenGrid: vit.tokenGrid, student: vit.spec, teacher: { id: 'test-teacher' }, method: 'tintem',
+    inputSize: 16, channels: 3, embedDim: 12, tokenGrid: vit.tokenGrid, student: vit.spec, teacher: { id: 'random:seed3:dim32|32px|m0.5,0.5,0.5s0.5,0.5,0.5|grid2', spec: 'random:3', embedDim: 32 }, method: 'tintem',
     ood: { score: 'knn-distance', k: 5 },
   });
   vit.dispose();
@@ -100,6 +100,14 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
     await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 20_000 });
     assert.equal(await page.getAttribute('body', 'data-state'), 'ready', `page failed: ${await page.textContent('#status')}`);
     assert.equal(await page.getAttribute('body', 'data-backend'), 'cpu');
+    // The teacher reads as its spec, not the cache key; the status line sits below the drop box, not on it.
+    // (No named helpers inside evaluate: tsx would wrap them in a __name() the page does not have.)
+    const layout = await page.evaluate(() => ({
+      ...Object.fromEntries(['drop', 'status', 'model'].map((id) => [id, document.getElementById(id)!.getBoundingClientRect().toJSON() as DOMRect])),
+      teacher: [...document.querySelectorAll('#model dt')].find((dt) => dt.textContent === 'Teacher')?.nextElementSibling?.textContent,
+    })) as { drop: DOMRect; status: DOMRect; model: DOMRect; teacher?: string };
+    assert.equal(layout.teacher, 'random:3 (32-d)');
+    assert.ok(layout.drop.top >= layout.model.bottom && layout.status.top >= layout.drop.bottom, `drop box, model card and status overlap: ${JSON.stringify(layout)}`);
     await page.setInputFiles('#files', [rgbPng, grayPng]);
     await page.waitForSelector('body[data-count="2"][data-state="ready"]', { timeout: 20_000 });
     const results = await page.evaluate(() => (window as unknown as { tintem: { results: BrowserResult[] } }).tintem.results);

@@ -25,11 +25,21 @@ function headline(scorecard: Record<string, unknown> | undefined): string[] {
     .map(([k, v]) => `${k}: ${typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(v)) : v}`);
 }
 
+/**
+ * The teacher as a person would name it: its spec (e.g. 'inception', 'random:1') and width, not the cache key
+ * (spec|input size|normalisation|grid) that identifies it to the embedding cache.
+ */
+export function teacherLabel(teacher: TintemJson['teacher']): string {
+  const t = teacher as { id: string; spec?: unknown; embedDim?: unknown };
+  const name = typeof t.spec === 'string' && t.spec ? t.spec : t.id.split('|')[0]!;
+  return typeof t.embedDim === 'number' && t.embedDim > 0 ? `${name} (${t.embedDim}-d)` : name;
+}
+
 export function renderModelInfo(meta: TintemJson, backend: BackendInfo, gallery: Gallery | undefined): void {
   const kb = Object.values(meta.files).reduce((s, f) => s + f.bytes, 0) / 1024;
   const rows: Array<[string, string]> = [
     ['Student', `${String(meta.student.kind ?? meta.student.type ?? 'model')} · ${meta.inputSize}×${meta.inputSize}×${meta.channels} → ${meta.embedDim}-d · ${kb.toFixed(0)} KB`],
-    ['Teacher', meta.teacher.id],
+    ['Teacher', teacherLabel(meta.teacher)],
     ['Method', meta.method],
     ['Backend', backend.name + (backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : '')],
     ['Gallery', gallery
@@ -40,7 +50,7 @@ export function renderModelInfo(meta: TintemJson, backend: BackendInfo, gallery:
   const figures = headline(meta.scorecard);
   if (figures.length) rows.push(['Scores', figures.join(' · ')]);
   const dl = document.getElementById('model')!;
-  dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  dl.replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', k === 'Teacher' ? { title: meta.teacher.id } : {}, v)]));
 }
 
 export function renderResult(result: PageResult, preview: HTMLCanvasElement, gallery: Gallery | undefined): void {

@@ -20,6 +20,7 @@ interface CorruptCliOptions {
   channels?: string;
   contactSheet?: string;
   index: string;
+  strict?: boolean;
 }
 
 
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--channels <c>', 'load as 1 (gray) or 3 (RGB) channels')
     .option('--contact-sheet <file.png>', 'write a PNG of one image under every corruption (rows) and severity (columns)')
     .option('--index <i>', 'which image the contact sheet shows', '0')
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .action(async (o: CorruptCliOptions) => {
       if (!o.out && !o.contactSheet) throw new UserError('corrupt: give --out <dir>, --contact-sheet <file.png>, or both');
       if (o.contactSheet && !o.contactSheet.toLowerCase().endsWith('.png')) {
@@ -56,7 +58,7 @@ export function register(program: Command): void {
       const want = o.out ? limit : Math.max(index + 1, limit ?? 0);
       const { loadDataset } = await import('../../data/index.js');
       const { imageAt, renderContactSheet, writeCorruptedDataset } = await import('../../robustness/index.js');
-      const set = await loadDataset(o.data, { limit: want, size, channels, seed });
+      const set = await loadDataset(o.data, { limit: want, size, channels, seed, strict: o.strict });
       if (set.count === 0) throw new UserError(`--data ${o.data}: no images loaded`);
 
       if (o.contactSheet) {

@@ -3,7 +3,7 @@
  * Proteus, evaluate against the teacher, write the report. Heavy modules load only when it runs.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
+import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
@@ -14,13 +14,14 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
-    .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`, DEFAULT_TEACHER)
-    .option('--train-limit <n>', 'MNIST training images', intArg('--train-limit', 1), 5000)
-    .option('--test-limit <n>', 'MNIST test images for evaluation', intArg('--test-limit', 1), 2000)
-    .option('--ood-limit <n>', 'images per OOD set (Fashion-MNIST, noise)', intArg('--ood-limit', 1), 1000)
-    .option('--epochs <n>', 'training epochs per method', intArg('--epochs', 1), 10)
+    .option('--preset <name>', "mnist (default): MNIST digits; photos: colour crops of the bundled natural photos into a 96 px student (teacher at 128 px)", 'mnist')
+    .option('--teacher <spec>', `teacher (default inception; photos preset: mobilenet): ${teacherEntries().map((e) => e.usage).join(', ')}`)
+    .option('--train-limit <n>', 'training images (default: 5000 MNIST / 1024 photo crops)', intArg('--train-limit', 1))
+    .option('--test-limit <n>', 'test images for evaluation (default: 2000 / 512)', intArg('--test-limit', 1))
+    .option('--ood-limit <n>', 'images per OOD set (default: 1000 / 300)', intArg('--ood-limit', 1))
+    .option('--epochs <n>', 'training epochs per method (default: 10 / 8)', intArg('--epochs', 1))
     .option('--methods <list>', 'comma-separated methods to compare (first is the one the verdict is about)', 'tintem,proteus')
-    .option('--robustness <n>', 'test images to corrupt for the robustness curves (0 = skip)', intArg('--robustness', 0), 300)
+    .option('--robustness <n>', 'test images to corrupt for the robustness curves (0 = skip; default 300 / 100)', intArg('--robustness', 0))
     .option('--severities <list>', 'corruption severities (1-5)', '1,3,5')
     .option('--corruptions <list>', 'corruptions to apply (default: all implemented)')
     .option('--seed <n>', 'seed for every random choice', intArg('--seed', 0), 0)
@@ -37,6 +38,9 @@ export function register(program: Command): void {
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
 
+      if (flags.preset !== 'mnist' && flags.preset !== 'photos') throw new UserError(`--preset: expected mnist or photos, got '${flags.preset}'`);
+      const { DEMO_DEFAULTS, PHOTO_DEMO } = await import('../../experiment/demo.js');
+      const base = flags.preset === 'photos' ? { ...DEMO_DEFAULTS, ...PHOTO_DEMO } : DEMO_DEFAULTS;
       const controller = new AbortController();
       const onSigint = () => {
         if (controller.signal.aborted) process.exit(130);
@@ -46,9 +50,9 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const r = await runDemo({
-          teacher: flags.teacher, trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit,
-          epochs: flags.epochs, methods: methods as never, seed: flags.seed, outDir: flags.out, cacheDir: flags.cacheDir,
-          robustnessCount: flags.robustness, corruptions, severities, fresh: flags.fresh, progress: flags.progress,
+          preset: flags.preset, teacher: flags.teacher ?? base.teacher, trainLimit: flags.trainLimit ?? base.trainLimit,
+          testLimit: flags.testLimit ?? base.testLimit, oodLimit: flags.oodLimit ?? base.oodLimit, epochs: flags.epochs ?? base.epochs, methods: methods as never, seed: flags.seed, outDir: flags.out, cacheDir: flags.cacheDir,
+          robustnessCount: flags.robustness ?? base.robustnessCount, corruptions, severities, fresh: flags.fresh, progress: flags.progress,
           signal: controller.signal,
         });
         if (r.interrupted) {

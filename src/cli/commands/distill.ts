@@ -11,7 +11,7 @@ import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
-import { intArg, numberArg } from '../options.js';
+import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -32,8 +32,11 @@ export interface DistillFlags {
   fp16?: boolean;
   pcaInit?: boolean;
   set: string[];
+  teacherPreset?: string;
+  teacherOption?: string[];
   resume?: boolean;
   dryRun?: boolean;
+  strict?: boolean;
   progress: boolean;
   backend?: string;
   trainStep?: string;
@@ -61,6 +64,15 @@ export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConf
   // Validates everything (method options, loss-weight names, teacher spec) before any data is read.
   const { loadDistillConfig } = await import('../../training/config.js');
   const config = await loadDistillConfig(f.config, { values: flagValues(f), set: f.set });
+  const teacherFlags = await teacherOptionsFromFlags(f.teacherPreset, f.teacherOption);
+  if (teacherFlags) {
+    const { teacherOptionsSchema } = await import('../../config/schema.js');
+    const { describeError } = await import('../../util/zod-issue.js');
+    const merged = { ...config.teacherOptions, ...teacherFlags };
+    const r = teacherOptionsSchema.safeParse(merged);
+    if (!r.success) throw new UserError(`command line: ${describeError(r.error, { input: merged, prefix: ['teacherOptions'] })}`);
+    config.teacherOptions = r.data;
+  }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
     config.student = { ...config.student, [config.student.kind === 'vit' ? 'width' : 'stemWidth']: f.studentWidth };
@@ -106,6 +118,8 @@ export function register(program: Command): void {
     .description('distil a teacher into a small student (TinTeM by default); resumable; Ctrl-C, SIGTERM and SIGHUP save a checkpoint')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
     .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
+    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', collect, [])
     .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
     .option('--limit <n>', 'use only the first n training images', number('--limit', true))
     .option('--method <name>', `distillation method: ${methodEntries().map((e) => e.name).join(', ')}`)
@@ -124,6 +138,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
     .option('--resume', 'continue the run in --run-dir from its checkpoint')
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
@@ -154,7 +169,7 @@ export function register(program: Command): void {
       await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
-        const e = await estimateDistill(config);
+        const e = await estimateDistill(config, { strict: flags.strict });
         process.stdout.write([
           '',
           `images                 ${e.images} x ${e.views + 1} view(s)`,
@@ -163,7 +178,9 @@ export function register(program: Command): void {
           `cache size             ${bytes(e.cacheBytes)} (${e.cacheBytes} bytes)`,
           `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
+          `training memory        ${bytes(e.trainBytes)} predicted (${bytes(e.availableBytes)} available)`,
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
+          ...(e.fewSteps ? [`warning                ${e.fewSteps}`] : []),
           '',
         ].join('\n'));
         return;
@@ -188,7 +205,7 @@ export function register(program: Command): void {
       const signals = Object.keys(exitCodes) as NodeJS.Signals[];
       for (const s of signals) process.on(s, onSignal);
       try {
-        const r = await runDistill(config, { resume: flags.resume, signal: controller.signal });
+        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: controller.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);

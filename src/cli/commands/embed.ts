@@ -5,7 +5,7 @@ import type { CachedEmbeddings } from '../../cache/index.js';
 import type { ViewSpec } from '../../data/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
-import { intOption } from '../options.js';
+import { intOption, teacherOptionsFromFlags } from '../options.js';
 
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
 import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
@@ -28,6 +28,8 @@ interface EmbedCliOptions {
   inputSize?: string;
   grid?: string;
   teacherOutput?: string;
+  teacherPreset?: string;
+  teacherOption: string[];
   out?: string;
   model?: string;
   strict?: boolean;
@@ -84,6 +86,8 @@ export function register(program: Command): void {
     .option('--input-size <px>', "side the teacher resizes images to (default: the teacher's)")
     .option('--grid <n>', 'token grid side (tokens = n*n)')
     .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
+    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--out <file>', 'also export the embeddings (.json or .bin)')
     .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
@@ -112,8 +116,9 @@ export function register(program: Command): void {
       // it on the first miss); every other path needs it now.
       const builtin = /^(inception|mobilenet)(:|$)/.test(o.teacher) && /^(mnist|fashion):/.test(o.data) && !o.model;
       if (!builtin) await initBackend();
-      const set = await loadDataset(o.data, { limit, seed, strict: o.strict });
+      const teacherOptions = await teacherOptionsFromFlags(o.teacherPreset, o.teacherOption);
       if (o.model) {
+        const set = await loadDataset(o.data, { limit, seed, strict: o.strict });
         const { loadStudent } = await import('../../export/index.js');
         const student = await loadStudent(o.model);
         try {
@@ -133,8 +138,12 @@ export function register(program: Command): void {
       }
       const teacher = await createTeacher(o.teacher, {
         cut: o.cut, output: o.teacherOutput, inputSize: intOption('--input-size', o.inputSize, 8), grid: intOption('--grid', o.grid, 1), lazy: true,
+        teacher: teacherOptions,
       });
       try {
+        // Decoded at the teacher's own resolution (image folders and photos; IDX and noise sets keep their own size).
+        const decode = teacher.decodeSize ?? teacher.inputSize;
+        const set = await loadDataset(o.data, { limit, seed, strict: o.strict, size: /^(mnist|fashion|noise)(:|$)/.test(o.data) ? undefined : decode });
         const result = await embedWithCache(teacher, set, {
           cacheDir: o.cacheDir, view, batchSize, fp16: o.fp16, tokens: o.tokens, progress: o.progress && Boolean(process.stderr.isTTY), quiet: true,
           shard, shardSize: imagesPerFile,

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
 import { parseTeacherSpec } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
-import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
+import { intArg, parseCorruptionList, parseList, parseSeverityList, teacherOptionsFromFlags } from '../options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -15,12 +15,14 @@ export function register(program: Command): void {
     .command('eval')
     .description('score trained students against their teacher (kNN/probe accuracy, agreement, CKA, mutual kNN, OOD, robustness)')
     .requiredOption('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
-    .option('--teacher <spec>', "teacher spec (default: the one the first run was distilled from)")
-    .option('--train <spec>', 'ID train set: the kNN bank and probe training data', 'mnist:train')
-    .option('--test <spec>', 'ID test set', 'mnist:test')
+    .option('--teacher <spec>', "teacher to compare with (default: the one the runs were distilled from; needed when they differ)")
+    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-option <key=value>', 'model-file teachers: a teacher option over the run\'s (see distill --help; repeatable)', collect, [])
+    .option('--train <spec>', "ID train set: the kNN bank and probe training data (default: the run's training images)")
+    .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the matching mnist/fashion test split, or a held-out 20% of the bank)")
     .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'use only the first N test images', intArg('--test-limit', 1))
-    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>')", 'fashion:test,photos,noise:500')
+    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500)")
     .option('--ood-limit <n>', 'images per OOD set', intArg('--ood-limit', 1), 2000)
     .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
     .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', intArg('--robustness', 0), 0)
@@ -29,15 +31,20 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', intArg('--seed', 0), 0)
     .option('--cache-dir <dir>', 'teacher-embedding cache', DEFAULT_CACHE_DIR)
     .option('--out <dir>', 'where scorecard.json (and report/) go (default: <first run>/eval)')
+    .option('--overwrite', 'replace an earlier evaluation in the --out folder')
     .option('--report', 'also write the HTML/Markdown report', false)
+    .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {
       if (flags.teacher !== undefined) parseTeacherSpec(String(flags.teacher)); // a bad spec fails before any run or data loads
-      const { dirname, join } = await import('node:path');
+      const { join } = await import('node:path');
+      const { existsSync } = await import('node:fs');
       const { initBackend } = await import('../../backend/index.js');
       const { loadRun, teacherForRun } = await import('../../experiment/run.js');
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
-      const { loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
+      const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
+      const { configImageShape } = await import('../../training/run-distill.js');
+      const { info } = await import('../../util/log.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
 
       const runDirs: string[] = flags.run;
@@ -45,6 +52,11 @@ export function register(program: Command): void {
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
       const idClasses = flags.idClasses ? parseClassList(flags.idClasses) : undefined;
+      // Two evaluations never share a folder silently: checked before anything slow runs.
+      const outDir: string = flags.out ?? join(runDirs[0]!, 'eval');
+      if (existsSync(join(outDir, 'scorecard.json')) && !flags.overwrite) {
+        throw new UserError(`${outDir}: already holds an evaluation (scorecard.json); pass --out <another folder>, or --overwrite to replace it`);
+      }
       // Evaluation is dominated by large matrix products, which oneDNN makes about 3x faster.
       await initBackend(undefined, { oneDnn: true });
 
@@ -59,19 +71,32 @@ export function register(program: Command): void {
           runs.push(run);
         }
         const first = runs[0]!;
+        // Students distilled from different teachers are only comparable against one teacher the user chooses.
+        const other = runs.find((r) => r.summary.teacher.id !== first.summary.teacher.id);
+        if (other && !flags.teacher) {
+          throw new UserError(`--run: ${first.runDir} was distilled from ${first.summary.teacher.id} but ${other.runDir} from ${other.summary.teacher.id}; pass --teacher <spec> to score every student against that teacher`);
+        }
+        // Evaluation data follows the runs unless named; runs trained on different data need it named.
+        const dataOf = (r: typeof first) => JSON.stringify({ train: r.config.data.train, limit: r.config.data.limit, test: r.config.data.test, seed: r.config.seed, shape: configImageShape(r.config) });
+        const otherData = runs.find((r) => dataOf(r) !== dataOf(first));
+        if (otherData && !flags.train) {
+          throw new UserError(`--run: ${first.runDir} was trained on ${first.config.data.train} but ${otherData.runDir} on ${otherData.config.data.train} (or another limit/seed); pass --train and --test to choose the evaluation sets`);
+        }
         const teacherSpec: string = flags.teacher ?? first.config.teacher;
-        const teacher = await teacherForRun(first, teacherSpec);
+        const teacher = await teacherForRun(first, teacherSpec, await teacherOptionsFromFlags(flags.teacherPreset, flags.teacherOption));
         try {
+          const specs = evalSpecsForRun(first.config, { train: flags.train, test: flags.test, ood: flags.ood ? parseList(String(flags.ood)) : undefined });
           const sets = await loadEvalSets({
-            train: flags.train, test: flags.test, ood: parseList(String(flags.ood)),
+            ...specs, ...configImageShape(first.config), strict: flags.strict,
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
+          info(`teacher: ${teacherSpec}${flags.teacher && other === undefined && flags.teacher !== first.config.teacher ? ` (the runs were distilled from ${first.summary.teacher.id})` : ''}\n${describeEvalSets(sets.records!)}`);
           const evaluation = await evaluateRuns({
             teacher, runs, sets, cacheDir: flags.cacheDir, seed: flags.seed, progress: flags.progress,
             robustness: flags.robustness > 0 ? { count: flags.robustness, corruptions, severities } : false,
           });
           await publishEvaluation({
-            outDir: flags.out ?? join(dirname(first.runDir.replace(/\/+$/, '')), 'eval'),
+            outDir,
             title: `tintem eval: ${teacherSpec} teacher vs ${runs.map((r) => r.name).join(', ')}`,
             config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
             runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,

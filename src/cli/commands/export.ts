@@ -16,14 +16,15 @@ export function register(program: Command): void {
     .option('--method <name>', "method name to record instead of the run's")
     .option('--ood-k <k>', 'neighbour rank of the kNN OOD score', int('--ood-k', 1))
     .option('--ood-threshold <x>', 'kNN OOD threshold (a kNN distance, 0..2) to record; the gallery calibrates its own', num('--ood-threshold'))
-    .action(async (o: { run: string; out: string; withTokens: boolean; gallery?: string; gallerySize: number; seed: number; teacher?: string; method?: string; oodK?: number; oodThreshold?: number }) => {
+    .option('--strict', 'image-folder galleries: stop at the first unreadable file instead of skipping it')
+    .action(async (o: { run: string; out: string; withTokens: boolean; gallery?: string; gallerySize: number; seed: number; teacher?: string; method?: string; oodK?: number; oodThreshold?: number; strict?: boolean }) => {
       if (o.gallerySize === 1) throw new UserError('--gallery-size: expected 0 (no gallery) or at least 2');
       // Loaded on use, so `tintem --help` does not pay for TensorFlow.js and sharp.
       const [{ initBackend }, { exportRun }] = await Promise.all([import('../../backend/index.js'), import('../../export/run.js')]);
       await initBackend();
       const { meta, gallery, gallerySpec } = await exportRun({
         runDir: o.run, outDir: o.out, withTokens: o.withTokens, gallery: o.gallery, gallerySize: o.gallerySize, seed: o.seed,
-        teacherId: o.teacher, method: o.method, oodK: o.oodK, oodThreshold: o.oodThreshold,
+        teacherId: o.teacher, method: o.method, oodK: o.oodK, oodThreshold: o.oodThreshold, strict: o.strict,
       });
       const kb = Object.values(meta.files).reduce((s, f) => s + f.bytes, 0) / 1024;
       const lines = [

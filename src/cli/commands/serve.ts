@@ -19,9 +19,16 @@ export function register(program: Command): void {
       if (!['127.0.0.1', '::1', 'localhost'].includes(o.host)) warn(`serving on ${o.host}, reachable from other machines`);
       process.stdout.write(`tintem: serving ${o.model} at ${server.url}  (Ctrl-C to stop)\n`);
       await new Promise<void>((done) => {
-        const stop = () => { void server.close().then(done); };
+        let watchdog: NodeJS.Timeout | undefined;
+        const stop = () => { clearInterval(watchdog); void server.close().then(done); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        process.once('SIGHUP', stop);
+        // Started by a wrapper (npm run web) that is killed without passing the signal on: its child must not
+        // stay behind listening, so stop when the parent process is gone (we are re-parented).
+        const parent = process.ppid;
+        watchdog = setInterval(() => { if (process.ppid !== parent) stop(); }, 500);
+        watchdog.unref();
       });
     });
 }

@@ -51,6 +51,14 @@ function attrValue(a: OpAttr, b: NativeBinding): AttrValue {
 class TraceError extends Error {}
 
 /**
+ * Type attributes that some tfjs-node kernels leave to eager TensorFlow's inference from the inputs (they pass
+ * no attrs at all); a GraphDef needs them spelled out. op -> [attr, index of the input whose dtype it is].
+ */
+const INFERRED_TYPE_ATTRS: Record<string, Array<[string, number]>> = {
+  ExpandDims: [['T', 0], ['Tdim', 1]],
+};
+
+/**
  * Runs `step` eagerly while recording it. `data` are the step's per-call inputs (already created); `step`
  * returns the tensors the caller wants back each run (kept by the caller).
  */
@@ -148,6 +156,10 @@ export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: t
         const node = `n${nodes.length}`;
         const nodeAttrs: Record<string, AttrValue> = {};
         for (const a of attrs) nodeAttrs[a.name] = attrValue(a, binding);
+        for (const [attr, k] of INFERRED_TYPE_ATTRS[name] ?? []) {
+          const dtype = dtypeOf.get(inputIds[k]!) ?? seen.get(inputIds[k]!)?.dtype;
+          if (nodeAttrs[attr] === undefined && dtype !== undefined) nodeAttrs[attr] = { type: dtype };
+        }
         nodes.push({ name: node, op: name, inputs, attrs: nodeAttrs });
         out.forEach((m, j) => { endpoint.set(m.id, `${node}:${j}`); dtypeOf.set(m.id, m.dtype); });
       } catch (e) {
