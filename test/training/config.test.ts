@@ -63,7 +63,7 @@ test('config: unknown keys are rejected with the keys that are allowed', async (
   const p = file('e.yaml', 'data:\n  limt: 10\n');
   await rejectsWith(loadConfig(p), `${p}: data.limt: unknown key (expected one of: train, limit, test)`);
   await assert.rejects(loadConfig(undefined, { set: ['learningRate=0.1'] }),
-    (e: unknown) => e instanceof UserError && e.message.startsWith('command line: learningRate: unknown key (expected one of: teacher, teacherGrid, data,'));
+    (e: unknown) => e instanceof UserError && e.message.startsWith('command line: learningRate: unknown key (expected one of: teacher, teacherOptions, teacherGrid, data,'));
 });
 
 test('config: bad values from the command line name the key', async () => {
