@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tf, initBackend } from '../src/backend/index.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../src/training/config.js';
 import { loadDataset } from '../src/data/index.js';
 import type { ImageSet } from '../src/data/types.js';
 import { accuracy, knnClassify } from '../src/evaluation/knn.js';

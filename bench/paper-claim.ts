@@ -36,12 +36,14 @@ import { loadDataset } from '../src/data/index.js';
 import type { ImageSet } from '../src/data/types.js';
 import { embeddings, knnClassify } from '../src/evaluation/index.js';
 import { configToYaml } from '../src/config/load.js';
-import { distillConfigSchema, type DistillConfig } from '../src/config/schema.js';
+import type { DistillConfig } from '../src/config/schema.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../src/config/defaults.js';
+import { parseDistillConfig } from '../src/training/config.js';
 import type { Scorecard } from '../src/evaluation/index.js';
 import { evaluateRuns } from '../src/experiment/evaluate.js';
 import { loadRun, type LoadedRun } from '../src/experiment/run.js';
 import { loadEvalSets } from '../src/experiment/sets.js';
-import { isMethodName, type MethodName } from '../src/methods/index.js';
+import { isMethodName } from '../src/methods/registry.js';
 import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName, type RobustnessReport } from '../src/robustness/index.js';
 import { createTeacher } from '../src/teachers/index.js';
 import type { Teacher } from '../src/teachers/types.js';
@@ -96,10 +98,10 @@ const severities = listArg('--severities', quick ? ['1', '5'] : ['1', '3', '5'])
 const corruptionArg = arg('--corruptions') ?? (quick ? 'gaussian_noise,defocus_blur,contrast' : 'all');
 const corruptions: CorruptionName[] = corruptionArg === 'all' ? [...CORRUPTION_NAMES]
   : corruptionArg.split(',').map((c) => (isCorruptionName(c) ? c : fail(`--corruptions: unknown corruption '${c}'`)));
-const teacherSpec = arg('--teacher') ?? 'inception';
+const teacherSpec = arg('--teacher') ?? DEFAULT_TEACHER;
 const evalSeed = intArg('--eval-seed', 0);
 const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-claim');
-const cacheDir = arg('--cache') ?? '.cache/tintem';
+const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;
 const resultsPath = quick ? join(outDir, 'paper-claim.json') : 'bench/results/paper-claim.json';
 const docPath = quick ? join(outDir, 'results.md') : 'docs/results.md';
 const teacherNorms = listArg('--teacher-norms', ['none']).map((n) => (n === 'none' || n === 'center' || n === 'standardize' ? n : fail(`--teacher-norms: unknown '${n}' (expected none, center, standardize)`)));
@@ -119,8 +121,8 @@ let freshWork = 0;
 
 type TeacherNormSetting = DistillConfig['teacherNorm'];
 
-function runConfig(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: MethodName, runEpochs = epochs): DistillConfig {
-  return distillConfigSchema.parse({
+function runConfig(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: string, runEpochs = epochs): DistillConfig {
+  return parseDistillConfig({
     teacher: teacherSpec,
     teacherNorm: norm,
     data: { train: DATASETS[dataset].train, limit: trainLimit },
@@ -191,7 +193,7 @@ async function ensureRun(config: DistillConfig, dataset: DatasetKey): Promise<Co
 }
 
 /** --converge: trains with growing epoch counts until the run meets the rule (or --max-epochs); prints the outcome. */
-async function ensureConvergedRun(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: MethodName): Promise<{ config: DistillConfig; convergence?: Convergence }> {
+async function ensureConvergedRun(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: string): Promise<{ config: DistillConfig; convergence?: Convergence }> {
   let runEpochs = epochs;
   for (;;) {
     const config = runConfig(norm, dataset, seed, method, runEpochs);

@@ -5,7 +5,6 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 const read = (name) => (existsSync(`bench/results/${name}.json`) ? JSON.parse(readFileSync(`bench/results/${name}.json`, 'utf8')) : undefined);
 const f = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
-const when = (r) => (r?.date ? r.date.slice(0, 10) : '');
 const rows = [];
 
 const tt = read('teacher-throughput');

@@ -18,7 +18,8 @@ export type { Student, StudentSpec } from './students/index.js';
 export { createMethod, createTintem, methodNames, prefitHead, pcaInitHead } from './methods/index.js';
 export type { DistillMethod } from './methods/types.js';
 
-export { loadConfig, distillConfigSchema } from './config/index.js';
+export { baseConfigSchema } from './config/index.js';
+export { loadDistillConfig, parseDistillConfig } from './training/config.js';
 export type { DistillConfig } from './config/index.js';
 export { runDistill } from './training/run-distill.js';
 export { readRunSummary, verifyRunFolder, loadRunStudent, RUN_FILES, type RunSummary } from './training/run-folder.js';

@@ -7,7 +7,10 @@
  * standard deviations and MIN_DIFFERENCE; it loses under the mirror condition; anything else is a tie.
  */
 import { isValue, type Metric, type ModelCard, type Scorecard } from '../../src/evaluation/index.js';
+import { higherIsBetter, scorecardMetrics } from '../../src/evaluation/metrics.js';
 import type { RobustnessReport } from '../../src/robustness/index.js';
+import { robustnessMetrics } from '../../src/robustness/metrics.js';
+import { mean } from '../../src/util/stats.js';
 
 export const TEACHER = 'teacher';
 
@@ -26,74 +29,27 @@ export interface MetricDef {
 }
 
 const num = (m: Metric | undefined): number | undefined => (isValue(m) ? m.value : undefined);
-const finite = (v: number | null | undefined): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const cardOf = (card: Scorecard, model: string): ModelCard | undefined => (model === TEACHER ? card.teacher : card.students[model]);
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function cardMetric(id: string, section: string, label: string, get: (c: ModelCard) => Metric | undefined,
-  o: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean } = {}): MetricDef {
-  return {
-    id, section, label, higherIsBetter: o.higherIsBetter ?? true, percent: o.percent ?? false, teacher: o.teacher ?? false,
-    pick: (model, card) => { const c = cardOf(card, model); return c ? num(get(c)) : undefined; },
-  };
-}
-
-function robustMetric(id: string, label: string, get: (r: RobustnessReport, model: string) => number | null | undefined,
-  o: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean } = {}): MetricDef {
-  return {
-    id, section: 'Robustness (kNN classifier, corrupted test subset)', label,
-    higherIsBetter: o.higherIsBetter ?? true, percent: o.percent ?? false, teacher: o.teacher ?? false,
-    pick: (model, _card, r) => (r ? finite(get(r, model)) : undefined),
-  };
-}
-
-function meanOverCells(r: RobustnessReport, key: 'accuracy' | 'agreement', model: string): number | undefined {
-  const xs = r.cells.map((c) => c[key][model]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-  return xs.length ? mean(xs) : undefined;
-}
-
-/** Every figure the aggregate reports, given the OOD sets and scores present in a (representative) scorecard. */
+/**
+ * Every figure the aggregate reports: the metric catalogue's (src/evaluation/metrics.ts, src/robustness/metrics.ts)
+ * for the OOD sets and scores present in a (representative) scorecard. The FPR@95 with OOD positive is left out
+ * (the ID-positive one is reported, as in the report).
+ */
 export function metricDefs(card: Scorecard, robustness?: RobustnessReport): MetricDef[] {
-  const defs: MetricDef[] = [
-    cardMetric('quality.knn', 'Task quality (ID test)', 'kNN accuracy', (c) => c.quality.knn, { percent: true, teacher: true }),
-    cardMetric('quality.probe', 'Task quality (ID test)', 'Linear-probe accuracy', (c) => c.quality.probe, { percent: true, teacher: true }),
-    cardMetric('agreement.knn', 'Agreement with the teacher', 'kNN prediction agreement', (c) => c.agreement?.knn, { percent: true }),
-    cardMetric('agreement.probe', 'Agreement with the teacher', 'Probe prediction agreement', (c) => c.agreement?.probe, { percent: true }),
-    cardMetric('agreement.retrievalTop1', 'Agreement with the teacher', 'Same nearest neighbour', (c) => c.agreement?.retrievalTop1, { percent: true }),
-    cardMetric('agreement.retrievalTopK', 'Agreement with the teacher', `Top-${card.settings.retrievalK} neighbour overlap`, (c) => c.agreement?.retrievalTopKOverlap, { percent: true }),
-    cardMetric('similarity.cka', 'Representation similarity to the teacher', 'Linear CKA', (c) => c.similarity?.cka),
-    cardMetric('similarity.mutualKnn', 'Representation similarity to the teacher', `Mutual ${card.settings.mutualK}-NN overlap`, (c) => c.similarity?.mutualKnn),
-    cardMetric('similarity.cosinePearson', 'Representation similarity to the teacher', 'Pairwise-cosine Pearson', (c) => c.similarity?.cosinePearson),
-    cardMetric('similarity.cosineSpearman', 'Representation similarity to the teacher', 'Pairwise-cosine Spearman', (c) => c.similarity?.cosineSpearman),
-    cardMetric('similarity.cosineMAD', 'Representation similarity to the teacher', 'Pairwise-cosine mean |diff|', (c) => c.similarity?.cosineMeanAbsDiff, { higherIsBetter: false }),
-  ];
-  for (const [set, result] of Object.entries(card.teacher.ood)) {
-    if (!('scores' in result)) continue;
-    for (const score of ['knn', 'mahalanobis'].filter((s) => s in result.scores)) {
-      const section = `OOD detection: ${set}`;
-      const pickScore = (key: 'auroc' | 'fpr95IdPositive' | 'auprIn' | 'auprOut' | 'teacherSpearman') => (c: ModelCard): Metric | undefined => {
-        const r = c.ood[set];
-        const s = r && 'scores' in r ? r.scores[score] : undefined;
-        return s && 'auroc' in s ? s[key] : undefined;
-      };
-      defs.push(
-        cardMetric(`ood.${set}.${score}.auroc`, section, `${score}: AUROC`, pickScore('auroc'), { percent: true, teacher: true }),
-        cardMetric(`ood.${set}.${score}.fpr95`, section, `${score}: FPR@95 (ID+)`, pickScore('fpr95IdPositive'), { percent: true, teacher: true, higherIsBetter: false }),
-        cardMetric(`ood.${set}.${score}.auprIn`, section, `${score}: AUPR-In`, pickScore('auprIn'), { percent: true, teacher: true }),
-        cardMetric(`ood.${set}.${score}.auprOut`, section, `${score}: AUPR-Out`, pickScore('auprOut'), { percent: true, teacher: true }),
-        cardMetric(`ood.${set}.${score}.teacherSpearman`, section, `${score}: score Spearman vs teacher`, pickScore('teacherSpearman')),
-      );
-    }
-  }
+  const defs: MetricDef[] = scorecardMetrics(card)
+    .filter((m) => !m.id.endsWith('.fpr95OodPositive') && (m.group !== 'ood' || ['knn', 'mahalanobis'].includes(m.id.split('.').at(-2)!)))
+    .map((m) => ({
+      id: m.id, section: m.section, label: m.label, higherIsBetter: higherIsBetter(m), percent: m.format === 'percent', teacher: m.teacher,
+      pick: (model, c) => { const mc = cardOf(c, model); return mc ? num(m.pick(mc)) : undefined; },
+    }));
   if (robustness) {
-    defs.push(
-      robustMetric('robustness.clean', 'Clean accuracy', (r, m) => r.clean.accuracy[m], { percent: true, teacher: true }),
-      robustMetric('robustness.meanCorrupted', 'Mean corrupted accuracy', (r, m) => meanOverCells(r, 'accuracy', m), { percent: true, teacher: true }),
-      robustMetric('robustness.mCE', `mCE vs ${robustness.reference}`, (r, m) => r.summary[m]?.mCE, { higherIsBetter: false, teacher: robustness.reference !== TEACHER }),
-      robustMetric('robustness.agreement', 'Mean agreement under corruption', (r, m) => meanOverCells(r, 'agreement', m), { percent: true }),
-      robustMetric('robustness.trackingPearson', 'Degradation-curve Pearson vs teacher', (r, m) => r.tracking[m]?.pearson),
-      robustMetric('robustness.trackingGap', 'Degradation-curve mean |gap|', (r, m) => r.tracking[m]?.meanAbsGap, { higherIsBetter: false }),
-    );
+    for (const m of robustnessMetrics(robustness, TEACHER)) {
+      defs.push({
+        id: m.id, section: m.section, label: m.label, higherIsBetter: higherIsBetter(m), percent: m.format === 'percent', teacher: m.teacher,
+        pick: (model, _card, r) => (r ? m.value(r, model) : undefined),
+      });
+    }
   }
   return defs;
 }

@@ -18,7 +18,7 @@ const cfg = JSON.parse((await lines.next()).value as string) as WorkerConfig;
 const backend = await initBackend();
 const { spec, batchSize: B, teacherDim: D, tokenCount: T } = cfg;
 const student = createStudent(spec, 0);
-const method = createMethod('tintem', { teacherDim: D, studentDim: spec.embedDim, teacherTokens: T > 0, seed: 0 });
+const method = await createMethod({ name: 'tintem' }, { teacherDim: D, studentDim: spec.embedDim, teacherTokens: T > 0, seed: 0 });
 const rng = new Rng(0);
 const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 const source = createTeacherSource({ cached: new Map([[0, { pooled: fill(B * D), dim: D, tokens: T > 0 ? fill(B * T * D) : undefined, tokenCount: T }]]) });

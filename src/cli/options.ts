@@ -7,9 +7,25 @@ export function intOption(name: string, value: string | undefined, min: number, 
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-    throw new UserError(`${name}: expected an integer${max < Infinity ? ` from ${min} to ${max}` : ` >= ${min}`}, got '${value}'`);
+    const bounds = max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` >= ${min}` : '';
+    throw new UserError(`${name}: expected an integer${bounds}, got '${value}'`);
   }
   return n;
+}
+
+/** Parses a finite number option (>= min); undefined stays undefined. */
+export function numberOption(name: string, value: string | undefined, min = -Infinity): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+    throw new UserError(`${name}: expected a number${min > -Infinity ? ` >= ${min}` : ''}, got '${value}'`);
+  }
+  return n;
+}
+
+/** A commander argument parser for a finite number option (>= min). */
+export function numberArg(name: string, min = -Infinity): (value: string) => number {
+  return (value) => numberOption(name, value, min)!;
 }
 
 /** A commander argument parser for an integer option in [min, max]. */

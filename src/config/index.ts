@@ -1,7 +1,9 @@
 /** The distill config: schema, defaults, loading from YAML/JSON with command-line overrides. */
 export {
-  distillConfigSchema, augmentSchema, methodSchema, dataSchema, prefitSchema, DEFAULT_CROP,
-  type DistillConfig, type DistillConfigInput,
+  baseConfigSchema, augmentSchema, dataSchema, DEFAULT_CROP,
+  type DistillConfig, type DistillConfigInput, type MethodConfig, type ConfigRegistries,
 } from './schema.js';
-export { loadConfig, parseConfigText, parseSetting, setPath, formatIssue, configToYaml, type ConfigOverrides } from './load.js';
-export { toTrainConfig, trainingFingerprint } from './resolve.js';
+export { DEFAULT_CACHE_DIR, DEFAULT_METHOD, DEFAULT_TEACHER, DEFAULT_TEACHER_GRID } from './defaults.js';
+export { loadConfig, validateConfig, parseConfigText, parseSetting, setPath, configToYaml, type ConfigOverrides } from './load.js';
+export { baseConfigRows, methodConfigRows, formatRows, type ConfigKeyRow } from './describe.js';
+export { trainingOneDnn } from './resolve.js';

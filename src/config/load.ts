@@ -4,11 +4,12 @@
  * source and key path, e.g. "config.yaml: method.weights.headGlobal: expected number, got string".
  */
 import YAML from 'yaml';
-import type { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { quoteName } from '../util/quote.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
-import { distillConfigSchema, type DistillConfig } from './schema.js';
+import { describeError, typeName } from '../util/zod-issue.js';
+import { keysIn } from '../util/zod-keys.js';
+import { baseConfigSchema, type ConfigRegistries, type DistillConfig, type MethodConfig } from './schema.js';
 
 export interface ConfigOverrides {
   /** Values by dotted key path (what the CLI flags set), applied first. */
@@ -21,59 +22,6 @@ const COMMAND_LINE = 'command line';
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-function typeName(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  // NaN and Infinity are numbers to JavaScript, but "expected number, got number" helps nobody.
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return typeof value;
-}
-
-function at(root: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((x, k) => (isObj(x) || Array.isArray(x) ? (x as Obj)[k as string] : undefined), root);
-}
-
-/** Keys an object schema accepts at `path` (unwrapping defaults/optionals), for "unknown key" messages. */
-function knownKeys(path: PropertyKey[]): string[] {
-  // zod's public types do not expose def internals uniformly; walk them structurally.
-  type Def = { type: string; innerType?: { def: Def }; shape?: Record<string, { def: Def }>; options?: Array<{ def: Def }> };
-  let def: Def | undefined = (distillConfigSchema as unknown as { def: Def }).def;
-  const unwrap = (d: Def | undefined): Def | undefined => {
-    while (d && d.innerType) d = d.innerType.def;
-    if (d?.type === 'union') return d.options?.map((o) => unwrap(o.def)).find((o) => o?.type === 'object');
-    return d;
-  };
-  for (const key of path) {
-    def = unwrap(def);
-    def = def?.shape?.[key as string]?.def;
-  }
-  def = unwrap(def);
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
-}
-
-/** The first issue as one line: '<source>: <key.path>: <what was expected>'. */
-export function formatIssue(issue: z.core.$ZodIssue, input: unknown, source: string): string {
-  const path = issue.path.map(String).join('.');
-  const where = (p: string) => `${source}: ${p || '(top level)'}`;
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const key = issue.keys[0]!;
-      const known = knownKeys(issue.path);
-      const hint = known.length ? ` (expected one of: ${known.join(', ')})` : '';
-      return `${where(path ? `${path}.${key}` : key)}: unknown key${hint}`;
-    }
-    case 'invalid_type':
-      return `${where(path)}: expected ${issue.expected}, got ${typeName(at(input, issue.path))}`;
-    case 'invalid_union':
-      return `${where(path)}: unexpected value ${JSON.stringify(at(input, issue.path))}`;
-    default: {
-      const msg = issue.message.replace(/^Invalid input: /, '').replace(/, received /, ', got ');
-      return `${where(path)}: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
-    }
-  }
-}
 
 /** A config is a page of settings: caps that keep a stray 50 MB value out of config.yaml, checkpoints and summaries. */
 export const CONFIG_LIMITS = { fileBytes: 1 * MiB, stringChars: 4096, arrayItems: 1024, objectKeys: 1024, depth: 16 } as const;
@@ -98,11 +46,23 @@ export function checkConfigBounds(value: unknown, source: string, path: string[]
   }
 }
 
-function validate(input: unknown, source: string): DistillConfig {
+/**
+ * Validates a raw config: the base schema, then the teacher spec and the chosen method's own schema from the
+ * registries. Any problem is one UserError line naming `source` and the key path; nothing is loaded or read.
+ */
+export function validateConfig(input: unknown, source: string, registries: ConfigRegistries): DistillConfig {
   checkConfigBounds(input, source);
-  const r = distillConfigSchema.safeParse(input);
-  if (!r.success) throw new UserError(formatIssue(r.error.issues[0]!, input, source));
-  return r.data;
+  const r = baseConfigSchema.safeParse(input);
+  if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(baseConfigSchema) })}`);
+  const problem = registries.teacherProblem(r.data.teacher);
+  if (problem) throw new UserError(`${source}: teacher: '${r.data.teacher}': ${problem}`);
+  const name = r.data.method.name;
+  const schema = registries.methodSchema(name);
+  if (!schema) throw new UserError(`${source}: method.name: unknown method '${name}' (expected one of ${registries.methodNames().join(', ')})`);
+  const section = { ...(isObj(input) && isObj(input.method) ? input.method : {}), name };
+  const m = schema.safeParse(section);
+  if (!m.success) throw new UserError(`${source}: ${describeError(m.error, { input: section, keysAt: keysIn(schema), prefix: ['method'] })}`);
+  return { ...r.data, method: m.data as MethodConfig };
 }
 
 /** Parses config text (YAML, which includes JSON) into a plain object; `source` names the file in errors. */
@@ -153,7 +113,8 @@ export function parseSetting(setting: string): [string, unknown] {
  * Resolves the config: defaults <- file (validated, errors name the file) <- overrides (errors name the
  * command line). Returns the fully defaulted config.
  */
-export async function loadConfig(path?: string, overrides: ConfigOverrides = {}): Promise<DistillConfig> {
+export async function loadConfig(registries: ConfigRegistries, path?: string, overrides: ConfigOverrides = {}): Promise<DistillConfig> {
+  const validate = (input: unknown, source: string) => validateConfig(input, source, registries);
   let raw: Obj = {};
   if (path) {
     // A regular file of bounded size: a FIFO or /dev/zero given as --config must not block or fill memory.

@@ -3,6 +3,7 @@ import { quoteName } from '../util/quote.js';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { tf } from '../backend/index.js';
+import { toModelInput } from '../backend/images.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
@@ -139,11 +140,8 @@ export async function resizeImages(set: ImageSet, size: number, channels: 1 | 3 
     const end = Math.min(set.count, start + batchSize);
     const batch = tf.tidy(() => {
       const srcPer = set.height * set.width * set.channels;
-      let x: tf.Tensor4D = tf.tensor4d(set.pixels.subarray(start * srcPer, end * srcPer), [end - start, set.height, set.width, set.channels]);
-      if (set.height !== size || set.width !== size) x = tf.image.resizeBilinear(x, [size, size], false, true);
-      if (channels === 3 && set.channels === 1) x = tf.tile(x, [1, 1, 1, 3]);
-      if (channels === 1 && set.channels === 3) x = tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true);
-      return tf.clipByValue(x, 0, 1);
+      const x: tf.Tensor4D = tf.tensor4d(set.pixels.subarray(start * srcPer, end * srcPer), [end - start, set.height, set.width, set.channels]);
+      return tf.clipByValue(toModelInput(x, size, channels), 0, 1);
     });
     pixels.set(await batch.data(), start * per);
     batch.dispose();

@@ -1,4 +1,5 @@
 /** Renders a scorecard as an aligned plain-text table: teacher and each student side by side. */
+import { oodMetrics, scorecardMetrics } from './metrics.js';
 import type { Metric, ModelCard, Scorecard } from './schema.js';
 
 const DASH = '-';
@@ -23,22 +24,17 @@ export function formatScorecard(card: Scorecard): string {
   const rows: Row[] = [];
   const row = (label: string, cell: (m: ModelCard) => string) => rows.push([label, ...models.map(([, m]) => cell(m))]);
   const s = card.settings;
-
-  rows.push({ section: 'Task quality (ID test)' });
-  row(`kNN accuracy (k=${s.knnK})`, (m) => fmt(m.quality.knn));
-  row('linear-probe accuracy', (m) => fmt(m.quality.probe));
-  if (models.length > 1) {
-    rows.push({ section: 'Agreement with the teacher (ID test)' });
-    row('kNN top-1 agreement', (m) => fmt(m.agreement?.knn));
-    row('probe top-1 agreement', (m) => fmt(m.agreement?.probe));
-    row('NN retrieval top-1 agreement', (m) => fmt(m.agreement?.retrievalTop1));
-    row(`NN retrieval top-${s.retrievalK} overlap`, (m) => fmt(m.agreement?.retrievalTopKOverlap));
-    rows.push({ section: 'Representation similarity to the teacher (ID test)' });
-    row(`linear CKA${s.normalizeForCka ? ' (L2-normalised)' : ''}`, (m) => fmt(m.similarity?.cka));
-    row(`mutual kNN@${s.mutualK} (chance)`, (m) => (m.similarity ? `${fmt(m.similarity.mutualKnn)} (${fmt(m.similarity.mutualKnnChance)})` : DASH));
-    row('pairwise cosine Pearson', (m) => fmt(m.similarity?.cosinePearson));
-    row('pairwise cosine Spearman', (m) => fmt(m.similarity?.cosineSpearman));
-    row('pairwise cosine mean |diff|', (m) => fmt(m.similarity?.cosineMeanAbsDiff));
+  // Catalogue figures (evaluation/metrics.ts) grouped by section; OOD rows pair FPR@95 and AUPR per score.
+  const metrics = scorecardMetrics(card);
+  const byId = new Map(metrics.map((m) => [m.id, m]));
+  let section = '';
+  for (const m of metrics) {
+    if (m.group === 'ood') continue;
+    if (models.length === 1 && !m.teacher) continue;
+    if (m.section !== section) rows.push({ section: (section = m.section) });
+    if (m.id === 'similarity.mutualKnn') {
+      row(`${m.label} (chance)`, (c) => (c.similarity ? `${fmt(m.pick(c))} (${fmt(c.similarity.mutualKnnChance)})` : DASH));
+    } else row(m.label, (c) => fmt(m.pick(c)));
   }
   for (const [set, count] of Object.entries(card.counts.ood)) {
     rows.push({ section: `OOD '${set}' (${count} images; higher score = more OOD; AUROC/AUPR-Out: OOD positive)` });
@@ -49,26 +45,18 @@ export function formatScorecard(card: Scorecard): string {
     }
     if (scoreNames.size === 0) row('(all models)', (m) => { const r = m.ood[set]; return r && 'skipped' in r ? note(r.skipped) : DASH; });
     for (const score of scoreNames) {
-      const get = (m: ModelCard) => {
-        const r = m.ood[set];
-        if (!r) return undefined;
-        if ('skipped' in r) return { skipped: r.skipped } as const;
-        return r.scores[score];
-      };
-      const cell = (pick: (r: Exclude<ReturnType<typeof get>, undefined | { skipped: string }>) => string) => (m: ModelCard) => {
-        const r = get(m);
-        if (!r) return DASH;
-        if ('skipped' in r) return note(r.skipped);
-        return pick(r);
-      };
-      if (models.every(([, m]) => { const r = get(m); return !r || 'skipped' in r; })) {
-        row(score, cell(() => DASH)); // skipped everywhere: one row says why
+      const [auroc, fprId, fprOod, auprIn, auprOut, spearman] = (['auroc', 'fpr95', 'fpr95OodPositive', 'auprIn', 'auprOut', 'teacherSpearman'] as const)
+        .map((k) => byId.get(`ood.${set}.${score}.${k}`) ?? oodMetrics(set, score).find((x) => x.id.endsWith(`.${k}`))!);
+      const skippedEverywhere = models.every(([, m]) => { const v = auroc!.pick(m); return !v || 'skipped' in v; });
+      if (skippedEverywhere) {
+        row(score, (m) => { const v = auroc!.pick(m); return v && 'skipped' in v ? note(v.skipped) : DASH; }); // one row says why
         continue;
       }
-      row(`${score} AUROC`, cell((r) => fmt(r.auroc)));
-      row(`${score} FPR@95 (ID+ / OOD+)`, cell((r) => pair(r.fpr95IdPositive, r.fpr95OodPositive)));
-      row(`${score} AUPR (In / Out)`, cell((r) => pair(r.auprIn, r.auprOut)));
-      if (models.length > 1) row(`${score} Spearman vs teacher`, (m) => (m.role === 'teacher' ? DASH : cell((r) => fmt(r.teacherSpearman))(m)));
+      const skippedCell = (m: ModelCard): string | undefined => { const v = auroc!.pick(m); return !v ? DASH : 'skipped' in v ? note(v.skipped) : undefined; };
+      row(auroc!.label, (m) => skippedCell(m) ?? fmt(auroc!.pick(m)));
+      row(`${score}: FPR@95 (ID+ / OOD+)`, (m) => skippedCell(m) ?? pair(fprId!.pick(m), fprOod!.pick(m)));
+      row(`${score}: AUPR (In / Out)`, (m) => skippedCell(m) ?? pair(auprIn!.pick(m), auprOut!.pick(m)));
+      if (models.length > 1) row(spearman!.label, (m) => (m.role === 'teacher' ? DASH : skippedCell(m) ?? fmt(spearman!.pick(m))));
     }
   }
 

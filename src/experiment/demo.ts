@@ -8,9 +8,10 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { configToYaml } from '../config/load.js';
-import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../config/defaults.js';
+import type { DistillConfig } from '../config/schema.js';
+import { parseDistillConfig } from '../training/config.js';
 import { fashionMnistDir } from '../data/index.js';
-import type { MethodName } from '../methods/index.js';
 import type { CorruptionName } from '../robustness/index.js';
 import { runDistill } from '../training/run-distill.js';
 import { runConfigIs, runState } from '../training/run-folder.js';
@@ -32,7 +33,7 @@ export interface DemoOptions {
   testLimit: number;
   oodLimit: number;
   epochs: number;
-  methods: MethodName[];
+  methods: string[];
   seed: number;
   outDir: string;
   cacheDir: string;
@@ -45,7 +46,7 @@ export interface DemoOptions {
 }
 
 export const DEMO_DEFAULTS: DemoOptions = {
-  teacher: 'inception',
+  teacher: DEFAULT_TEACHER,
   trainLimit: 5000,
   testLimit: 2000,
   oodLimit: 1000,
@@ -53,7 +54,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   methods: ['tintem', 'proteus'],
   seed: 0,
   outDir: 'runs/demo',
-  cacheDir: '.cache/tintem',
+  cacheDir: DEFAULT_CACHE_DIR,
   robustnessCount: 300,
   severities: [1, 3, 5],
   fresh: false,
@@ -73,9 +74,9 @@ export const PHOTO_LABELS_NOTE = '**Evaluation labels (photos preset):** there a
   + 'accuracy measures whether an embedding keeps crops of one photo together, not object recognition. The teacher '
   + `sees the training crops decoded at ${PHOTO_DEMO.teacherSize} px and the student at ${PHOTO_DEMO.studentSize} px; for evaluation both get the ${PHOTO_DEMO.studentSize} px crops.`;
 
-export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig {
+export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
   if (opts.preset === 'photos') {
-    return distillConfigSchema.parse({
+    return parseDistillConfig({
       teacher: opts.teacher,
       teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
       data: { train: 'photos:train', limit: opts.trainLimit },
@@ -87,9 +88,9 @@ export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig
       runDir: join(opts.outDir, method),
       cacheDir: opts.cacheDir,
       progress: opts.progress,
-    });
+    }, `--methods ${method}`);
   }
-  return distillConfigSchema.parse({
+  return parseDistillConfig({
     teacher: opts.teacher,
     data: { train: 'mnist:train', limit: opts.trainLimit },
     method: { name: method },
@@ -98,7 +99,7 @@ export function demoConfig(opts: DemoOptions, method: MethodName): DistillConfig
     runDir: join(opts.outDir, method),
     cacheDir: opts.cacheDir,
     progress: opts.progress,
-  });
+  }, `--methods ${method}`);
 }
 
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */

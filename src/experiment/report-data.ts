@@ -2,6 +2,9 @@
 import { backendInfo } from '../backend/index.js';
 import type { ImageSet } from '../data/types.js';
 import { isValue, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import { higherIsBetter, scorecardMetrics, type CardMetric } from '../evaluation/metrics.js';
+import { robustnessMetrics } from '../robustness/metrics.js';
+import { finiteOrNull, meanOfPresent } from '../util/stats.js';
 import type { ReportData, ScoreCell, ScoreRow, ScoreSection, RocSet, PixelImage } from '../report/types.js';
 import { readRunLog } from '../training/run-folder.js';
 import type { RobustnessReport } from '../robustness/index.js';
@@ -11,27 +14,22 @@ import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
 
-/** Mean of the numbers present (undefined when none). */
-function meanOf(values: Array<number | null | undefined>): number | undefined {
-  const xs = values.filter((v): v is number => typeof v === 'number');
-  return xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : undefined;
-}
-
 function cell(m: Metric | undefined): ScoreCell {
   if (m === undefined) return { skipped: 'not computed' };
   if (!isValue(m)) return { skipped: m.skipped };
   return m.ci ? { value: m.value, lo: m.ci.lower, hi: m.ci.upper } : { value: m.value };
 }
 
-type CardPick = (card: ModelCard) => Metric | undefined;
+/** The teacher's cell for figures measured against the teacher. */
+const TEACHER_REFERENCE: ScoreCell = { skipped: 'the teacher is the reference: compared with itself this is not a measurement' };
 
-function row(card: Scorecard, metric: string, pick: CardPick, opts: { higherIsBetter?: boolean; percent?: boolean; teacher?: boolean; note?: string; failAt?: number; hidden?: string } = {}): ScoreRow {
+function row(card: Scorecard, m: CardMetric, opts: { note?: string; hidden?: string } = {}): ScoreRow {
   const cells: Record<string, ScoreCell> = {};
-  cells[TEACHER_ID] = opts.teacher === false ? { skipped: 'the teacher is the reference: compared with itself this is not a measurement' } : cell(pick(card.teacher));
-  for (const [name, c] of Object.entries(card.students)) cells[name] = cell(pick(c));
+  cells[TEACHER_ID] = m.teacher ? cell(m.pick(card.teacher)) : TEACHER_REFERENCE;
+  for (const [name, c] of Object.entries(card.students)) cells[name] = cell(m.pick(c));
   return {
-    metric, higherIsBetter: opts.higherIsBetter ?? true, format: opts.percent ? 'percent' : 'decimal', cells, note: opts.note,
-    ...(opts.failAt !== undefined ? { failAt: opts.failAt } : {}), ...(opts.hidden ? { hidden: opts.hidden } : {}),
+    metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format, cells, note: opts.note,
+    ...(m.failAt !== undefined ? { failAt: m.failAt } : {}), ...(opts.hidden ? { hidden: opts.hidden } : {}),
   };
 }
 
@@ -50,64 +48,33 @@ function chanceNote(card: Scorecard): string {
   return levels.length ? `chance level from a seeded permutation: ${levels.join(', ')}` : 'chance level not computed';
 }
 
+/** The report's scorecard sections: the metric catalogue's figures, grouped by section, in catalogue order. */
 function scorecardSections(card: Scorecard, robustness?: RobustnessReport): ScoreSection[] {
-  const sections: ScoreSection[] = [
-    { name: 'Task quality (ID test)', rows: [
-      row(card, 'kNN accuracy', (c) => c.quality.knn, { percent: true }),
-      row(card, 'Linear-probe accuracy', (c) => c.quality.probe, { percent: true }),
-    ] },
-    { name: 'Agreement with the teacher', rows: [
-      row(card, 'kNN prediction agreement', (c) => c.agreement?.knn, { percent: true, teacher: false }),
-      row(card, 'Probe prediction agreement', (c) => c.agreement?.probe, { percent: true, teacher: false }),
-      row(card, 'Same nearest neighbour', (c) => c.agreement?.retrievalTop1, { percent: true, teacher: false }),
-      row(card, `Top-${card.settings.retrievalK} neighbour overlap`, (c) => c.agreement?.retrievalTopKOverlap, { percent: true, teacher: false }),
-    ] },
-    { name: 'Representation similarity to the teacher', rows: [
-      row(card, 'Linear CKA', (c) => c.similarity?.cka, { teacher: false }),
-      row(card, `Mutual ${card.settings.mutualK}-NN overlap`, (c) => c.similarity?.mutualKnn, { teacher: false, note: chanceNote(card) }),
-      row(card, 'Pairwise-cosine Pearson', (c) => c.similarity?.cosinePearson, { teacher: false }),
-      row(card, 'Pairwise-cosine Spearman', (c) => c.similarity?.cosineSpearman, { teacher: false }),
-      row(card, 'Pairwise-cosine mean |diff|', (c) => c.similarity?.cosineMeanAbsDiff, { teacher: false, higherIsBetter: false }),
-    ] },
-  ];
-  for (const setName of Object.keys(card.teacher.ood)) {
-    const rows: ScoreRow[] = [];
-    const scores = (c: ModelCard) => { const r = c.ood[setName]; return r && 'scores' in r ? r.scores : undefined; };
-    const pickScore = (score: string, key: 'auroc' | 'fpr95IdPositive' | 'auprIn' | 'auprOut' | 'teacherSpearman'): CardPick => (c) => {
-      const s = scores(c)?.[score];
-      if (!s) return undefined;
-      if ('skipped' in s) return { skipped: s.skipped };
-      return s[key];
-    };
-    for (const score of Object.keys(scores(card.teacher) ?? {})) {
-      const hidden = score === 'energy' || score === 'msp' ? LOGIT_SCORES_NOTE : undefined;
-      // Chance level (AUROC 50%, FPR@95 95%) or worse is a failure, never highlighted as best.
-      rows.push(row(card, `${score}: AUROC`, pickScore(score, 'auroc'), { percent: true, failAt: 0.5, hidden }));
-      rows.push(row(card, `${score}: FPR@95 (ID+)`, pickScore(score, 'fpr95IdPositive'), { percent: true, higherIsBetter: false, failAt: 0.95, hidden }));
-      rows.push(row(card, `${score}: AUPR-In`, pickScore(score, 'auprIn'), { percent: true, hidden }));
-      rows.push(row(card, `${score}: AUPR-Out`, pickScore(score, 'auprOut'), { percent: true, hidden }));
-      rows.push(row(card, `${score}: score Spearman vs teacher`, pickScore(score, 'teacherSpearman'), { teacher: false, hidden }));
-    }
-    sections.push({ name: `OOD detection: ${setName}`, rows });
+  const sections = new Map<string, ScoreRow[]>();
+  const add = (section: string, r: ScoreRow) => sections.set(section, [...(sections.get(section) ?? []), r]);
+  for (const m of scorecardMetrics(card)) {
+    if (m.id.endsWith('.fpr95OodPositive')) continue; // the report shows FPR@95 with ID positive only
+    const score = m.group === 'ood' ? m.id.split('.').at(-2) : undefined;
+    add(m.section, row(card, m, {
+      note: m.id === 'similarity.mutualKnn' ? chanceNote(card) : undefined,
+      hidden: score === 'energy' || score === 'msp' ? LOGIT_SCORES_NOTE : undefined,
+    }));
   }
+  const out: ScoreSection[] = [...sections].map(([name, rows]) => ({ name, rows }));
   if (robustness) {
     const models = [TEACHER_ID, ...Object.keys(card.students)];
-    const val = (v: number | null | undefined): ScoreCell => (v === null || v === undefined || !Number.isFinite(v) ? { skipped: 'not computed' } : { value: v });
-    const meanAcc = (m: string) => meanOf(robustness.cells.map((c) => c.accuracy[m]));
-    const rowOf = (metric: string, f: (m: string) => number | null | undefined, o: { higherIsBetter?: boolean; percent?: boolean; teacherRef?: boolean } = {}): ScoreRow => ({
-      metric, higherIsBetter: o.higherIsBetter ?? true, format: o.percent ? 'percent' : 'decimal',
-      cells: Object.fromEntries(models.map((m) => [m, m === TEACHER_ID && o.teacherRef ? { skipped: 'reference' } : val(f(m))])),
+    out.push({
+      name: `Robustness (${robustness.count} test images, kNN)`,
+      rows: robustnessMetrics(robustness, TEACHER_ID).map((m) => ({
+        metric: m.label, higherIsBetter: higherIsBetter(m), format: m.format,
+        cells: Object.fromEntries(models.map((id) => {
+          const v = m.value(robustness, id);
+          return [id, id === TEACHER_ID && !m.teacher ? { skipped: 'reference' } : v === undefined ? { skipped: 'not computed' } : { value: v }];
+        })),
+      })),
     });
-    sections.push({ name: `Robustness (${robustness.count} test images, kNN)`, rows: [
-      rowOf('Clean accuracy', (m) => robustness.clean.accuracy[m], { percent: true }),
-      rowOf('Mean corrupted accuracy', meanAcc, { percent: true }),
-      rowOf(`mCE vs ${robustness.reference}`, (m) => robustness.summary[m]?.mCE, { higherIsBetter: false, teacherRef: robustness.reference === TEACHER_ID }),
-      rowOf('Mean agreement under corruption', (m) => meanOf(robustness.cells.map((c) => c.agreement[m])), { percent: true, teacherRef: true }),
-      rowOf('Degradation-curve Pearson vs teacher', (m) => robustness.tracking[m]?.pearson, { teacherRef: true }),
-      rowOf('Degradation-curve mean |gap|', (m) => robustness.tracking[m]?.meanAbsGap, { higherIsBetter: false, teacherRef: true }),
-    ] });
   }
-  return sections;
+  return out;
 }
 
 function rocSets(card: Scorecard): RocSet[] {
@@ -133,7 +100,7 @@ function robustnessSeries(r: RobustnessReport, models: string[]): NonNullable<Re
   const severities = [0, ...r.severities];
   const series = (cells: RobustnessReport['cells'], m: string, key: 'accuracy' | 'agreement') => {
     const clean = key === 'accuracy' ? r.clean.accuracy[m] : r.clean.agreement[m];
-    return [clean ?? null, ...r.severities.map((s) => meanOf(cells.filter((c) => c.severity === s).map((c) => c[key][m])) ?? null)];
+    return [clean ?? null, ...r.severities.map((s) => finiteOrNull(meanOfPresent(cells.filter((c) => c.severity === s).map((c) => c[key][m]))))];
   };
   const entry = (name: string, cells: RobustnessReport['cells']) => ({
     name,

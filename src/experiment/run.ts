@@ -5,12 +5,14 @@
 import { join } from 'node:path';
 import { tf } from '../backend/index.js';
 import { parseConfigText } from '../config/load.js';
-import { distillConfigSchema, type DistillConfig } from '../config/schema.js';
-import { createMethod, type MethodName } from '../methods/index.js';
+import type { DistillConfig } from '../config/schema.js';
+import { DEFAULT_TAUS } from '../methods/defaults.js';
+import { createMethod, getMethodEntry, isMethodName, methodSettingsSchema } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
+import { parseDistillConfig } from '../training/config.js';
 import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
 import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
-import { createTeacher } from '../teachers/index.js';
+import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import type { TeacherOptions } from '../teachers/options.js';
 import { loadTeacherNorm, type TeacherNormStats } from '../training/teacher-norm.js';
@@ -47,23 +49,45 @@ function restoreMethodState(method: DistillMethod, dir: string, state: ReturnTyp
   });
 }
 
+/**
+ * Runs written before method options became per-method list TinTeM's options (taus, prefitHead, pcaInit) under
+ * every method, at their defaults; those keys are dropped for the methods that do not take them.
+ */
+const LEGACY_METHOD_KEYS: Record<string, (v: unknown) => boolean> = {
+  taus: (v) => JSON.stringify(v) === JSON.stringify(DEFAULT_TAUS),
+  prefitHead: (v) => v === false,
+  pcaInit: (v) => v === false,
+};
+
+/** A run's config.yaml text as a validated config; `source` names it in errors. */
+export function parseRunConfig(text: string, source: string): DistillConfig {
+  const raw = parseConfigText(text, source);
+  const method = raw.method as Record<string, unknown> | undefined;
+  const name = typeof method?.name === 'string' ? method.name : undefined;
+  if (method && name && isMethodName(name)) {
+    const takes = Object.keys(methodSettingsSchema(getMethodEntry(name)).shape);
+    for (const [key, isLegacyDefault] of Object.entries(LEGACY_METHOD_KEYS)) {
+      if (!takes.includes(key) && key in method && isLegacyDefault(method[key])) delete method[key];
+    }
+  }
+  return parseDistillConfig(raw, source);
+}
+
 /** Loads a finished run through the run-folder module: every file verified against summary.json first. */
 export async function loadRun(runDir: string, name?: string): Promise<LoadedRun> {
   const summary = verifyRunFolder(runDir, readRunSummary(runDir));
   const configPath = quoteName(join(runDir, RUN_FILES.config));
-  const parsed = distillConfigSchema.safeParse(parseConfigText(readRunConfigText(runDir, summary), configPath));
-  if (!parsed.success) throw new UserError(`${configPath}: not a valid distill config (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-  const config = parsed.data;
+  const config = parseRunConfig(readRunConfigText(runDir, summary), configPath);
   const model = await loadRunStudent(runDir, summary);
   let method: DistillMethod;
   try {
-    method = createMethod(summary.method.name as MethodName, {
+    // The method as trained: its settings from config.yaml, the weights it resolved from summary.json.
+    const settings = summary.method.name === config.method.name ? config.method : { name: summary.method.name };
+    method = await createMethod({ ...settings, weights: summary.method.weights }, {
       teacherDim: summary.teacher.embedDim,
       studentDim: summary.student.spec.embedDim,
       teacherTokens: summary.teacher.tokenCount > 0,
       seed: summary.seed,
-      weights: summary.method.weights,
-      taus: summary.method.taus,
     });
     restoreMethodState(method, runDir, readRunMethodState(runDir, summary), summary.lossVersion ?? 1);
   } catch (e) {

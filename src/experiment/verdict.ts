@@ -2,11 +2,14 @@
  * Plain-language comparison of two students on the faithfulness figures: a win or loss needs the 95% bootstrap
  * intervals not to overlap; otherwise it is a tie. Used by the demo report and bench/paper-claim.
  */
-import { compareValues, isValue, TIE_WITHOUT_CI, type Metric, type ModelCard, type Scorecard } from '../evaluation/index.js';
+import { compareValues, isValue, TIE_WITHOUT_CI, type Scorecard } from '../evaluation/index.js';
+import { higherIsBetter, scorecardMetrics } from '../evaluation/metrics.js';
 
 export { TIE_WITHOUT_CI };
 
 export interface Comparison {
+  /** Catalogue id (evaluation/metrics.ts). */
+  id: string;
   metric: string;
   a: number;
   b: number;
@@ -14,41 +17,19 @@ export interface Comparison {
   outcome: 'win' | 'tie' | 'loss';
 }
 
-function headline(card: ModelCard): Array<[string, Metric | undefined, boolean]> {
-  const rows: Array<[string, Metric | undefined, boolean]> = [
-    ['kNN accuracy', card.quality.knn, true],
-    ['linear-probe accuracy', card.quality.probe, true],
-    ['kNN agreement with teacher', card.agreement?.knn, true],
-    ['probe agreement with teacher', card.agreement?.probe, true],
-    ['same nearest neighbour as teacher', card.agreement?.retrievalTop1, true],
-    ['linear CKA to teacher', card.similarity?.cka, true],
-    ['mutual kNN overlap', card.similarity?.mutualKnn, true],
-    ['pairwise-cosine Spearman', card.similarity?.cosineSpearman, true],
-  ];
-  for (const [set, r] of Object.entries(card.ood)) {
-    if (!('scores' in r)) continue;
-    const knn = r.scores.knn;
-    if (knn && 'auroc' in knn) {
-      rows.push([`OOD AUROC (${set}, kNN score)`, knn.auroc, true]);
-      if (knn.teacherSpearman) rows.push([`OOD score Spearman vs teacher (${set})`, knn.teacherSpearman, true]);
-    }
-  }
-  return rows;
-}
-
-/** Compares student `a` with student `b` on every headline figure both have. */
+/** Compares student `a` with student `b` on every headline figure of the metric catalogue both have. */
 export function compareStudents(card: Scorecard, a: string, b: string): Comparison[] {
   const ca = card.students[a], cb = card.students[b];
   if (!ca || !cb) return [];
-  const rowsB = new Map(headline(cb).map(([m, v]) => [m, v]));
   const out: Comparison[] = [];
-  for (const [metric, ma, higherIsBetter] of headline(ca)) {
-    const mb = rowsB.get(metric);
+  for (const m of scorecardMetrics(card).filter((x) => x.headline)) {
+    const ma = m.pick(ca), mb = m.pick(cb);
     if (!isValue(ma) || !isValue(mb)) continue;
+    const better = higherIsBetter(m);
     const outcome = compareValues(
-      { value: ma.value, lo: ma.ci?.lower, hi: ma.ci?.upper }, { value: mb.value, lo: mb.ci?.lower, hi: mb.ci?.upper }, higherIsBetter,
+      { value: ma.value, lo: ma.ci?.lower, hi: ma.ci?.upper }, { value: mb.value, lo: mb.ci?.lower, hi: mb.ci?.upper }, better,
     );
-    out.push({ metric, a: ma.value, b: mb.value, higherIsBetter, outcome });
+    out.push({ id: m.id, metric: m.label, a: ma.value, b: mb.value, higherIsBetter: better, outcome });
   }
   return out;
 }

@@ -51,12 +51,5 @@ export function knnScore(neighbours: Neighbour[], k: number): number {
   return knnDistanceFromCosine(kth.similarity);
 }
 
-/** The q-quantile (0..1) of values, linear interpolation between order statistics (numpy's default). */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
+/** The q-quantile (0..1) of values (numpy's default interpolation); the one copy lives in util/stats. */
+export { quantile } from '../util/stats.js';

@@ -4,6 +4,7 @@
  */
 // zod/mini: the same validation as zod at ~20 KB instead of ~440 KB in the page bundle.
 import * as z from 'zod/mini';
+import { describeIssue } from '../util/zod-issue.js';
 
 export const STUDENT_FORMAT = 'tintem-student';
 export const STUDENT_FORMAT_VERSION = 1;
@@ -84,9 +85,6 @@ export const tintemJsonSchema = z.extend(studentMetadataSchema, {
 export type TintemJson = z.infer<typeof tintemJsonSchema>;
 
 /** One line naming the first schema problem, for UserError messages. */
-export function describeSchemaError(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid';
-  const where = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-  return `${where}: ${issue.message}`;
+export function describeSchemaError(error: { issues: ReadonlyArray<z.core.$ZodIssue> }): string {
+  return error.issues[0] ? describeIssue(error.issues[0]) : '(top level): invalid';
 }

@@ -3,6 +3,7 @@
  * and the browser page, so both compute the same numbers. Browser-safe.
  */
 import { tf } from '../backend/index.js';
+import { toModelInput } from '../backend/images.js';
 
 export interface UnitPixels {
   pixels: Float32Array;
@@ -37,19 +38,9 @@ export function bytesToUnit(bytes: ArrayLike<number>, width: number, height: num
 }
 
 /**
- * Images N x H x W x C (C = 1 or 3, values in [0, 1], any size) -> N x S x S x channels:
- * bilinear resize with half-pixel centres, then grey -> RGB (repeat) or RGB -> grey (ITU-R 601 luma), then clip
- * to [0, 1]. The same steps, in the same order, as the training data (src/data/index.ts resizeImages), so an
- * exported student sees what it was trained on; kept here because that module is Node-only.
+ * Images N x H x W x C (C = 1 or 3, values in [0, 1], any size) -> N x S x S x channels: the same conversion as
+ * the training data (backend/images.ts), so an exported student sees what it was trained on.
  */
 export function toStudentInput(images: tf.Tensor4D, inputSize: number, channels: 1 | 3): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w, c] = images.shape;
-    if (c !== 1 && c !== 3) throw new Error(`images must have 1 or 3 channels, got ${c}`);
-    let x: tf.Tensor4D = images;
-    if (h !== inputSize || w !== inputSize) x = tf.image.resizeBilinear(x, [inputSize, inputSize], false, true);
-    if (c === 1 && channels === 3) x = tf.tile(x, [1, 1, 1, 3]);
-    if (c === 3 && channels === 1) x = tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), -1, true);
-    return x === images ? x : tf.clipByValue(x, 0, 1);
-  });
+  return toModelInput(images, inputSize, channels);
 }

@@ -116,7 +116,7 @@ export const stopGradient: <T extends tf.Tensor>(x: T) => T = (() => {
 })();
 
 /** Default temperatures for TinTeM's head losses: 0.01, 0.02, ..., 0.10. */
-export const DEFAULT_TAUS: readonly number[] = Array.from({ length: 10 }, (_, i) => (i + 1) / 100);
+export { DEFAULT_TAUS } from './defaults.js';
 
 /**
  * Mean over temperatures of KL(P_target || Q_pred), where both affinities are built from cosine similarities

@@ -11,6 +11,7 @@
 import type { ImageSet } from '../data/types.js';
 import type { Embeddings } from '../evaluation/types.js';
 import { UserError } from '../util/errors.js';
+import { finiteOrNull, meanOfPresent, pearson as pearsonOf } from '../util/stats.js';
 import { corruptImageSet, corruptionNames, parseCorruptionName } from './apply.js';
 import { checkSeverity, type CorruptionName } from './params.js';
 
@@ -119,28 +120,13 @@ export function meanCosine(a: Embeddings, b: Embeddings): number {
   return a.count ? total / a.count : 0;
 }
 
-/** Pearson correlation; null when either series is constant (correlation undefined). */
+/** Pearson correlation (util/stats) as the report stores it: null when either series is constant. */
 export function pearson(x: number[], y: number[]): number | null {
-  const n = x.length;
-  if (n < 2) return null;
-  const mx = x.reduce((s, v) => s + v, 0) / n;
-  const my = y.reduce((s, v) => s + v, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx, dy = y[i]! - my;
-    sxy += dx * dy; sxx += dx * dx; syy += dy * dy;
-  }
-  // Relative tolerance: drops that are equal up to rounding count as constant.
-  const scale = Math.max(1e-300, x.reduce((s, v) => s + v * v, 0), y.reduce((s, v) => s + v * v, 0));
-  if (sxx <= 1e-12 * scale || syy <= 1e-12 * scale) return null;
-  return sxy / Math.sqrt(sxx * syy);
+  return finiteOrNull(pearsonOf(x, y));
 }
 
 const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
-const meanOf = (values: (number | null)[]): number | null => {
-  const v = values.filter((x): x is number => x !== null);
-  return v.length ? v.reduce((s, x) => s + x, 0) / v.length : null;
-};
+const meanOf = (values: (number | null)[]): number | null => finiteOrNull(meanOfPresent(values));
 
 /** Runs every model on the clean set and on each corrupted copy (generated one at a time, then dropped). */
 export async function evaluateRobustness(opts: RobustnessOptions): Promise<RobustnessReport> {

@@ -4,14 +4,9 @@
  */
 import { tf } from '../backend/index.js';
 
-/** Per-channel normalisation applied to [0, 1] pixels: (x - mean) / std. [-1, 1] scaling is mean 0.5, std 0.5. */
-export interface Normalization {
-  mean: number[];
-  std: number[];
-}
+import type { Normalization } from './normalization.js';
 
-export const MINUS_ONE_TO_ONE: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-export const IMAGENET_MEAN_STD: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+export { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './normalization.js';
 
 /** Short text for teacher ids, e.g. 'm0.5,0.5,0.5s0.5,0.5,0.5'. */
 export function normalizationTag(n: Normalization): string {

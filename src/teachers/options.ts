@@ -5,7 +5,7 @@
  * and all of them are part of the teacher id, hence of the cache key.
  */
 import { UserError } from '../util/errors.js';
-import { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './features.js';
+import { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './normalization.js';
 
 export type ResizeMode = 'crop' | 'squash';
 export type Interpolation = 'bilinear' | 'nearest';

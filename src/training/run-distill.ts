@@ -8,25 +8,29 @@ import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { assertBackendCanTrain } from '../backend/training-check.js';
 import { configToYaml } from '../config/load.js';
-import { toTrainConfig, trainingFingerprint } from '../config/resolve.js';
+import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
 import type { DistillConfig } from '../config/schema.js';
 import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
-import { createMethod, LOSS_VERSION, pcaInitHead, prefitHead, type MethodName, type TintemMethod } from '../methods/index.js';
+import { LOSS_VERSION } from '../methods/defaults.js';
+import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
-import { createTeacher, forwardTeacher } from '../teachers/index.js';
+import { forwardTeacher } from '../teachers/asyncTeacher.js';
+import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
 import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
+import { mean } from '../util/stats.js';
+import { toTrainConfig, trainingFingerprint } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
-import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE, type TeacherNormMode } from './teacher-norm.js';
+import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
@@ -76,12 +80,8 @@ export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
   return views;
 }
 
-/**
- * Teacher token grid: the config's teacherGrid, else 2x2 (the student's finer map is average-pooled to it by the
- * token losses). Few tokens keep the cache small: 4 tokens x 768-d is 12 KB an image instead of 150 KB at 7x7,
- * and the built-in teachers' cut maps at MNIST scale are only 3x3 / 4x4 anyway.
- */
-export const DEFAULT_TEACHER_GRID = 2;
+/** Teacher token grid: the config's teacherGrid, else 2x2 (or the student's grid when that is coarser). */
+export { DEFAULT_TEACHER_GRID };
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
@@ -138,10 +138,8 @@ function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
-function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): DistillMethod {
-  return createMethod(config.method.name as MethodName, {
-    teacherDim, studentDim, teacherTokens, seed: config.seed, weights: config.method.weights, taus: config.method.taus,
-  });
+function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): Promise<DistillMethod> {
+  return createMethod(config.method, { teacherDim, studentDim, teacherTokens, seed: config.seed });
 }
 
 export interface DryRunEstimate {
@@ -209,14 +207,14 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
     const memory = checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
-    const method = buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
+    const method = await buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
     try {
       const times = await timeTrainSteps({
         student, method, teacherFeatures: createTeacherSource({ cached: new Map([[0, fake]]), tokens: config.method.tokens }),
         data, batchSize: Math.min(config.batchSize, data.count), steps: 2,
       });
-      stepSeconds = times.reduce((a, b) => a + b, 0) / times.length;
+      stepSeconds = mean(times);
     } finally {
       student.dispose();
       method.dispose();
@@ -336,13 +334,13 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
 
   let method: DistillMethod;
   try {
-    method = buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
+    method = await buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
   } catch (e) {
     student.dispose();
     throw e;
   }
   try {
-    if (!opts.resume) initHead(config, method, identity, data.count);
+    if (!opts.resume) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
     let training: DistillSummary['training'];
     const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
     const onEvent = (e: TrainEvent) => {
@@ -382,19 +380,9 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   }
 }
 
-/** Optional head initialisation before step 0 (TinTeM only): PCA directions and/or a head pre-fit. */
-function initHead(config: DistillConfig, method: DistillMethod, identity: CachedView, count: number): void {
-  const { pcaInit, prefitHead: prefit } = config.method;
-  if (!pcaInit && !prefit) return;
-  if (method.name !== 'tintem') {
-    throw new UserError(`config method.${pcaInit ? 'pcaInit' : 'prefitHead'}: only applies to method tintem (method is ${method.name})`);
-  }
-  const tintem = method as TintemMethod;
-  if (pcaInit) pcaInitHead(tintem, identity.pooled, count);
-  if (prefit) {
-    const r = prefitHead(tintem, identity.pooled, identity.tokens, { ...prefit, seed: config.seed });
-    info(`prefit head: loss ${r.epochLosses.map((l) => l.toFixed(4)).join(' -> ')}`);
-  }
+/** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */
+function methodTaus(config: DistillConfig): number[] {
+  return Array.isArray(config.method.taus) ? (config.method.taus as number[]) : [];
 }
 
 function makeSummary(
@@ -403,7 +391,7 @@ function makeSummary(
 ): RunSummaryInput {
   return {
     teacher,
-    method: { name: method.name, weights: { ...method.weights }, taus: config.method.taus },
+    method: { name: method.name, weights: { ...method.weights }, taus: methodTaus(config) },
     lossVersion: LOSS_VERSION,
     teacherNorm: config.teacherNorm,
     student: { spec, params },

@@ -68,7 +68,7 @@ export const runSummarySchema = z.strictObject({
     id: z.string().min(1).max(1024), spec: z.string().min(1).max(4096),
     embedDim: z.number().int().min(1).max(65536), tokenCount: z.number().int().min(0).max(65536),
   }),
-  method: z.strictObject({ name: z.string().min(1).max(64), weights: terms, taus: z.array(finite.refine((t) => t > 0, 'expected > 0')).min(1).max(64) }),
+  method: z.strictObject({ name: z.string().min(1).max(64), weights: terms, taus: z.array(finite.refine((t) => t > 0, 'expected > 0')).max(64) }), // empty for methods without temperatures
   /** Version of the loss formulas (methods/index.ts LOSS_VERSION); absent in runs made before version 2. */
   lossVersion: z.number().int().min(1).optional(),
   /** Teacher-feature normalisation (statistics in teacher-norm.json); absent = none. */

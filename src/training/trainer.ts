@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/index.js';
+import { toModelInput } from '../backend/images.js';
 import { UserError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
 import { hashSeed, Rng } from '../util/random.js';
@@ -118,16 +119,9 @@ function validate(config: TrainConfig, data: ImageSet): void {
   if (data.count < 2) throw new UserError(`${data.name}: needs at least 2 training images, got ${data.count}`);
 }
 
-/** Resizes / converts channels so a batch fits the student's input. */
+/** Resizes / converts channels so a batch fits the student's input (the same conversion as the data and export). */
 function toStudentInput(x: tf.Tensor4D, student: Student): tf.Tensor4D {
-  let y = x;
-  if (y.shape[1] !== student.inputSize || y.shape[2] !== student.inputSize) {
-    y = tf.image.resizeBilinear(y, [student.inputSize, student.inputSize], true);
-  }
-  const c = y.shape[3];
-  if (c === 1 && student.channels === 3) y = tf.tile(y, [1, 1, 1, 3]);
-  else if (c === 3 && student.channels === 1) y = tf.mean(y, 3, true) as tf.Tensor4D;
-  return y;
+  return toModelInput(x, student.inputSize, student.channels);
 }
 
 const blobs = (tensors: tf.Tensor[]): TensorBlob[] =>

@@ -32,6 +32,7 @@ test('the doc holds the SLURM scripts and Kubernetes manifests, all syntacticall
   const parse = (name: string) => {
     const docs = parseAllDocuments(files.get(name)!.text);
     for (const d of docs) assert.deepEqual(d.errors, [], `${name}: ${d.errors.join('; ')}`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary Kubernetes YAML, read field by field below
     return docs.map((d) => d.toJS() as Record<string, any>);
   };
   const shards = parse('tintem-shards.yaml');

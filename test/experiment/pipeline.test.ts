@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
-import { distillConfigSchema } from '../../src/config/schema.js';
+import { parseDistillConfig } from '../../src/training/config.js';
 import { loadDataset, makeNoiseImages } from '../../src/data/index.js';
 import { evaluateRuns, TEACHER_ID } from '../../src/experiment/evaluate.js';
 import { buildReportData } from '../../src/experiment/report-data.js';
@@ -23,7 +23,7 @@ before(async () => { await initBackend(); });
 test('distil -> load run -> evaluate -> report data, for tintem and proteus', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tintem-pipeline-'));
   const cacheDir = join(dir, 'cache');
-  const configs = (['tintem', 'proteus'] as const).map((name) => distillConfigSchema.parse({
+  const configs = (['tintem', 'proteus'] as const).map((name) => parseDistillConfig({
     teacher: 'random:3', data: { train: 'mnist:train', limit: 192 }, method: { name }, epochs: 2, batchSize: 64,
     seed: 1, runDir: join(dir, name), cacheDir, progress: false,
   }));

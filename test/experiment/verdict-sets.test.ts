@@ -12,18 +12,19 @@ function card(students: Record<string, { knn: [number, number, number]; cka: num
     ...(cka === undefined ? {} : { similarity: { cka: { value: cka } } }),
     ood: {},
   });
-  return { teacher: mk(undefined), students: Object.fromEntries(Object.entries(students).map(([k, v]) => [k, mk(v.knn, v.cka)])) } as unknown as Scorecard;
+  return { settings: { knnK: 20, retrievalK: 5, mutualK: 10, normalizeForCka: false }, teacher: mk(undefined), students: Object.fromEntries(Object.entries(students).map(([k, v]) => [k, mk(v.knn, v.cka)])) } as unknown as Scorecard;
 }
 
 test('compareStudents: wins need non-overlapping CIs; without CIs a 0.01 margin', () => {
   const c = card({ a: { knn: [0.9, 0.88, 0.92], cka: 0.80 }, b: { knn: [0.8, 0.78, 0.82], cka: 0.795 } });
-  const cmp = Object.fromEntries(compareStudents(c, 'a', 'b').map((x) => [x.metric, x.outcome]));
-  assert.equal(cmp['kNN accuracy'], 'win');
-  assert.equal(cmp['linear CKA to teacher'], 'tie'); // 0.005 apart, no CI
+  const cmp = Object.fromEntries(compareStudents(c, 'a', 'b').map((x) => [x.id, x.outcome]));
+  assert.equal(cmp['quality.knn'], 'win');
+  assert.equal(compareStudents(c, 'a', 'b')[0]!.metric, 'kNN accuracy (k=20)'); // the catalogue's label
+  assert.equal(cmp['similarity.cka'], 'tie'); // 0.005 apart, no CI
   const overlap = card({ a: { knn: [0.85, 0.80, 0.90], cka: 0.5 }, b: { knn: [0.83, 0.78, 0.88], cka: 0.7 } });
-  const cmp2 = Object.fromEntries(compareStudents(overlap, 'a', 'b').map((x) => [x.metric, x.outcome]));
-  assert.equal(cmp2['kNN accuracy'], 'tie');
-  assert.equal(cmp2['linear CKA to teacher'], 'loss');
+  const cmp2 = Object.fromEntries(compareStudents(overlap, 'a', 'b').map((x) => [x.id, x.outcome]));
+  assert.equal(cmp2['quality.knn'], 'tie');
+  assert.equal(cmp2['similarity.cka'], 'loss');
 });
 
 test('parseClassList and classSplit', () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { exportRun } from '../../src/export/run.js';
 import { loadStudent } from '../../src/export/load.js';
 import { runDistill } from '../../src/training/run-distill.js';

@@ -4,7 +4,6 @@
  * an exported student pointing at /dev/zero are each one line, before a byte is read; no OOM, abort or segfault.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOneLineError, tempDir, tintem } from './helpers.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { tf, initBackend } from '../../src/backend/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { runDistill } from '../../src/training/run-distill.js';
 import type { TrainEvent } from '../../src/training/trainer.js';
 import { setQuiet } from '../../src/util/log.js';

@@ -43,17 +43,17 @@ test('toJsonValue converts typed arrays and non-finite numbers and drops undefin
 });
 
 test('bad keys give one-line errors naming the key path', () => {
-  assert.equal(errorOf({ ...base(), titel: 'x' }), 'data.json: titel: unknown key');
+  assert.match(errorOf({ ...base(), titel: 'x' }), /^data\.json: titel: unknown key \(expected one of: version, title, /);
   assert.equal(errorOf({ ...base(), version: 2 }), 'data.json: version: expected version 1');
-  assert.equal(errorOf({ ...base(), title: 3 }), 'data.json: title: expected string, received number');
+  assert.equal(errorOf({ ...base(), title: 3 }), 'data.json: title: expected string, got number');
   const { backend: _dropped, ...noBackend } = base();
   assert.equal(errorOf(noBackend), 'data.json: backend: missing (expected string)');
   const cells = (c: unknown) => ({ ...base(), scorecard: { sections: [{ name: 'q', rows: [{ metric: 'm', higherIsBetter: true, cells: { tintem: c } }] }] } });
   assert.equal(errorOf(cells({ valeu: 0.5 })), 'data.json: scorecard.sections[0].rows[0].cells.tintem.valeu: unknown key');
-  assert.equal(errorOf(cells({ value: 'high' })), 'data.json: scorecard.sections[0].rows[0].cells.tintem.value: expected number, received string');
+  assert.equal(errorOf(cells({ value: 'high' })), 'data.json: scorecard.sections[0].rows[0].cells.tintem.value: expected number, got string');
   assert.deepEqual(parseReportData(cells({ skipped: 'n/a' })).scorecard!.sections[0]!.rows[0]!.cells.tintem, { skipped: 'n/a' });
   assert.match(errorOf({ ...base(), models: [{ id: 'teacher', role: 'techer' }] }), /^data\.json: models\[0\]\.role: .*"teacher"\|"student"/);
-  assert.equal(errorOf({ ...base(), models: [] }), 'data.json: models: Too small: expected array to have >=1 items');
+  assert.equal(errorOf({ ...base(), models: [] }), 'data.json: models: too small: expected array to have >=1 items');
 });
 
 test('references to unknown models and mismatched lengths are caught', () => {

@@ -4,11 +4,10 @@
  * JSON: argv = method, path.
  */
 import { initBackend } from '../../src/backend/index.js';
-import type { MethodName } from '../../src/methods/index.js';
 import { run } from './graph-setup.js';
 
 await initBackend('tensorflow');
-const r = await run(process.argv[2] as MethodName, process.argv[3] as 'graph' | 'eager');
+const r = await run(process.argv[2]!, process.argv[3] as 'graph' | 'eager');
 process.stdout.write(JSON.stringify({
   weights: r.weights, log: r.log, paths: r.events.filter((e) => e.type === 'path'), oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS,
 }));

@@ -10,7 +10,7 @@ import { train, type TrainConfig, type TrainEvent } from '../../src/training/tra
 import { gatherRows, type TeacherSource } from '../../src/training/teacher-source.js';
 import { readLog } from '../../src/training/train-log.js';
 import { createStudent, type StudentSpec } from '../../src/students/index.js';
-import { createMethod, type MethodName } from '../../src/methods/index.js';
+import { createMethod } from '../../src/methods/index.js';
 import type { DistillMethod } from '../../src/methods/types.js';
 import { Rng } from '../../src/util/random.js';
 import { randomImages, snapshot } from './fixtures.js';
@@ -36,9 +36,9 @@ const spec: StudentSpec = { kind: 'cnn', inputSize: 16, channels: 1, embedDim: 8
 // 40 / 8 = 5 steps an epoch, 4 epochs = 20 steps; warm-up and decay exercise a changing learning rate.
 export const config: TrainConfig = { epochs: 4, batchSize: BATCH, lr: 0.003, minLr: 1e-4, weightDecay: 0.05, warmupEpochs: 1, seed: 2, views: 0, progress: false };
 
-export async function run(method: MethodName, stepPath: 'graph' | 'eager') {
+export async function run(method: string, stepPath: 'graph' | 'eager') {
   const student = createStudent(spec, 3);
-  const m: DistillMethod = createMethod(method, { teacherDim: TEACHER_DIM, studentDim: 8, teacherTokens: true, numClasses: CLASSES, seed: 4 });
+  const m: DistillMethod = await createMethod({ name: method }, { teacherDim: TEACHER_DIM, studentDim: 8, teacherTokens: true, numClasses: CLASSES, seed: 4 });
   const events: TrainEvent[] = [];
   const runDir = mkdtempSync(join(tmpdir(), `tintem-graph-${method}-`));
   try {

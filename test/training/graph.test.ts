@@ -42,7 +42,7 @@ const relClose = (a: number, b: number, what: string) => {
   assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(Math.abs(a), Math.abs(b), 1e-3), `${what}: graph ${a} vs eager ${b}`);
 };
 
-for (const method of methodNames) {
+for (const method of methodNames()) {
   test(`graph step = eager step over 20 steps (${method}): every loss term and weight within 1e-4 relative`, async () => {
     const numBefore = tf.memory().numTensors;
     const g = await run(method, 'graph');

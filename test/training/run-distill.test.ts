@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, initBackend } from '../../src/backend/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { UserError } from '../../src/util/errors.js';
 import { resolveDistillConfig } from '../../src/cli/commands/distill.js';
 import { estimateDistill, runDistill, teacherGridFor, viewSpecs } from '../../src/training/run-distill.js';

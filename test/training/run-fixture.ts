@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { tf } from '../../src/backend/index.js';
 import { configToYaml } from '../../src/config/load.js';
-import { distillConfigSchema } from '../../src/config/schema.js';
 import { createMethod } from '../../src/methods/index.js';
+import { parseDistillConfig } from '../../src/training/config.js';
 import { RUN_FILES, saveRunOutputs, startRunIdentity, type RunSummary } from '../../src/training/run-folder.js';
 import { tinyStudentModel } from '../export/fixtures.js';
 
@@ -15,11 +15,11 @@ export interface FakeRun { dir: string; model: tf.LayersModel; summary: RunSumma
 export async function fakeRun(dir = mkdtempSync(join(tmpdir(), 'tintem-run-'))): Promise<FakeRun> {
   mkdirSync(dir, { recursive: true });
   const model = tinyStudentModel({ size: 8, channels: 1, dim: 6, seed: 8 });
-  const config = distillConfigSchema.parse({ teacher: 'random:3', data: { train: 'noise:60' }, method: { name: 'proteus' }, runDir: dir });
+  const config = parseDistillConfig({ teacher: 'random:3', data: { train: 'noise:60' }, method: { name: 'proteus' }, runDir: dir });
   const runId = await startRunIdentity(dir);
   writeFileSync(join(dir, RUN_FILES.config), configToYaml(config));
   writeFileSync(join(dir, RUN_FILES.log), `${JSON.stringify({ epoch: 1, step: 1, lr: 0.001, loss: 1, terms: { a: 1 } })}\n`);
-  const method = createMethod('proteus', { teacherDim: 32, studentDim: 6, teacherTokens: false, seed: 0, weights: {}, taus: [0.1] });
+  const method = await createMethod({ name: 'proteus' }, { teacherDim: 32, studentDim: 6, teacherTokens: false, seed: 0 });
   const spec = { kind: 'cnn' as const, inputSize: 8, channels: 1 as const, embedDim: 6, stemWidth: 8, stemStride: 2 as const, widthMultipliers: [1], blocksPerStage: [1] };
   const summary = await saveRunOutputs(dir, runId, model, method, {
     teacher: { id: 'random:3/pool@28/unit', spec: 'random:3', embedDim: 32, tokenCount: 0 },

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { LOSS_VERSION } from '../../src/methods/index.js';
 import { assertSameConfig, type CheckpointData } from '../../src/training/checkpoint.js';
 import { runDistill } from '../../src/training/run-distill.js';

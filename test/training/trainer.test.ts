@@ -36,7 +36,7 @@ function finish(o: TrainOptions): number[][] {
 }
 
 let uninterrupted: number[][];
-let uninterruptedEvents: TrainEvent[] = [];
+const uninterruptedEvents: TrainEvent[] = [];
 
 test('train: 3 epochs lower every loss term, log each step, checkpoint each epoch, keep tensors flat', async () => {
   const runDir = tmp();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../../src/backend/index.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { embedWithCache } from '../../src/cache/index.js';
 import { loadDataset } from '../../src/data/index.js';
 import { createTeacher } from '../../src/teachers/index.js';

@@ -3,6 +3,8 @@
  * Proteus, evaluate against the teacher, write the report. Heavy modules load only when it runs.
  */
 import { Command, Option } from 'commander';
+import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
+import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
@@ -13,7 +15,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
     .option('--preset <name>', "mnist (default): MNIST digits; photos: colour crops of the bundled natural photos into a 96 px student (teacher at 128 px)", 'mnist')
-    .option('--teacher <spec>', "teacher: 'inception' (built-in default; photos preset: 'mobilenet'), 'mobilenet' (fast), 'tfjs:<model.json>', 'onnx:<model.onnx>[#options]'")
+    .option('--teacher <spec>', `teacher (default inception; photos preset: mobilenet): ${teacherEntries().map((e) => e.usage).join(', ')}`)
     .option('--train-limit <n>', 'training images (default: 5000 MNIST / 1024 photo crops)', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'test images for evaluation (default: 2000 / 512)', intArg('--test-limit', 1))
     .option('--ood-limit <n>', 'images per OOD set (default: 1000 / 300)', intArg('--ood-limit', 1))
@@ -24,14 +26,14 @@ export function register(program: Command): void {
     .option('--corruptions <list>', 'corruptions to apply (default: all implemented)')
     .option('--seed <n>', 'seed for every random choice', intArg('--seed', 0), 0)
     .option('--out <dir>', 'output folder (runs, scorecard, report)', 'runs/demo')
-    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--cache-dir <dir>', 'teacher-embedding cache', DEFAULT_CACHE_DIR)
     .option('--fresh', 'discard earlier runs in --out and retrain (the embedding cache is kept)', false)
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {
       const { runDemo } = await import('../../experiment/demo.js');
-      const { methodNames, isMethodName } = await import('../../methods/index.js');
+      const { methodNames, isMethodName } = await import('../../methods/registry.js');
       const methods = parseList(String(flags.methods));
-      for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames.join(', ')})`);
+      for (const m of methods) if (!isMethodName(m)) throw new UserError(`--methods: unknown method '${m}' (expected ${methodNames().join(', ')})`);
       if (new Set(methods).size !== methods.length || methods.length === 0) throw new UserError('--methods: expected one or more distinct method names');
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;

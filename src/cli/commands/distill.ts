@@ -3,11 +3,15 @@
  * `--dry-run` for a cost estimate, `--resume` to continue a run, Ctrl-C to stop cleanly at a checkpoint.
  */
 import type { Command } from 'commander';
+import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
+import { methodEntries } from '../../methods/registry.js';
+import { teacherEntries } from '../../teachers/registry.js';
+import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
-import { teacherOptionsFromFlags } from '../options.js';
+import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -42,16 +46,7 @@ export interface DistillFlags {
   cacheOnly?: boolean;
 }
 
-/** Commander value parser for numeric flags: one-line UserError naming the flag. */
-function number(flag: string, integer = false) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new UserError(`${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${value}'`);
-    }
-    return n;
-  };
-}
+const number = (flag: string, integer = false) => (integer ? intArg(flag, -Infinity) : numberArg(flag));
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -66,13 +61,17 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
 }
 
 export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConfig> {
-  // Heavy modules (the config schema pulls in TensorFlow.js) load only when the command runs.
-  const { loadConfig } = await import('../../config/load.js');
-  const config = await loadConfig(f.config, { values: flagValues(f), set: f.set });
+  // Validates everything (method options, loss-weight names, teacher spec) before any data is read.
+  const { loadDistillConfig } = await import('../../training/config.js');
+  const config = await loadDistillConfig(f.config, { values: flagValues(f), set: f.set });
   const teacherFlags = await teacherOptionsFromFlags(f.teacherPreset, f.teacherOption);
   if (teacherFlags) {
     const { teacherOptionsSchema } = await import('../../config/schema.js');
-    config.teacherOptions = teacherOptionsSchema.parse({ ...config.teacherOptions, ...teacherFlags });
+    const { describeError } = await import('../../util/zod-issue.js');
+    const merged = { ...config.teacherOptions, ...teacherFlags };
+    const r = teacherOptionsSchema.safeParse(merged);
+    if (!r.success) throw new UserError(`command line: ${describeError(r.error, { input: merged, prefix: ['teacherOptions'] })}`);
+    config.teacherOptions = r.data;
   }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
@@ -102,17 +101,28 @@ function resumeCommand(): string {
   return `tintem ${[...quoted, '--resume'].join(' ')}`;
 }
 
+/** Every config key with its default and meaning, from the schema and the registries (never out of date). */
+function configHelp(): string {
+  const methods = methodEntries().map((m) => `\n  ${m.name}: ${m.summary}\n${formatRows(methodConfigRows(distillRegistries, m.name), '    ')}`);
+  const teachers = teacherEntries().map((t) => `  ${t.usage.padEnd(22)}  ${t.summary}`);
+  return [
+    '', 'Config keys (config file, or --set key=value), with defaults:', formatRows(baseConfigRows()),
+    '', 'Methods (method.name) and their keys:', ...methods,
+    '', 'Teachers (teacher / --teacher):', ...teachers, '',
+  ].join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('distill')
     .description('distil a teacher into a small student (TinTeM by default); resumable; Ctrl-C, SIGTERM and SIGHUP save a checkpoint')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
-    .option('--teacher <spec>', "teacher: inception, mobilenet, random[:seed], tfjs:<model.json>, onnx:<model.onnx>")
+    .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
     .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
     .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', collect, [])
     .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
     .option('--limit <n>', 'use only the first n training images', number('--limit', true))
-    .option('--method <name>', 'tintem, proteus, cosine, relational or logit-kd')
+    .option('--method <name>', `distillation method: ${methodEntries().map((e) => e.name).join(', ')}`)
     .option('--epochs <n>', 'training epochs', number('--epochs', true))
     .option('--batch-size <n>', 'images per step', number('--batch-size', true))
     .option('--lr <x>', 'peak learning rate (AdamW)', number('--lr'))
@@ -136,6 +146,7 @@ export function register(program: Command): void {
     .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
     .option('--cache-only', 'train only from the cache: refuse to start if it lacks any entry the run needs; never load the teacher')
+    .addHelpText('after', configHelp)
     .action(async (flags: DistillFlags) => {
       if (flags.shard !== undefined && !flags.embedOnly) throw new UserError('--shard: only applies with --embed-only (training uses the whole cache)');
       if (flags.shardCount !== undefined && flags.shard !== 'auto') throw new UserError('--shard-count: only applies with --shard auto');

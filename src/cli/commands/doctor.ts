@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .option('--load', 'also load each built-in teacher and time a forward pass')
     .option('--json', 'print the report as JSON')
     .action(async (o: { load?: boolean; json?: boolean }) => {
-      const { initBackend, tf } = await import('../../backend/index.js');
+      const { initBackend } = await import('../../backend/index.js');
       const backend = await initBackend();
       const versions = {
         node: process.versions.node,

@@ -7,8 +7,10 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { intOption, teacherOptionsFromFlags } from '../options.js';
 
-export const DEFAULT_CACHE_DIR = '.cache/tintem';
-const DEFAULT_TEACHER = 'inception';
+import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
+import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
+
+export { DEFAULT_CACHE_DIR };
 
 interface EmbedCliOptions {
   teacher: string;
@@ -69,7 +71,7 @@ export function register(program: Command): void {
   program
     .command('embed')
     .description('compute teacher embeddings for a dataset into the on-disk cache (a second run is all cache hits)')
-    .option('--teacher <spec>', "inception[:<layer>] | mobilenet[:<layer>] | random[:<seed>] | tfjs:<model.json> | onnx:<model.onnx>", DEFAULT_TEACHER)
+    .option('--teacher <spec>', teacherEntries().map((e) => e.usage).join(' | '), DEFAULT_TEACHER)
     .option('--data <spec>', 'mnist:train|test, fashion:train|test, folder:<path>, photos, noise:<n>', 'mnist:train')
     .option('--limit <n>', 'use only the first n images')
     .option('--cache-dir <dir>', 'cache folder', DEFAULT_CACHE_DIR)
@@ -100,6 +102,7 @@ export function register(program: Command): void {
       const viewId = intOption('--view', o.view, 0)!;
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
+      if (!o.model) parseTeacherSpec(o.teacher); // a bad spec fails before the dataset loads
       const { parseShard, formatShard } = await import('../../cache/shard-plan.js');
       if (o.shardCount !== undefined && o.shard !== 'auto') throw new UserError(`--shard-count: only applies with --shard auto (give --shard i/n otherwise)`);
       if (o.shard && o.model) throw new UserError('--shard: applies to teacher embeddings (the cache), not to --model');

@@ -3,6 +3,8 @@
  * teacher: task quality, agreement, representation similarity, OOD detection, and optionally robustness.
  */
 import { Command, Option } from 'commander';
+import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
+import { parseTeacherSpec } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList, teacherOptionsFromFlags } from '../options.js';
 
@@ -27,13 +29,14 @@ export function register(program: Command): void {
     .option('--severities <list>', 'corruption severities (1-5)', '1,2,3,4,5')
     .option('--corruptions <list>', 'corruptions (default: all implemented)')
     .option('--seed <n>', 'seed for bootstrap, subsampling and corruption', intArg('--seed', 0), 0)
-    .option('--cache-dir <dir>', 'teacher-embedding cache', '.cache/tintem')
+    .option('--cache-dir <dir>', 'teacher-embedding cache', DEFAULT_CACHE_DIR)
     .option('--out <dir>', 'where scorecard.json (and report/) go (default: <first run>/eval)')
     .option('--overwrite', 'replace an earlier evaluation in the --out folder')
     .option('--report', 'also write the HTML/Markdown report', false)
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .addOption(new Option('--no-progress', 'no progress bars'))
     .action(async (flags) => {
+      if (flags.teacher !== undefined) parseTeacherSpec(String(flags.teacher)); // a bad spec fails before any run or data loads
       const { join } = await import('node:path');
       const { existsSync } = await import('node:fs');
       const { initBackend } = await import('../../backend/index.js');

@@ -1,21 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
-
-function int(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer >= ${min}, got '${value}'`);
-    return n;
-  };
-}
-
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n)) throw new UserError(`${name}: expected a number, got '${value}'`);
-    return n;
-  };
-}
+import { intArg as int, numberArg as num } from '../options.js';
 
 export function register(program: Command): void {
   program
