@@ -75,31 +75,25 @@ export const PHOTO_LABELS_NOTE = '**Evaluation labels (photos preset):** there a
   + `sees the training crops decoded at ${PHOTO_DEMO.teacherSize} px and the student at ${PHOTO_DEMO.studentSize} px; for evaluation both get the ${PHOTO_DEMO.studentSize} px crops.`;
 
 export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
-  if (opts.preset === 'photos') {
-    return parseDistillConfig({
-      teacher: opts.teacher,
-      teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
-      data: { train: 'photos:train', limit: opts.trainLimit },
-      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3 },
-      augment: { flip: true },
-      method: { name: method },
-      epochs: opts.epochs,
-      seed: opts.seed,
-      runDir: join(opts.outDir, method),
-      cacheDir: opts.cacheDir,
-      progress: opts.progress,
-    }, `--methods ${method}`);
-  }
-  return parseDistillConfig({
+  // What every preset shares; the preset adds its data, teacher options and student.
+  const common = {
     teacher: opts.teacher,
-    data: { train: 'mnist:train', limit: opts.trainLimit },
     method: { name: method },
     epochs: opts.epochs,
     seed: opts.seed,
     runDir: join(opts.outDir, method),
     cacheDir: opts.cacheDir,
     progress: opts.progress,
-  }, `--methods ${method}`);
+  };
+  const preset = opts.preset === 'photos'
+    ? {
+      teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
+      data: { train: 'photos:train', limit: opts.trainLimit },
+      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3 },
+      augment: { flip: true },
+    }
+    : { data: { train: 'mnist:train', limit: opts.trainLimit } };
+  return parseDistillConfig({ ...common, ...preset }, `--methods ${method}`);
 }
 
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */
