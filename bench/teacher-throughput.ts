@@ -19,6 +19,7 @@
  *
  *   npx tsx bench/teacher-throughput.ts --onnx [--quick]
  */
+import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -72,8 +73,10 @@ async function parent(): Promise<void> {
   const sizes = quick ? { images: 32, batch: 32, repeats: 1 } : { images: 512, batch: 64, repeats: 3 };
   const teachers = ['inception', 'mobilenet'];
   const variants: Variant[] = [
+    // 'native': tintem's default, the forward pass as one compiled graph (src/teachers/graph-forward.ts).
     { name: 'native', backend: 'tensorflow', env: {} },
     { name: 'native, oneDNN on', backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '1' } },
+    { name: 'native eager', backend: 'tensorflow', env: { TINTEM_TEACHER_GRAPH: '0' } },
     { name: 'wasm', backend: 'wasm', env: {} },
   ];
   const script = fileURLToPath(import.meta.url);
@@ -179,7 +182,7 @@ async function onnxParent(): Promise<void> {
     bench: 'teacher-throughput-onnx', model: 'DINOv2-small architecture (random init), 224 px, last_hidden_state -> CLS + 16x16 patches',
     quick, date: new Date().toISOString(), threads: ONNX_THREADS, ...sizes,
     tintemImagesPerSecond: tintem, onnxruntimePythonImagesPerSecond: peerRate, ratio: tintem / peerRate, medianRoundRatio: median(perRound),
-    samples: runs, note: 'shared 2-core machine (other sessions running); alternating rounds',
+    samples: runs, loadAvg1m: os.loadavg()[0], note: 'alternating rounds; loadAvg1m is the 1-minute load average at the end (the benchmark itself keeps 2 cores busy)',
   };
   console.log(`\nONNX ViT teacher (DINOv2-small arch, 224 px, ${ONNX_THREADS} threads, batch ${sizes.batch}): tintem ${tintem.toFixed(2)} img/s, onnxruntime-python ${peerRate.toFixed(2)} img/s, ratio ${(tintem / peerRate).toFixed(3)} (median round ratio ${median(perRound).toFixed(3)})`);
   const out = join(dirname(script), 'results', 'teacher-throughput-onnx.json');

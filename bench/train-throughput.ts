@@ -1,5 +1,5 @@
 /**
- * Student training throughput: tintem (graph-compiled step, src/training/graph) vs PyTorch CPU eager on the same
+ * Student training throughput: tintem (graph-compiled step, src/backend/graph) vs PyTorch CPU eager on the same
  * architecture and losses (the default CNN student at 28 px + TinTeM head, all four TinTeM terms), batch 128, the
  * same thread count. Also tintem's eager step, the graph with TensorFlow's oneDNN kernels on and off, and the ViT
  * student at 112 px (graph vs eager; the PyTorch peer has no ViT). Every configuration is its own child process

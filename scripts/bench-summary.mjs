@@ -11,9 +11,13 @@ const tt = read('teacher-throughput');
 if (tt) {
   for (const teacher of [...new Set(tt.rows.map((r) => r.teacher))]) {
     const of = (v) => tt.rows.find((r) => r.teacher === teacher && r.variant === v);
-    const nat = of('native'), wasm = of('wasm');
-    rows.push(['teacher-throughput', `${teacher}: embeddings/s, tfjs-node vs tfjs-wasm`,
+    const nat = of('native'), wasm = of('wasm'), eager = of('native eager');
+    rows.push(['teacher-throughput', `${teacher}: embeddings/s, tfjs-node (graph) vs tfjs-wasm`,
       `${f(nat?.medianImagesPerSecond)} vs ${f(wasm?.medianImagesPerSecond)} img/s`, `${f(nat?.ratioVsWasm, 2)}x wasm`, tt.quick ? 'quick' : `${tt.repeats} repeats`]);
+    if (eager) {
+      rows.push(['teacher-throughput', `${teacher}: the same, graph vs eager forward`,
+        `${f(nat?.medianImagesPerSecond)} vs ${f(eager.medianImagesPerSecond)} img/s`, `${f(nat.medianImagesPerSecond / eager.medianImagesPerSecond, 2)}x eager`, tt.quick ? 'quick' : `${tt.repeats} repeats`]);
+    }
   }
 }
 const to = read('teacher-throughput-onnx');

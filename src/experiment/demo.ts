@@ -140,7 +140,9 @@ export interface DemoResult {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
-  const backend = await initBackend();
+  // oneDNN on: the graph-compiled training step and the evaluation's large matrix products gain the most from it
+  // (bench/train-throughput, bench/eval-speed); the graph-compiled teacher pass loses ~10 % (bench/teacher-throughput).
+  const backend = await initBackend(undefined, { oneDnn: true });
   const photos = opts.preset === 'photos';
   const what = photos ? `${opts.trainLimit} colour photo crops (student ${PHOTO_DEMO.studentSize} px, teacher ${PHOTO_DEMO.teacherSize} px)` : `${opts.trainLimit} MNIST training images`;
   info(`tintem demo: teacher ${opts.teacher}, ${what}, methods ${opts.methods.join(' + ')}, backend ${backend.name}`);

@@ -6,6 +6,7 @@
  */
 import { tf } from '../backend/index.js';
 import { hashSeed } from '../util/random.js';
+import { batchNormalization } from './native-kernels.js';
 
 export type CnnSpec = {
   kind: 'cnn';
@@ -36,7 +37,7 @@ export function buildCnn(spec: CnnSpec, seed: number): tf.LayersModel {
       name, filters, kernelSize, strides, padding: 'same', useBias,
       kernelInitializer: tf.initializers.heNormal({ seed: seedFor(name) }),
     });
-  const bn = (name: string) => tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
+  const bn = (name: string) => batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 });
   const relu = (name: string) => tf.layers.reLU({ name });
 
   const input = tf.input({ shape: [spec.inputSize, spec.inputSize, spec.channels], name: 'image' });

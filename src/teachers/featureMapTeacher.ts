@@ -5,6 +5,7 @@
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { mapToOutputs, prepareImages, type Normalization } from './features.js';
+import { GraphForward } from './graph-forward.js';
 import type { Teacher, TeacherOutput } from './types.js';
 
 export interface FeatureMapTeacherOptions {
@@ -18,6 +19,8 @@ export interface FeatureMapTeacherOptions {
   /** Runs the model on a prepared NHWC batch; returns N x H x W x C or N x C. */
   run: (x: tf.Tensor4D) => tf.Tensor;
   release: () => void;
+  /** Run the forward pass as a compiled graph where possible (graph-forward.ts); default true. */
+  graph?: boolean;
 }
 
 /** Output of a model as teacher outputs (4-D: map -> pooled + tokens; 2-D: pooled only). */
@@ -32,9 +35,11 @@ export class FeatureMapTeacher implements Teacher {
   readonly embedDim: number;
   readonly tokenGrid?: number;
   readonly inputSize: number;
+  private readonly graph?: GraphForward;
 
   private constructor(private readonly opts: FeatureMapTeacherOptions, embedDim: number, hasTokens: boolean) {
     this.id = hasTokens ? `${opts.id}|grid${opts.grid}` : opts.id;
+    if (opts.graph !== false) this.graph = new GraphForward(this.id.split('|')[0]!);
     this.inputSize = opts.inputSize;
     this.embedDim = embedDim;
     this.tokenGrid = hasTokens ? opts.grid : undefined;
@@ -55,6 +60,10 @@ export class FeatureMapTeacher implements Teacher {
   }
 
   forward(images: tf.Tensor4D): TeacherOutput {
+    return this.graph ? this.graph.run(images, (x) => this.eagerForward(x)) : this.eagerForward(images);
+  }
+
+  private eagerForward(images: tf.Tensor4D): TeacherOutput {
     return tf.tidy(() => {
       const x = prepareImages(images, this.opts.inputSize, this.opts.normalization, this.opts.channels);
       return featuresToOutput(this.opts.run(x), this.opts.grid, this.opts.id) as unknown as tf.TensorContainer;
@@ -62,6 +71,7 @@ export class FeatureMapTeacher implements Teacher {
   }
 
   dispose(): void {
+    this.graph?.dispose();
     this.opts.release();
   }
 }

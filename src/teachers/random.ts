@@ -42,5 +42,6 @@ export function createRandomTeacher(opts: RandomTeacherOptions = {}): Teacher {
     inputSize, grid, normalization: norm,
     run: (x) => tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, k1, 2, 'same')), k2, 2, 'same')),
     release: () => { k1.dispose(); k2.dispose(); },
+    graph: false, // two small convolutions: nothing for a compiled graph to gain
   });
 }

@@ -5,7 +5,7 @@
  * tf.train.adam has no decoupled decay, hence this small optimiser. Biases and normalisation parameters
  * (recognised by variable name) get no decay. The learning rate is set per step by the schedule.
  * The learning rate and the step count live in scalar variables and the bias corrections are computed from
- * them on the device, so one update has no host-made per-step values: a recorded step (src/training/graph)
+ * them on the device, so one update has no host-made per-step values: a recorded step (src/backend/graph)
  * stays valid for every later step, and the eager step needs no host sync.
  */
 import { tf } from '../backend/index.js';
@@ -72,7 +72,7 @@ export class AdamW {
 
   /** Number of updates applied so far (t in the bias correction). */
   get step(): number {
-    // Read from the step variable: a compiled step (src/training/graph) advances it without this class.
+    // Read from the step variable: a compiled step (src/backend/graph) advances it without this class.
     return this.stepVar.dataSync()[0]!;
   }
 

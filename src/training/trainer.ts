@@ -21,7 +21,7 @@ import {
 import { appendStep, truncateLog } from './train-log.js';
 import { gatherRows, type TeacherSource } from './teacher-source.js';
 import { createProgress } from './progress.js';
-import { Stepper, type StepPath } from './graph/index.js';
+import { Stepper, type StepPath } from '../backend/graph/index.js';
 
 /** The knobs of the loop itself (the CLI's DistillConfig resolves into this). */
 export interface TrainConfig {

@@ -2,7 +2,7 @@
  * `tintem distill` under faults, through the real CLI in child processes: one run is killed (SIGKILL) at four
  * points, hits a full disk twice, and is stopped with Ctrl-C (SIGINT), each time resumed with --resume; it must end
  * bit-identical (student weights, head, optimiser moments, loss log) to an uninterrupted run with the same seed.
- * Both train on the default path, each step one compiled TensorFlow graph (src/training/graph).
+ * Both train on the default path, each step one compiled TensorFlow graph (src/backend/graph).
  *
  * 256 MNIST images, batch 32 -> 8 steps an epoch, 4 epochs = 32 steps; a checkpoint at steps 8, 16, 24, 32.
  * Faults are placed deterministically by scripts/fault/inject.mjs (see docs/reliability.md).
@@ -111,7 +111,7 @@ test('resuming after all the faults finishes the run bit-identical to the uninte
   assert.equal(r.code, 0, r.stderr);
   const ref = await reference;
   assert.equal(ref.code, 0, ref.stderr);
-  // The reference took the graph path (src/training/graph), as did the faulty legs (checked at Ctrl-C): kill -9 +
+  // The reference took the graph path (src/backend/graph), as did the faulty legs (checked at Ctrl-C): kill -9 +
   // resume repeats a graph run bit for bit.
   assert.match(ref.stderr, /training path: graph/);
   for (const file of ['student/weights.bin', 'student/model.json', 'method-state/weights.bin', 'train.jsonl']) {

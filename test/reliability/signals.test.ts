@@ -64,3 +64,17 @@ test('SIGKILL at a random later step, then resume: bit-identical to the uninterr
     assert.ok(readFileSync(join(runDir, file)).equals(readFileSync(join(refDir, file))), `${file} differs from the uninterrupted run (kill after ${n} steps)`);
   }
 });
+
+// Start-up: loading the CLI and the native backend takes a second or two before distill installs its handlers;
+// a signal then must still end with its exit code and a message (bin/tintem.js and src/cli/early-signals.ts).
+for (const [signal, code, delayMs] of [['SIGTERM', 143, 200], ['SIGHUP', 129, 700], ['SIGINT', 130, 1500]] as const) {
+  test(`${signal} ${delayMs} ms after start: exits ${code} with a message, no stack`, async () => {
+    const dir = tempDir(`early-${signal}`);
+    const r = await tintem(args(join(dir, 'run'), join(dir, 'cache')), {
+      onSpawn: (child) => { setTimeout(() => child.kill(signal), delayMs); },
+    });
+    assert.equal(r.code, code, `exit ${r.code ?? r.signal} (a signal that kills the process silently)\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`tintem: ${signal}: `));
+    assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+  });
+}

@@ -1,5 +1,5 @@
 /**
- * The SavedModel writer (src/training/graph/saved-model.ts + proto.ts) against two readers it does not share code
+ * The SavedModel writer (src/backend/graph/saved-model.ts + proto.ts) against two readers it does not share code
  * with: tfjs-node's protobuf classes (generated from TensorFlow's .proto files) decode the bytes field by field, and
  * TensorFlow itself loads the model through the binding and computes a MatMul and a Split worked out by hand.
  */
@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, initBackend } from '../../src/backend/index.js';
-import { DT, encodeSavedModel, writeSavedModel, type GraphNode } from '../../src/training/graph/saved-model.js';
-import { nativeBackend } from '../../src/training/graph/native.js';
+import { DT, encodeSavedModel, writeSavedModel, type GraphNode } from '../../src/backend/graph/saved-model.js';
+import { nativeBackend } from '../../src/backend/graph/native.js';
 
 before(async () => { await initBackend('tensorflow'); });
 

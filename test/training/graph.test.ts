@@ -1,5 +1,5 @@
 /**
- * The graph-compiled training step (src/training/graph) against the eager step: 20 steps each from the same
+ * The graph-compiled training step (src/backend/graph) against the eager step: 20 steps each from the same
  * seed, for the CNN student and every method, agree within 1e-4 relative on every loss term and weight; the
  * graph path really ran (all 20 steps, one native call each); and a step that reads a tensor on the host
  * falls back to eager with the reason.

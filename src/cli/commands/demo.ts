@@ -7,6 +7,7 @@ import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
+import { releaseEarlySignals } from '../early-signals.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
 
@@ -42,12 +43,19 @@ export function register(program: Command): void {
       const { DEMO_DEFAULTS, PHOTO_DEMO } = await import('../../experiment/demo.js');
       const base = flags.preset === 'photos' ? { ...DEMO_DEFAULTS, ...PHOTO_DEMO } : DEMO_DEFAULTS;
       const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        info('\ntintem: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)');
+      // SIGINT, SIGTERM and SIGHUP: stop after the current step with a checkpoint; a second one quits at once.
+      const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
+      let stopSignal: NodeJS.Signals = 'SIGINT';
+      const onSigint = (signal: NodeJS.Signals) => {
+        if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
+        if (controller.signal.aborted) process.exit(exitCodes[signal] ?? 130);
+        stopSignal = signal;
+        info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
         controller.abort();
       };
-      process.on('SIGINT', onSigint);
+      const signals = Object.keys(exitCodes) as NodeJS.Signals[];
+      releaseEarlySignals();
+      for (const s of signals) process.on(s, onSigint);
       try {
         const r = await runDemo({
           preset: flags.preset, teacher: flags.teacher ?? base.teacher, trainLimit: flags.trainLimit ?? base.trainLimit,
@@ -57,10 +65,10 @@ export function register(program: Command): void {
         });
         if (r.interrupted) {
           info('tintem: demo interrupted; run the same command again to resume where it stopped');
-          process.exitCode = 130;
+          process.exitCode = exitCodes[stopSignal];
         }
       } finally {
-        process.off('SIGINT', onSigint);
+        for (const s of signals) process.off(s, onSigint);
       }
     });
 }

@@ -11,6 +11,7 @@ import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
+import { releaseEarlySignals } from '../early-signals.js';
 import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
@@ -203,6 +204,7 @@ export function register(program: Command): void {
         controller.abort();
       };
       const signals = Object.keys(exitCodes) as NodeJS.Signals[];
+      releaseEarlySignals();
       for (const s of signals) process.on(s, onSignal);
       try {
         const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: controller.signal });

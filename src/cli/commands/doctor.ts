@@ -123,7 +123,7 @@ export function register(program: Command): void {
         nsfwjs: packageVersion('nsfwjs') ?? 'not installed',
       };
       const [{ listBuiltinTeachers }, data] = await Promise.all([import('../../teachers/index.js'), import('../../data/index.js')]);
-      const { probeGraphTraining } = await import('../../training/graph/index.js');
+      const { probeGraphTraining } = await import('../../backend/graph/index.js');
       const graph = probeGraphTraining();
       const checks = [...teacherChecks(listBuiltinTeachers()), ...datasetChecks(data), ...(o.load ? await loadChecks() : [])];
       if (o.json) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { warn } from '../../util/log.js';
+import { releaseEarlySignals } from '../early-signals.js';
 
 export function register(program: Command): void {
   program
@@ -21,6 +22,7 @@ export function register(program: Command): void {
       await new Promise<void>((done) => {
         let watchdog: NodeJS.Timeout | undefined;
         const stop = () => { clearInterval(watchdog); void server.close().then(done); };
+        releaseEarlySignals();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         process.once('SIGHUP', stop);

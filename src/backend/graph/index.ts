@@ -5,7 +5,7 @@
  * run comes from the graph (a resumed run repeats an uninterrupted one bit for bit). A step that cannot be
  * one graph falls back to eager for the rest of the run, with one line saying why.
  */
-import { tf } from '../../backend/index.js';
+import { tf } from '../index.js';
 import { UserError } from '../../util/errors.js';
 import { CompiledStep } from './compiled-step.js';
 import { nativeBackend, type NativeBackend } from './native.js';

@@ -3,7 +3,7 @@
  * API, so they are described here and checked at run time: a tfjs-node without them makes graph training
  * unavailable (with that reason) instead of failing mid-run.
  */
-import { tf } from '../../backend/index.js';
+import { tf } from '../index.js';
 
 export interface TensorMetadata { id: number; shape: number[]; dtype: number }
 export interface OpAttr { name: string; type: number; value: boolean | number | string | number[] | boolean[] | object }

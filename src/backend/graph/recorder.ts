@@ -10,7 +10,7 @@
  *  - a host read inside the step (dataSync/data/arraySync) means the step depends on data: the trace is invalid.
  * The traced step itself ran eagerly and is a real step: its results are returned as usual.
  */
-import { tf } from '../../backend/index.js';
+import { tf } from '../index.js';
 import type { NativeBackend, NativeBinding, OpAttr, TensorMetadata } from './native.js';
 import type { AttrValue, ConstTensor, GraphNode } from './saved-model.js';
 

@@ -4,10 +4,10 @@
  * in, the new values come out and are swapped into the variables (no copies), so checkpoints, export and
  * eager fallback see the same variables as before.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '../../backend/index.js';
+import { tf } from '../index.js';
 import type { NativeBackend } from './native.js';
 import type { StepTrace } from './recorder.js';
 import { writeSavedModel } from './saved-model.js';
@@ -25,6 +25,12 @@ export class CompiledStep {
     this.modelId = backend.binding.loadSavedModel(this.dir, 'serve');
     this.inputNames = [...trace.stateInputs.map((s) => s.name), ...trace.dataInputs].join(',');
     this.outputNames = [...trace.stateOutputs.map((s) => s.endpoint), ...trace.resultEndpoints].join(',');
+    // For inspecting a step's graph (e.g. profiling it with TensorFlow's tools): a copy and its feeds/fetches.
+    const keep = process.env.TINTEM_GRAPH_KEEP;
+    if (keep) {
+      cpSync(this.dir, keep, { recursive: true });
+      writeFileSync(join(keep, 'feeds-fetches.json'), `${JSON.stringify({ feeds: this.inputNames.split(','), fetches: this.outputNames.split(',') })}\n`);
+    }
   }
 
   /** Runs one step on `data` (same order, shapes and dtypes as traced); returns the step's results. */
