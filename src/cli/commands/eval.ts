@@ -87,7 +87,7 @@ export function register(program: Command): void {
         try {
           const specs = evalSpecsForRun(first.config, { train: flags.train, test: flags.test, ood: flags.ood ? parseList(String(flags.ood)) : undefined });
           const sets = await loadEvalSets({
-            ...specs, ...configImageShape(first.config), strict: flags.strict,
+            ...specs, ...configImageShape(first.config), strict: flags.strict, teacherSize: teacher.decodeSize ?? teacher.inputSize,
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
           info(`teacher: ${teacherSpec}${flags.teacher && other === undefined && flags.teacher !== first.config.teacher ? ` (the runs were distilled from ${first.summary.teacher.id})` : ''}\n${describeEvalSets(sets.records!)}`);
