@@ -46,7 +46,7 @@ export function register(program: Command): void {
       // SIGINT, SIGTERM and SIGHUP: stop after the current step with a checkpoint; a second one quits at once.
       const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
       let stopSignal: NodeJS.Signals = 'SIGINT';
-      const onSigint = (signal: NodeJS.Signals) => {
+      const onSignal = (signal: NodeJS.Signals) => {
         if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
         if (controller.signal.aborted) process.exit(exitCodes[signal] ?? 130);
         stopSignal = signal;
@@ -55,7 +55,7 @@ export function register(program: Command): void {
       };
       const signals = Object.keys(exitCodes) as NodeJS.Signals[];
       releaseEarlySignals();
-      for (const s of signals) process.on(s, onSigint);
+      for (const s of signals) process.on(s, onSignal);
       try {
         const r = await runDemo({
           preset: flags.preset, teacher: flags.teacher ?? base.teacher, trainLimit: flags.trainLimit ?? base.trainLimit,
@@ -68,7 +68,7 @@ export function register(program: Command): void {
           process.exitCode = exitCodes[stopSignal];
         }
       } finally {
-        for (const s of signals) process.off(s, onSigint);
+        for (const s of signals) process.off(s, onSignal);
       }
     });
 }
