@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
-// Signals before the CLI has loaded (tsx alone takes a moment) get a message too; src/cli/early-signals.ts
-// takes this handler over.
+// Signals before the CLI has loaded (tsx alone takes a moment) get a message too; src/cli/signals.ts
+// takes this handler over when a command installs its own.
 const EARLY_EXIT = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
 const onEarlySignal = (signal) => {
   for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});

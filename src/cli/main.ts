@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 /** The `tintem` command line: one sub-command per pipeline stage, each in src/cli/commands/. */
-// First: signals that arrive while the rest loads get a message (see early-signals.ts).
-import './early-signals.js';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../util/errors.js';
 import { oneLine } from '../util/quote.js';

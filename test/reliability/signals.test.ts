@@ -66,7 +66,7 @@ test('SIGKILL at a random later step, then resume: bit-identical to the uninterr
 });
 
 // Start-up: loading the CLI and the native backend takes a second or two before distill installs its handlers;
-// a signal then must still end with its exit code and a message (bin/tintem.js and src/cli/early-signals.ts).
+// a signal then must still end with its exit code and a message (bin/tintem.js, handed over in src/cli/signals.ts).
 for (const [signal, code, delayMs] of [['SIGTERM', 143, 200], ['SIGHUP', 129, 700], ['SIGINT', 130, 1500]] as const) {
   test(`${signal} ${delayMs} ms after start: exits ${code} with a message, no stack`, async () => {
     const dir = tempDir(`early-${signal}`);

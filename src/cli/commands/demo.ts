@@ -7,7 +7,7 @@ import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
-import { releaseEarlySignals } from '../early-signals.js';
+import { stopAfterStepOnSignals } from '../signals.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
 
 
@@ -42,33 +42,20 @@ export function register(program: Command): void {
       if (flags.preset !== 'mnist' && flags.preset !== 'photos') throw new UserError(`--preset: expected mnist or photos, got '${flags.preset}'`);
       const { DEMO_DEFAULTS, PHOTO_DEMO } = await import('../../experiment/demo.js');
       const base = flags.preset === 'photos' ? { ...DEMO_DEFAULTS, ...PHOTO_DEMO } : DEMO_DEFAULTS;
-      const controller = new AbortController();
-      // SIGINT, SIGTERM and SIGHUP: stop after the current step with a checkpoint; a second one quits at once.
-      const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
-      let stopSignal: NodeJS.Signals = 'SIGINT';
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
-        if (controller.signal.aborted) process.exit(exitCodes[signal] ?? 130);
-        stopSignal = signal;
-        info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
-        controller.abort();
-      };
-      const signals = Object.keys(exitCodes) as NodeJS.Signals[];
-      releaseEarlySignals();
-      for (const s of signals) process.on(s, onSignal);
+      const stop = stopAfterStepOnSignals();
       try {
         const r = await runDemo({
           preset: flags.preset, teacher: flags.teacher ?? base.teacher, trainLimit: flags.trainLimit ?? base.trainLimit,
           testLimit: flags.testLimit ?? base.testLimit, oodLimit: flags.oodLimit ?? base.oodLimit, epochs: flags.epochs ?? base.epochs, methods: methods as never, seed: flags.seed, outDir: flags.out, cacheDir: flags.cacheDir,
           robustnessCount: flags.robustness ?? base.robustnessCount, corruptions, severities, fresh: flags.fresh, progress: flags.progress,
-          signal: controller.signal,
+          signal: stop.signal,
         });
         if (r.interrupted) {
           info('tintem: demo interrupted; run the same command again to resume where it stopped');
-          process.exitCode = exitCodes[stopSignal];
+          process.exitCode = stop.exitCode();
         }
       } finally {
-        for (const s of signals) process.off(s, onSignal);
+        stop.release();
       }
     });
 }

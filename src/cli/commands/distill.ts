@@ -11,7 +11,7 @@ import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
-import { releaseEarlySignals } from '../early-signals.js';
+import { stopAfterStepOnSignals } from '../signals.js';
 import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
@@ -187,44 +187,27 @@ export function register(program: Command): void {
         return;
       }
 
-      // SIGINT (Ctrl-C), SIGTERM (docker stop, a scheduler's preemption) and SIGHUP (a closed terminal) all stop
-      // after the current step with a checkpoint; a second signal quits at once, keeping the last checkpoint.
-      const controller = new AbortController();
-      const exitCodes: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
-      let stopSignal: NodeJS.Signals | undefined;
-      const onSignal = (signal: NodeJS.Signals) => {
-        // After SIGHUP the terminal is gone: writing to it must not turn into an unhandled EIO/EPIPE.
-        if (signal === 'SIGHUP') for (const stream of [process.stderr, process.stdout]) stream.on('error', () => {});
-        if (controller.signal.aborted) {
-          info(`tintem: ${signal} again: stopping now (the last checkpoint is kept)`);
-          process.exit(exitCodes[signal] ?? 130);
-        }
-        stopSignal = signal;
-        info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
-        controller.abort();
-      };
-      const signals = Object.keys(exitCodes) as NodeJS.Signals[];
-      releaseEarlySignals();
-      for (const s of signals) process.on(s, onSignal);
+      // Ctrl-C, SIGTERM and SIGHUP stop after the current step with a checkpoint (signals.ts).
+      const stop = stopAfterStepOnSignals();
       try {
-        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: controller.signal });
+        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: stop.signal });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);
-          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
+          process.exitCode = stop.exitCode();
           return;
         }
         printTerms(r.summary!);
         info(`student saved to ${r.runDir}/student, summary in ${r.runDir}/summary.json`);
       } catch (e) {
-        if (controller.signal.aborted && (e as Error).name === 'AbortError') {
+        if (stop.signal.aborted && (e as Error).name === 'AbortError') {
           info('tintem: interrupted while filling the teacher cache; finished shards are kept, run the same command again to continue');
-          process.exitCode = exitCodes[stopSignal ?? 'SIGINT'];
+          process.exitCode = stop.exitCode();
           return;
         }
         throw e;
       } finally {
-        for (const s of signals) process.off(s, onSignal);
+        stop.release();
       }
     });
 }

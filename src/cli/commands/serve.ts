@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { warn } from '../../util/log.js';
-import { releaseEarlySignals } from '../early-signals.js';
+import { releaseEarlySignals } from '../signals.js';
 
 export function register(program: Command): void {
   program
