@@ -52,10 +52,13 @@ export class GraphForward {
       const out = tf.tidy(() => this.full(tf.concat([images, tf.zeros([largest - n, h, w, c])]) as tf.Tensor4D, eager) as unknown as tf.TensorContainer) as unknown as TeacherOutput;
       return this.mapFields(out, (t) => t.slice(0, n));
     }
-    // A new size: one more graph, up to a few per teacher (each holds a copy of the weights).
-    if (this.compiled.size >= MAX_GRAPHS) return eager(images);
+    // A size with its own graph, or a new one: up to a few graphs per teacher (each holds a copy of the weights).
+    const shape = `${key}x${n}`;
+    if (!this.compiled.has(shape)) {
+      if (this.compiled.size >= MAX_GRAPHS) return eager(images);
+      this.compiled.add(shape);
+    }
     if (n > largest) this.largest.set(key, n);
-    this.compiled.add(`${key}x${n}`);
     return this.full(images, eager);
   }
 
