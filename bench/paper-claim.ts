@@ -10,7 +10,7 @@
  *     [--epochs 6] [--robustness-count 200] [--severities 1,3,5] [--corruptions all|a,b]
  *     [--teacher inception] [--eval-seed 0] [--out runs/paper-claim] [--cache .cache/tintem] [--fresh]
  *     [--teacher-norms none,center] [--converge] [--max-epochs 60] [--epoch-growth 1.5]
- *     [--probe-train 2000] [--probe-test 1000]
+ *     [--probe-train 2000] [--probe-test 1000] [--results-name paper-claim] [--machine-note "quiet"]
  *
  * --teacher-norms runs the whole grid once per teacherNorm setting (runs of a setting other than none live under
  * <out>/norm-<setting>/). --converge trains each student until it has converged by the rule: its kNN accuracy
@@ -53,7 +53,7 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
 import { aggregate, type SeedEvaluation } from './lib/paper-metrics.js';
-import { resultsMarkdown, type DatasetResult, type ResultsDoc } from './lib/paper-markdown.js';
+import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc } from './lib/paper-markdown.js';
 
 // ---------- options ----------
 
@@ -102,8 +102,13 @@ const teacherSpec = arg('--teacher') ?? DEFAULT_TEACHER;
 const evalSeed = intArg('--eval-seed', 0);
 const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-claim');
 const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;
-const resultsPath = quick ? join(outDir, 'paper-claim.json') : 'bench/results/paper-claim.json';
-const docPath = quick ? join(outDir, 'results.md') : 'docs/results.md';
+// --results-name keeps a partial grid (e.g. one block of the convergence re-run) beside the full results, not over them.
+const resultsName = arg('--results-name');
+if (resultsName !== undefined && !/^[a-z0-9-]+$/.test(resultsName)) fail(`--results-name: expected lower-case letters, digits and '-', got '${resultsName}'`);
+const resultsPath = quick ? join(outDir, 'paper-claim.json') : `bench/results/${resultsName ?? 'paper-claim'}.json`;
+const docPath = quick ? join(outDir, 'results.md') : resultsName ? `docs/${resultsName}.md` : 'docs/results.md';
+// What else ran on the machine meanwhile: stated in the doc as given (default: nothing was checked).
+const machineNote = arg('--machine-note') ?? 'not checked for other jobs';
 const teacherNorms = listArg('--teacher-norms', ['none']).map((n) => (n === 'none' || n === 'center' || n === 'standardize' ? n : fail(`--teacher-norms: unknown '${n}' (expected none, center, standardize)`)));
 const converge = process.argv.includes('--converge');
 const maxEpochs = intArg('--max-epochs', quick ? 3 : 60);
@@ -254,7 +259,8 @@ function withoutRoc<T>(value: T): T {
 // ---------- main ----------
 
 const started = performance.now();
-const backend = await initBackend();
+// oneDNN on, as in demo: the graph-compiled training step and the evaluation gain the most from it (the user's TF_ENABLE_ONEDNN_OPTS wins).
+const backend = await initBackend(undefined, { oneDnn: true });
 info(`paper-claim: ${datasets.join(', ')} x seeds ${seeds.join(',')} x ${methods.join(', ')}; ${trainLimit} train images, ${epochs} epochs, teacher ${teacherSpec}, backend ${backend.name}`);
 if (process.argv.includes('--fresh')) rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
@@ -270,7 +276,7 @@ async function getTeacher(grid: number): Promise<Teacher> {
 
 const raw: Record<string, Array<{ seed: number; scorecard: Scorecard; robustness?: RobustnessReport; runs: Record<string, DistillSummary>; convergence?: Record<string, Convergence> }>> = {};
 const results: DatasetResult[] = [];
-const convergenceLines: string[] = [];
+const convergenceRows: ConvergenceRow[] = [];
 let anySummary: DistillSummary | undefined;
 let firstConfig: DistillConfig | undefined;
 try {
@@ -284,7 +290,7 @@ try {
       const configs = trained.map((t) => t.config);
       const convergence = converge ? Object.fromEntries(trained.map((t) => [t.config.method.name, t.convergence!])) : undefined;
       if (convergence) {
-        convergenceLines.push(`${key} seed ${seed}: ${Object.entries(convergence).map(([m, c]) => `${m} ${c.epochs} ep ${c.converged ? 'converged' : 'NOT converged'} (last kNN ${c.knn.slice(-3).map((a) => (100 * a).toFixed(1)).join('/')} %)`).join('; ')}`);
+        for (const [m, c] of Object.entries(convergence)) convergenceRows.push({ block: key, seed, method: m, epochs: c.epochs, converged: c.converged, knn: c.knn });
       }
       const summaries = Object.fromEntries(configs.map((c) => [c.method.name, readRunSummary(c.runDir)]));
       anySummary ??= summaries.tintem;
@@ -324,24 +330,28 @@ if (freshWork === 0 && existsSync(resultsPath)) {
     runDate = prev.date;
   }
 }
+// The grid bench/README.md describes for the full experiment: both datasets, 3 seeds, all four methods, none + center.
+const fullGrid = datasets.length === 2 && seeds.length >= 3 && methods.length === 4 && teacherNorms.includes('none') && teacherNorms.includes('center');
 const s = anySummary!;
 const spec = s.student.spec as unknown as Record<string, unknown>;
 const doc: ResultsDoc = {
   command, date: runDate.slice(0, 10), wallSeconds, backend: backend.name,
-  machine: `${cpus().length} CPU cores (shared with other jobs while it ran), Node ${process.version}`,
+  machine: `${cpus().length} CPU cores (${machineNote}), Node ${process.version}, TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? 'unset'}`,
   teacher: { spec: teacherSpec, id: s.teacher.id, embedDim: s.teacher.embedDim, tokenCount: s.teacher.tokenCount },
   student: {
     description: spec.kind === 'cnn' ? `the default ResNet-style CNN (${spec.inputSize} px, ${spec.channels} channel, stem ${spec.stemWidth}, widths ×${(spec.widthMultipliers as number[]).join('/×')})` : `the default ${String(spec.kind)}`,
     params: s.student.params, embedDim: s.student.spec.embedDim,
   },
   methods, seeds, evalSeed, epochs, trainCount: s.data.count, outDir, batchSize: firstConfig!.batchSize, lr: firstConfig!.lr, weightDecay: firstConfig!.weightDecay,
-  datasets: results,
+  datasets: results, resultsPath,
+  ...(converge ? { convergence: { rule: CONVERGENCE_RULE, probe: `the first ${probeTrain} training images (bank) and ${probeTest} test images (queries)`, rows: convergenceRows } } : {}),
+  ...(fullGrid ? {} : { scope: `Part of the grid: ${datasets.map((d) => DATASETS[d].title).join(' and ')}, teacherNorm ${teacherNorms.join(' and ')}, seeds ${seeds.join(', ')}, methods ${methods.join(', ')}. The rest of the grid is run the same way with other --datasets / --teacher-norms / --results-name values.` }),
   notes: [
-    `Budget: ${trainLimit} training images × ${converge ? `at least ${epochs} epochs (until converged, at most ${maxEpochs})` : `${epochs} epoch${epochs === 1 ? '' : 's'}`} per student for all ${datasets.length * seeds.length * methods.length} trainings and ${datasets.length * seeds.length} evaluations${quick ? ' (a --quick smoke run: these numbers mean nothing)' : ', sized so the whole run fits in about half an hour on a quiet 2-core CPU machine (under heavy contention from other jobs one (dataset, seed) took 8 min instead of about 3)'}. The paper trains far larger students for far longer on ImageNet-scale data; absolute numbers here are not comparable to it, only the ranking of methods at an equal, small budget.`,
+    `Budget: ${trainLimit} training images × ${converge ? `at least ${epochs} epochs (until converged, at most ${maxEpochs})` : `${epochs} epoch${epochs === 1 ? '' : 's'}`} per student for all ${datasets.length * seeds.length * methods.length} trainings and ${datasets.length * seeds.length} evaluations${quick ? ' (a --quick smoke run: these numbers mean nothing)' : converge ? '' : ', sized so the whole run fits in about half an hour on a quiet 2-core CPU machine (under heavy contention from other jobs one (dataset, seed) took 8 min instead of about 3)'}. The paper trains far larger students for far longer on ImageNet-scale data; absolute numbers here are not comparable to it, only the ranking of methods at an equal, small budget.`,
     'relational (PKT) optimises the student\'s own pairwise-similarity distribution towards the teacher\'s, which is close to what the similarity, neighbour-agreement and OOD-score-Spearman figures measure; TinTeM applies a similar KL only to its teacher head and then asks the student to match h(t) pointwise.',
     `Teacher-feature normalisation: ${teacherNorms.join(', ')} (a setting other than none is its own block of results; the teacher row then shows the normalised teacher features the students were trained against).`,
     ...(converge
-      ? [`Convergence rule (--converge): ${CONVERGENCE_RULE}, on a probe of ${probeTrain} training / ${probeTest} test images; runs that missed it were retrained with x${epochGrowth} epochs up to ${maxEpochs}. Per run: ${convergenceLines.join(' | ')}`]
+      ? [`Convergence rule (--converge): ${CONVERGENCE_RULE}, on a probe of ${probeTrain} training / ${probeTest} test images; runs that missed it were retrained with x${epochGrowth} epochs up to ${maxEpochs} (per run: the Convergence table).`]
       : ['Students were trained for a fixed number of epochs (no convergence rule: run with --converge for it).']),
     'The teacher row is identical for every seed (same images, frozen teacher, same evaluation seed), so its std is 0.',
     'OOD AUROC/FPR/AUPR are ranked "higher AUROC is better" as in the scorecard; for faithfulness the closer figure is the score Spearman vs teacher, and the teacher row shows the target.',
@@ -352,7 +362,7 @@ const doc: ResultsDoc = {
 };
 
 const json = {
-  bench: 'paper-claim', quick, date: runDate, command, wallSeconds, backend: backend.name, settings,
+  bench: 'paper-claim', quick, date: runDate, command, wallSeconds, backend: backend.name, settings, doc: docPath,
   rule: 'win: TinTeM better in every seed AND |mean diff| > max(std_tintem, std_baseline, 0.001); loss: the mirror; else tie',
   aggregates: Object.fromEntries(results.map((r) => [r.key, r.metrics])),
   rawNote: `ROC curves are left out of raw to keep this file small; the full scorecards are in ${outDir}/<dataset>/seed<k>/evaluation.json`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Rewrites the summary table in bench/README.md (between the BEGIN/END markers) from bench/results/*.json,
 // so the numbers in the README are always the ones the last benchmark runs wrote.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 const read = (name) => (existsSync(`bench/results/${name}.json`) ? JSON.parse(readFileSync(`bench/results/${name}.json`, 'utf8')) : undefined);
 const f = (x, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
@@ -67,8 +67,10 @@ if (ss?.rows) {
     ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
     ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
 }
-const pc = read('paper-claim');
-if (pc?.aggregates) {
+// paper-claim.json is the full grid; paper-claim-<name>.json files are parts run on their own (--results-name).
+const paperClaims = readdirSync('bench/results').filter((f) => /^paper-claim(-[a-z0-9-]+)?\.json$/.test(f)).sort().map((f) => read(f.slice(0, -5)));
+for (const pc of paperClaims) {
+  if (!pc?.aggregates) continue;
   const tally = {};
   for (const figures of Object.values(pc.aggregates)) {
     for (const fig of figures) {
@@ -78,9 +80,13 @@ if (pc?.aggregates) {
       }
     }
   }
+  const st = pc.settings;
+  const budget = st.converge ? `trained to convergence (>= ${st.epochs} epochs, rule in the doc)` : `x ${st.epochs} epochs`;
+  const grid = `${st.datasets.join(' + ')}, teacherNorm ${(st.teacherNorms ?? ['none']).join(' + ')}`;
+  const wall = typeof pc.wallSeconds === 'number' ? `, ${f(pc.wallSeconds / 60, 0)} min` : '';
   for (const [baseline, t] of Object.entries(tally)) {
-    rows.push(['paper-claim', `TinTeM vs ${baseline}: faithfulness figures x datasets (docs/results.md)`, `${t.win} wins / ${t.tie} ties / ${t.loss} losses`,
-      '', `${pc.settings.seeds.length} seeds, ${pc.settings.trainLimit} images x ${pc.settings.epochs} epochs`]);
+    rows.push(['paper-claim', `${pc.stale ? 'STALE: ' : ''}TinTeM vs ${baseline}: faithfulness figures, ${grid} (${pc.doc ?? 'docs/results.md'})`, `${t.win} wins / ${t.tie} ties / ${t.loss} losses`,
+      '', `${st.seeds.length} seeds, ${st.trainLimit} images ${budget}${wall}`]);
   }
 }
 
