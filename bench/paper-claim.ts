@@ -20,9 +20,11 @@
  * a complete warm-up + cosine schedule), up to --max-epochs; the rule's outcome is printed per run and recorded
  * in <runDir>/convergence.json, bench/results/paper-claim.json and docs/results.md.
  *
- * The convergence re-run (hours on a 2-core machine):
- *   npx tsx bench/paper-claim.ts --train-limit 20000 --converge --epochs 6 --max-epochs 60 \
+ * The convergence re-run (about four hours on a 2-core machine), in one go:
+ *   npx tsx bench/paper-claim.ts --train-limit 20000 --converge --epochs 14 --max-epochs 60 \
  *     --teacher-norms none,center --seeds 0,1,2 --datasets mnist,fashion
+ * or one block per run (each with --datasets <one> --teacher-norms <one> --results-name paper-claim-converged-...),
+ * then `npx tsx bench/paper-claim-combine.ts` joins the blocks into bench/results/paper-claim.json and docs/results.md.
  *
  * Writes bench/results/paper-claim.json (all raw scorecards + aggregates) and docs/results.md. --quick is a
  * smoke run (small sizes, 1 epoch, 2 seeds) that writes both files under runs/paper-claim-quick/ instead, so it
@@ -53,6 +55,7 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
 import { aggregate, type SeedEvaluation } from './lib/paper-metrics.js';
+import { blockKey, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, shellWord, studentDescription, type DatasetKey } from './lib/paper-grid.js';
 import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc } from './lib/paper-markdown.js';
 
 // ---------- options ----------
@@ -77,11 +80,6 @@ function listArg(name: string, fallback: string[]): string[] {
   return v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-const DATASETS = {
-  mnist: { title: 'MNIST', train: 'mnist:train', test: 'mnist:test', crossOod: 'fashion:test' },
-  fashion: { title: 'Fashion-MNIST', train: 'fashion:train', test: 'fashion:test', crossOod: 'mnist:test' },
-} as const;
-type DatasetKey = keyof typeof DATASETS;
 
 const quick = process.argv.includes('--quick');
 const datasets = listArg('--datasets', ['mnist', 'fashion']).map((d) => (d in DATASETS ? d as DatasetKey : fail(`--datasets: unknown '${d}' (expected mnist, fashion)`)));
@@ -116,8 +114,7 @@ const epochGrowth = Number(arg('--epoch-growth') ?? 1.5);
 if (!(epochGrowth > 1)) fail('--epoch-growth: expected a number > 1');
 const probeTrain = intArg('--probe-train', quick ? 200 : 2000);
 const probeTest = intArg('--probe-test', quick ? 100 : 1000);
-const CONVERGENCE_RULE = 'kNN accuracy (k = 20) moves < 0.5 points over the last two epochs (max - min of the last three epoch values)';
-const command = `npx tsx bench/paper-claim.ts ${process.argv.slice(2).join(' ')}`.trim();
+const command = ['npx tsx bench/paper-claim.ts', ...process.argv.slice(2).map(shellWord)].join(' ');
 
 // ---------- training ----------
 
@@ -281,7 +278,7 @@ let anySummary: DistillSummary | undefined;
 let firstConfig: DistillConfig | undefined;
 try {
   for (const norm of teacherNorms) for (const dataset of datasets) {
-    const key = norm === 'none' ? dataset : `${dataset}-norm-${norm}`;
+    const key = blockKey(norm, dataset);
     raw[key] = [];
     for (const seed of seeds) {
       info(`[${key} seed ${seed}] training ${methods.join(', ')}`);
@@ -305,7 +302,7 @@ try {
     const first = raw[key]![0]!;
     const d = DATASETS[dataset];
     results.push({
-      key, title: norm === 'none' ? d.title : `${d.title}, teacherNorm ${norm}`, train: d.train, test: d.test, ood: Object.keys(first.scorecard.counts.ood),
+      key, title: blockTitle(norm, dataset), train: d.train, test: d.test, ood: Object.keys(first.scorecard.counts.ood),
       trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
       robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
       metrics: aggregate(evals, methods),
@@ -339,26 +336,17 @@ const doc: ResultsDoc = {
   machine: `${cpus().length} CPU cores (${machineNote}), Node ${process.version}, TF_ENABLE_ONEDNN_OPTS=${process.env.TF_ENABLE_ONEDNN_OPTS ?? 'unset'}`,
   teacher: { spec: teacherSpec, id: s.teacher.id, embedDim: s.teacher.embedDim, tokenCount: s.teacher.tokenCount },
   student: {
-    description: spec.kind === 'cnn' ? `the default ResNet-style CNN (${spec.inputSize} px, ${spec.channels} channel, stem ${spec.stemWidth}, widths ×${(spec.widthMultipliers as number[]).join('/×')})` : `the default ${String(spec.kind)}`,
+    description: studentDescription(spec),
     params: s.student.params, embedDim: s.student.spec.embedDim,
   },
   methods, seeds, evalSeed, epochs, trainCount: s.data.count, outDir, batchSize: firstConfig!.batchSize, lr: firstConfig!.lr, weightDecay: firstConfig!.weightDecay,
   datasets: results, resultsPath,
   ...(converge ? { convergence: { rule: CONVERGENCE_RULE, probe: `the first ${probeTrain} training images (bank) and ${probeTest} test images (queries)`, rows: convergenceRows } } : {}),
   ...(fullGrid ? {} : { scope: `Part of the grid: ${datasets.map((d) => DATASETS[d].title).join(' and ')}, teacherNorm ${teacherNorms.join(' and ')}, seeds ${seeds.join(', ')}, methods ${methods.join(', ')}. The rest of the grid is run the same way with other --datasets / --teacher-norms / --results-name values.` }),
-  notes: [
-    `Budget: ${trainLimit} training images × ${converge ? `at least ${epochs} epochs (until converged, at most ${maxEpochs})` : `${epochs} epoch${epochs === 1 ? '' : 's'}`} per student for all ${datasets.length * seeds.length * methods.length} trainings and ${datasets.length * seeds.length} evaluations${quick ? ' (a --quick smoke run: these numbers mean nothing)' : converge ? '' : ', sized so the whole run fits in about half an hour on a quiet 2-core CPU machine (under heavy contention from other jobs one (dataset, seed) took 8 min instead of about 3)'}. The paper trains far larger students for far longer on ImageNet-scale data; absolute numbers here are not comparable to it, only the ranking of methods at an equal, small budget.`,
-    'relational (PKT) optimises the student\'s own pairwise-similarity distribution towards the teacher\'s, which is close to what the similarity, neighbour-agreement and OOD-score-Spearman figures measure; TinTeM applies a similar KL only to its teacher head and then asks the student to match h(t) pointwise.',
-    `Teacher-feature normalisation: ${teacherNorms.join(', ')} (a setting other than none is its own block of results; the teacher row then shows the normalised teacher features the students were trained against).`,
-    ...(converge
-      ? [`Convergence rule (--converge): ${CONVERGENCE_RULE}, on a probe of ${probeTrain} training / ${probeTest} test images; runs that missed it were retrained with x${epochGrowth} epochs up to ${maxEpochs} (per run: the Convergence table).`]
-      : ['Students were trained for a fixed number of epochs (no convergence rule: run with --converge for it).']),
-    'The teacher row is identical for every seed (same images, frozen teacher, same evaluation seed), so its std is 0.',
-    'OOD AUROC/FPR/AUPR are ranked "higher AUROC is better" as in the scorecard; for faithfulness the closer figure is the score Spearman vs teacher, and the teacher row shows the target.',
-    'Where every model sits at the ceiling (e.g. AUROC 100% against photos or noise), a figure can only tie.',
-    'Pairwise-cosine mean |diff| compares raw cosine values, not their ranking: a student can follow the teacher\'s similarity ranking closely (high Pearson/Spearman) yet sit at a different cosine scale, which this figure penalises.',
-    'mCE is relative to the teacher (CE = student error / teacher error, summed over severities), so the teacher has no mCE row.',
-  ],
+  notes: paperNotes({
+    trainLimit, epochs, trainings: datasets.length * seeds.length * methods.length * teacherNorms.length, evaluations: datasets.length * seeds.length * teacherNorms.length,
+    teacherNorms, quick, ...(converge ? { converge: { maxEpochs, epochGrowth, probeTrain, probeTest } } : {}),
+  }),
 };
 
 const json = {

@@ -68,9 +68,11 @@ if (ss?.rows) {
     ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
 }
 // paper-claim.json is the full grid; paper-claim-<name>.json files are parts run on their own (--results-name).
-const paperClaims = readdirSync('bench/results').filter((f) => /^paper-claim(-[a-z0-9-]+)?\.json$/.test(f)).sort().map((f) => read(f.slice(0, -5)));
-for (const pc of paperClaims) {
-  if (!pc?.aggregates) continue;
+// A full grid joined from parts (bench/paper-claim-combine.ts) lists them in parts[]: their rows would repeat it.
+const paperClaims = readdirSync('bench/results').filter((f) => /^paper-claim(-[a-z0-9-]+)?\.json$/.test(f)).sort().map((f) => ({ name: f.slice(0, -5), pc: read(f.slice(0, -5)) }));
+const joined = new Set(paperClaims.flatMap(({ pc }) => (pc?.parts ?? []).map((p) => p.name)));
+for (const { name, pc } of paperClaims) {
+  if (!pc?.aggregates || joined.has(name)) continue;
   const tally = {};
   for (const figures of Object.values(pc.aggregates)) {
     for (const fig of figures) {
@@ -83,9 +85,9 @@ for (const pc of paperClaims) {
   const st = pc.settings;
   const budget = st.converge ? `trained to convergence (>= ${st.epochs} epochs, rule in the doc)` : `x ${st.epochs} epochs`;
   const grid = `${st.datasets.join(' + ')}, teacherNorm ${(st.teacherNorms ?? ['none']).join(' + ')}`;
-  const wall = typeof pc.wallSeconds === 'number' ? `, ${f(pc.wallSeconds / 60, 0)} min` : '';
+  const wall = typeof pc.wallSeconds === 'number' ? `, ${f(pc.wallSeconds / 60, 0)} min${pc.parts ? ` in ${pc.parts.length} separately run blocks` : ''}` : '';
   for (const [baseline, t] of Object.entries(tally)) {
-    rows.push(['paper-claim', `${pc.stale ? 'STALE: ' : ''}TinTeM vs ${baseline}: faithfulness figures, ${grid} (${pc.doc ?? 'docs/results.md'})`, `${t.win} wins / ${t.tie} ties / ${t.loss} losses`,
+    rows.push(['paper-claim', `${pc.stale ? 'STALE: ' : ''}TinTeM vs ${baseline}: faithfulness figures, ${grid} (${pc.doc ?? 'docs/results.md'})`, `${t.win} win${t.win === 1 ? '' : 's'} / ${t.tie} tie${t.tie === 1 ? '' : 's'} / ${t.loss} loss${t.loss === 1 ? '' : 'es'}`,
       '', `${st.seeds.length} seeds, ${st.trainLimit} images ${budget}${wall}`]);
   }
 }

@@ -1,0 +1,153 @@
+/**
+ * Joins blocks of the paper-claim grid that were run separately (`bench/paper-claim.ts --results-name <name>`,
+ * one (dataset, teacherNorm) block per run, because the whole converged grid takes about four hours on 2 cores)
+ * into the full grid: bench/results/paper-claim.json (every aggregate, the convergence rows, one entry per part)
+ * and docs/results.md. It trains and evaluates nothing. It refuses parts whose settings differ other than in
+ * --datasets / --teacher-norms, parts that cover the same block twice, and a join that leaves a block of the
+ * datasets × teacherNorms grid out.
+ *
+ *   npx tsx bench/paper-claim-combine.ts [--parts paper-claim-converged-mnist,paper-claim-converged-fashion,...]
+ *
+ * Each part's raw scorecards stay in its own bench/results/<part>.json; its own doc stays in docs/<part>.md.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseDistillConfig } from '../src/training/config.js';
+import type { DistillSummary } from '../src/training/run-distill.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
+import { blockKey, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type DatasetKey } from './lib/paper-grid.js';
+import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart } from './lib/paper-markdown.js';
+import type { MetricAggregate } from './lib/paper-metrics.js';
+
+const DEFAULT_PARTS = ['paper-claim-converged-mnist', 'paper-claim-converged-fashion', 'paper-claim-converged-mnist-center', 'paper-claim-converged-fashion-center'];
+const NORM_ORDER = ['none', 'center', 'standardize'];
+const RESULTS_PATH = 'bench/results/paper-claim.json';
+const DOC_PATH = 'docs/results.md';
+
+function fail(message: string): never {
+  process.stderr.write(`paper-claim-combine: ${message}\n`);
+  process.exit(2);
+}
+
+interface Convergence { epochs: number; knn: number[]; converged: boolean }
+interface RawSeed {
+  seed: number;
+  scorecard: { counts: { train: number; test: number; ood: Record<string, number> } };
+  robustness?: { count: number; corruptions: unknown[]; severities: number[] };
+  runs: Record<string, DistillSummary>;
+  convergence?: Record<string, Convergence>;
+}
+interface PartJson {
+  bench: string; quick: boolean; date: string; command: string; wallSeconds: number; backend: string; doc: string; rule: string; rawNote?: string;
+  settings: Record<string, unknown> & { datasets: DatasetKey[]; teacherNorms: string[]; seeds: number[]; methods: string[]; epochs: number; trainLimit: number; teacher: string; evalSeed: number;
+    converge?: { maxEpochs: number; epochGrowth: number; probeTrain: number; probeTest: number; rule: string } };
+  aggregates: Record<string, MetricAggregate[]>;
+  raw: Record<string, RawSeed[]>;
+}
+
+const i = process.argv.indexOf('--parts');
+const partNames = i >= 0 ? (process.argv[i + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_PARTS;
+if (partNames.length === 0) fail('--parts: expected a comma-separated list of bench/results/<name>.json names');
+const twice = partNames.find((n, k) => partNames.indexOf(n) !== k);
+if (twice) fail(`--parts: '${twice}' is given twice`);
+
+const parts = partNames.map((name) => {
+  if (!/^paper-claim-[a-z0-9-]+$/.test(name)) fail(`--parts: '${name}' is not a paper-claim part name (expected paper-claim-<name>)`);
+  const path = `bench/results/${name}.json`;
+  if (!existsSync(path)) fail(`${path}: not found (run bench/paper-claim.ts --results-name ${name} first)`);
+  let json: PartJson;
+  try { json = JSON.parse(readFileSync(path, 'utf8')) as PartJson; } catch (e) { fail(`${path}: not valid JSON (${(e as Error).message})`); }
+  if (json.bench !== 'paper-claim' || json.quick || !json.settings || !json.aggregates || !json.raw) fail(`${path}: not a full (non --quick) paper-claim results file`);
+  if (!existsSync(json.doc)) fail(`${path}: its doc ${json.doc} is missing`);
+  // The machine line as its doc states it (a doc may correct the --machine-note given at start; the JSON keeps the command as run).
+  const m = /^- Backend: [^;]+; machine: (.*)\. Wall time of the whole run: /m.exec(readFileSync(json.doc, 'utf8'));
+  if (!m) fail(`${json.doc}: no '- Backend: ...; machine: ... Wall time of the whole run:' line`);
+  return { name, path, json, machine: m[1]! };
+});
+
+// Every setting but the grid's two axes must agree, or the blocks are not comparable.
+const { datasets: _d, teacherNorms: _n, ...common } = parts[0]!.json.settings;
+for (const p of parts.slice(1)) {
+  const { datasets: _pd, teacherNorms: _pn, ...other } = p.json.settings;
+  if (JSON.stringify(other) !== JSON.stringify(common)) fail(`${p.path}: its settings differ from ${parts[0]!.path} in more than datasets / teacherNorms`);
+  if (p.json.backend !== parts[0]!.json.backend) fail(`${p.path}: backend ${p.json.backend}, but ${parts[0]!.path} ran on ${parts[0]!.json.backend}`);
+  if (p.json.rule !== parts[0]!.json.rule) fail(`${p.path}: a different win/tie/loss rule from ${parts[0]!.path}`);
+}
+const settings0 = parts[0]!.json.settings;
+
+const blocks = new Map<string, { norm: string; dataset: DatasetKey; part: (typeof parts)[number] }>();
+for (const p of parts) {
+  for (const norm of p.json.settings.teacherNorms) for (const dataset of p.json.settings.datasets) {
+    const key = blockKey(norm, dataset);
+    if (!p.json.aggregates[key] || !p.json.raw[key]) fail(`${p.path}: block '${key}' is in its settings but not in its results`);
+    const seen = blocks.get(key);
+    if (seen) fail(`block '${key}' is in both ${seen.part.path} and ${p.path}`);
+    blocks.set(key, { norm, dataset, part: p });
+  }
+}
+const datasets = (Object.keys(DATASETS) as DatasetKey[]).filter((d) => [...blocks.values()].some((b) => b.dataset === d));
+const teacherNorms = NORM_ORDER.filter((n) => [...blocks.values()].some((b) => b.norm === n));
+for (const norm of teacherNorms) for (const dataset of datasets) {
+  if (!blocks.has(blockKey(norm, dataset))) fail(`block '${blockKey(norm, dataset)}' is in none of the parts (${partNames.join(', ')}): the grid ${datasets.join(' + ')} × ${teacherNorms.join(' + ')} is incomplete`);
+}
+
+const methods = settings0.methods;
+const results: DatasetResult[] = [];
+const convergenceRows: ConvergenceRow[] = [];
+const aggregates: Record<string, MetricAggregate[]> = {};
+for (const norm of teacherNorms) for (const dataset of datasets) {
+  const key = blockKey(norm, dataset);
+  const { part } = blocks.get(key)!;
+  const raw = part.json.raw[key]!;
+  const first = raw[0]!;
+  for (const r of raw) {
+    for (const [method, c] of Object.entries(r.convergence ?? {})) convergenceRows.push({ block: key, seed: r.seed, method, epochs: c.epochs, converged: c.converged, knn: c.knn });
+  }
+  aggregates[key] = part.json.aggregates[key]!;
+  results.push({
+    key, title: blockTitle(norm, dataset), train: DATASETS[dataset].train, test: DATASETS[dataset].test, ood: Object.keys(first.scorecard.counts.ood),
+    trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
+    robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
+    metrics: part.json.aggregates[key]!,
+    trainSeconds: Object.fromEntries(methods.map((m) => [m, raw.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / raw.length])),
+  });
+}
+
+const firstRaw = parts[0]!.json.raw[Object.keys(parts[0]!.json.raw)[0]!]![0]!;
+const summary = firstRaw.runs.tintem ?? Object.values(firstRaw.runs)[0]!;
+// lr / weight decay are not in a run summary: they are the defaults paper-claim.ts trains with (it sets neither).
+const defaults = parseDistillConfig({ teacher: settings0.teacher, data: { train: DATASETS[datasets[0]!].train }, method: { name: 'tintem' } });
+const resultsParts: ResultsPart[] = parts.map((p) => ({
+  blocks: p.json.settings.teacherNorms.flatMap((n) => p.json.settings.datasets.map((d) => blockTitle(n, d))),
+  doc: p.json.doc, command: requoteMachineNote(p.json.command), date: p.json.date.slice(0, 10), wallSeconds: p.json.wallSeconds, machine: p.machine,
+}));
+const wallSeconds = parts.reduce((s, p) => s + p.json.wallSeconds, 0);
+const date = parts.map((p) => p.json.date).sort().at(-1)!;
+const command = `npx tsx bench/paper-claim-combine.ts --parts ${partNames.join(',')}`;
+const outDir = /are in (\S+)\/<dataset>/.exec(parts[0]!.json.rawNote ?? '')?.[1] ?? 'runs/paper-claim';
+const converge = settings0.converge;
+
+const doc: ResultsDoc = {
+  command, date: date.slice(0, 10), wallSeconds, backend: parts[0]!.json.backend, machine: 'per block below',
+  teacher: { spec: settings0.teacher, id: summary.teacher.id, embedDim: summary.teacher.embedDim, tokenCount: summary.teacher.tokenCount },
+  student: { description: studentDescription(summary.student.spec as unknown as Record<string, unknown>), params: summary.student.params, embedDim: summary.student.spec.embedDim },
+  methods, seeds: settings0.seeds, evalSeed: settings0.evalSeed, epochs: settings0.epochs, trainCount: summary.data.count, outDir,
+  batchSize: summary.batchSize, lr: defaults.lr, weightDecay: defaults.weightDecay,
+  datasets: results, resultsPath: RESULTS_PATH,
+  ...(converge ? { convergence: { rule: CONVERGENCE_RULE, probe: `the first ${converge.probeTrain} training images (bank) and ${converge.probeTest} test images (queries)`, rows: convergenceRows } } : {}),
+  parts: resultsParts,
+  notes: paperNotes({
+    trainLimit: settings0.trainLimit, epochs: settings0.epochs, trainings: results.length * settings0.seeds.length * methods.length,
+    evaluations: results.length * settings0.seeds.length, teacherNorms, quick: false, ...(converge ? { converge } : {}),
+  }),
+};
+
+const json = {
+  bench: 'paper-claim', quick: false, date, command, wallSeconds, backend: doc.backend,
+  settings: { ...settings0, datasets, teacherNorms }, doc: DOC_PATH, rule: parts[0]!.json.rule,
+  parts: parts.map((p, k) => ({ name: p.name, results: p.path, ...resultsParts[k]! })),
+  aggregates, convergence: convergenceRows,
+  rawNote: 'The raw scorecards are in each part\'s own results file (parts[].results).',
+};
+await writeFileAtomic(RESULTS_PATH, `${JSON.stringify(json, null, 1)}\n`);
+await writeFileAtomic(DOC_PATH, resultsMarkdown(doc));
+process.stdout.write(`paper-claim-combine: ${results.length} blocks from ${parts.length} parts (${(wallSeconds / 60).toFixed(1)} min of runs)\nresults: ${RESULTS_PATH}\ndoc: ${DOC_PATH}\n`);
