@@ -10,7 +10,7 @@
  *     [--epochs 6] [--robustness-count 200] [--severities 1,3,5] [--corruptions all|a,b]
  *     [--teacher inception] [--eval-seed 0] [--out runs/paper-claim] [--cache .cache/tintem] [--fresh]
  *     [--teacher-norms none,center] [--converge] [--max-epochs 60] [--epoch-growth 1.5]
- *     [--probe-train 2000] [--probe-test 1000] [--results-name paper-claim] [--machine-note "quiet"]
+ *     [--probe-train 2000] [--probe-test 1000] [--results-name paper-claim] [--machine-note "quiet"] [--replace]
  *
  * --teacher-norms runs the whole grid once per teacherNorm setting (runs of a setting other than none live under
  * <out>/norm-<setting>/). --converge trains each student until it has converged by the rule: its kNN accuracy
@@ -26,7 +26,8 @@
  * or one block per run (each with --datasets <one> --teacher-norms <one> --results-name paper-claim-converged-...),
  * then `npx tsx bench/paper-claim-combine.ts` joins the blocks into bench/results/paper-claim.json and docs/results.md.
  *
- * Writes bench/results/paper-claim.json (all raw scorecards + aggregates) and docs/results.md. --quick is a
+ * Writes bench/results/paper-claim.json (all raw scorecards + aggregates) and docs/results.md; it refuses to replace
+ * a results file of other settings unless --replace (or --results-name writes beside it). --quick is a
  * smoke run (small sizes, 1 epoch, 2 seeds) that writes both files under runs/paper-claim-quick/ instead, so it
  * never replaces the real results. Finished training runs and evaluations are reused on a re-run.
  */
@@ -255,6 +256,21 @@ function withoutRoc<T>(value: T): T {
 
 // ---------- main ----------
 
+const settings = {
+  datasets, seeds, methods, trainLimit, testLimit, oodLimit, epochs, robustnessCount, severities, corruptions, teacher: teacherSpec, evalSeed,
+  teacherNorms, ...(converge ? { converge: { maxEpochs, epochGrowth, probeTrain, probeTest, rule: CONVERGENCE_RULE } } : {}),
+};
+// Hours of results are not replaced by a run of other settings (e.g. `npm run bench -- paper-claim`, 3,000 images x 6
+// epochs, over the converged grid) unless asked: --results-name keeps both, --replace overwrites.
+if (!quick && existsSync(resultsPath) && !process.argv.includes('--replace')) {
+  let prev: unknown;
+  try { prev = (JSON.parse(readFileSync(resultsPath, 'utf8')) as { settings?: unknown }).settings; } catch { prev = undefined; }
+  if (JSON.stringify(prev) !== JSON.stringify(settings)) {
+    fail(`${resultsPath} holds results of other settings (see its "settings" and ${docPath}); pass --results-name <name> to write beside it, or --replace to overwrite it`);
+  }
+}
+
+
 const started = performance.now();
 // oneDNN on, as in demo: the graph-compiled training step and the evaluation gain the most from it (the user's TF_ENABLE_ONEDNN_OPTS wins).
 const backend = await initBackend(undefined, { oneDnn: true });
@@ -313,10 +329,6 @@ try {
   liveTeacher?.dispose();
 }
 
-const settings = {
-  datasets, seeds, methods, trainLimit, testLimit, oodLimit, epochs, robustnessCount, severities, corruptions, teacher: teacherSpec, evalSeed,
-  teacherNorms, ...(converge ? { converge: { maxEpochs, epochGrowth, probeTrain, probeTest, rule: CONVERGENCE_RULE } } : {}),
-};
 let wallSeconds = (performance.now() - started) / 1000;
 let runDate = new Date().toISOString();
 // A re-run that only reused finished work keeps the wall time and date of the run that computed the numbers.
