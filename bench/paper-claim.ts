@@ -81,7 +81,6 @@ function listArg(name: string, fallback: string[]): string[] {
   return v === undefined ? fallback : v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-
 const quick = process.argv.includes('--quick');
 const datasets = listArg('--datasets', ['mnist', 'fashion']).map((d) => (d in DATASETS ? d as DatasetKey : fail(`--datasets: unknown '${d}' (expected mnist, fashion)`)));
 const seeds = listArg('--seeds', quick ? ['0', '1'] : ['0', '1', '2']).map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`--seeds: '${s}' is not a seed`)));
@@ -269,7 +268,6 @@ if (!quick && existsSync(resultsPath) && !process.argv.includes('--replace')) {
     fail(`${resultsPath} holds results of other settings (see its "settings" and ${docPath}); pass --results-name <name> to write beside it, or --replace to overwrite it`);
   }
 }
-
 
 const started = performance.now();
 // oneDNN on, as in demo: the graph-compiled training step and the evaluation gain the most from it (the user's TF_ENABLE_ONEDNN_OPTS wins).
