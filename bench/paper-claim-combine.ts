@@ -14,8 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseDistillConfig } from '../src/training/config.js';
 import type { DistillSummary } from '../src/training/run-distill.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { blockKey, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type DatasetKey } from './lib/paper-grid.js';
-import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart } from './lib/paper-markdown.js';
+import { blockConvergenceRows, blockKey, blockResult, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type BlockSeed, type DatasetKey } from './lib/paper-grid.js';
+import { machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart } from './lib/paper-markdown.js';
 import type { MetricAggregate } from './lib/paper-metrics.js';
 
 const DEFAULT_PARTS = ['paper-claim-converged-mnist', 'paper-claim-converged-fashion', 'paper-claim-converged-mnist-center', 'paper-claim-converged-fashion-center'];
@@ -28,20 +28,12 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-interface Convergence { epochs: number; knn: number[]; converged: boolean }
-interface RawSeed {
-  seed: number;
-  scorecard: { counts: { train: number; test: number; ood: Record<string, number> } };
-  robustness?: { count: number; corruptions: unknown[]; severities: number[] };
-  runs: Record<string, DistillSummary>;
-  convergence?: Record<string, Convergence>;
-}
 interface PartJson {
   bench: string; quick: boolean; date: string; command: string; wallSeconds: number; backend: string; doc: string; rule: string; rawNote?: string;
   settings: Record<string, unknown> & { datasets: DatasetKey[]; teacherNorms: string[]; seeds: number[]; methods: string[]; epochs: number; trainLimit: number; teacher: string; evalSeed: number;
     converge?: { maxEpochs: number; epochGrowth: number; probeTrain: number; probeTest: number; rule: string } };
   aggregates: Record<string, MetricAggregate[]>;
-  raw: Record<string, RawSeed[]>;
+  raw: Record<string, Array<BlockSeed & { runs: Record<string, DistillSummary> }>>;
 }
 
 const i = process.argv.indexOf('--parts');
@@ -59,9 +51,9 @@ const parts = partNames.map((name) => {
   if (json.bench !== 'paper-claim' || json.quick || !json.settings || !json.aggregates || !json.raw) fail(`${path}: not a full (non --quick) paper-claim results file`);
   if (!existsSync(json.doc)) fail(`${path}: its doc ${json.doc} is missing`);
   // The machine line as its doc states it (a doc may correct the --machine-note given at start; the JSON keeps the command as run).
-  const m = /^- Backend: [^;]+; machine: (.*)\. Wall time of the whole run: /m.exec(readFileSync(json.doc, 'utf8'));
-  if (!m) fail(`${json.doc}: no '- Backend: ...; machine: ... Wall time of the whole run:' line`);
-  return { name, path, json, machine: m[1]! };
+  const machine = machineOfDoc(readFileSync(json.doc, 'utf8'));
+  if (machine === undefined) fail(`${json.doc}: no '- Backend: ...; machine: ... Wall time of the whole run:' line`);
+  return { name, path, json, machine };
 });
 
 // Every setting but the grid's two axes must agree, or the blocks are not comparable.
@@ -97,19 +89,9 @@ const aggregates: Record<string, MetricAggregate[]> = {};
 for (const norm of teacherNorms) for (const dataset of datasets) {
   const key = blockKey(norm, dataset);
   const { part } = blocks.get(key)!;
-  const raw = part.json.raw[key]!;
-  const first = raw[0]!;
-  for (const r of raw) {
-    for (const [method, c] of Object.entries(r.convergence ?? {})) convergenceRows.push({ block: key, seed: r.seed, method, epochs: c.epochs, converged: c.converged, knn: c.knn });
-  }
   aggregates[key] = part.json.aggregates[key]!;
-  results.push({
-    key, title: blockTitle(norm, dataset), train: DATASETS[dataset].train, test: DATASETS[dataset].test, ood: Object.keys(first.scorecard.counts.ood),
-    trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
-    robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
-    metrics: part.json.aggregates[key]!,
-    trainSeconds: Object.fromEntries(methods.map((m) => [m, raw.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / raw.length])),
-  });
+  results.push(blockResult(norm, dataset, part.json.raw[key]!, aggregates[key], methods));
+  convergenceRows.push(...blockConvergenceRows(key, part.json.raw[key]!));
 }
 
 const firstRaw = parts[0]!.json.raw[Object.keys(parts[0]!.json.raw)[0]!]![0]!;

@@ -56,7 +56,7 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
 import { aggregate, type SeedEvaluation } from './lib/paper-metrics.js';
-import { blockKey, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, shellWord, studentDescription, type DatasetKey } from './lib/paper-grid.js';
+import { blockConvergenceRows, blockKey, blockResult, CONVERGENCE_RULE, DATASETS, paperNotes, shellWord, studentDescription, type DatasetKey } from './lib/paper-grid.js';
 import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc } from './lib/paper-markdown.js';
 
 // ---------- options ----------
@@ -300,9 +300,6 @@ try {
       for (const m of methods) trained.push(await ensureConvergedRun(norm, dataset, seed, m));
       const configs = trained.map((t) => t.config);
       const convergence = converge ? Object.fromEntries(trained.map((t) => [t.config.method.name, t.convergence!])) : undefined;
-      if (convergence) {
-        for (const [m, c] of Object.entries(convergence)) convergenceRows.push({ block: key, seed, method: m, epochs: c.epochs, converged: c.converged, knn: c.knn });
-      }
       const summaries = Object.fromEntries(configs.map((c) => [c.method.name, readRunSummary(c.runDir)]));
       anySummary ??= summaries.tintem;
       firstConfig ??= configs[0];
@@ -313,15 +310,8 @@ try {
       raw[key]!.push({ seed, scorecard: ev.scorecard, robustness: ev.robustness, runs: summaries, convergence });
     }
     const evals: SeedEvaluation[] = raw[key]!;
-    const first = raw[key]![0]!;
-    const d = DATASETS[dataset];
-    results.push({
-      key, title: blockTitle(norm, dataset), train: d.train, test: d.test, ood: Object.keys(first.scorecard.counts.ood),
-      trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
-      robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
-      metrics: aggregate(evals, methods),
-      trainSeconds: Object.fromEntries(methods.map((m) => [m, raw[key]!.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / raw[key]!.length])),
-    });
+    results.push(blockResult(norm, dataset, raw[key]!, aggregate(evals, methods), methods));
+    convergenceRows.push(...blockConvergenceRows(key, raw[key]!));
   }
 } finally {
   liveTeacher?.dispose();

@@ -1,4 +1,6 @@
 /** The paper-claim grid's fixed parts, shared by bench/paper-claim.ts (runs a block) and bench/paper-claim-combine.ts (joins blocks). */
+import type { ConvergenceRow, DatasetResult } from './paper-markdown.js';
+import type { MetricAggregate } from './paper-metrics.js';
 
 export const DATASETS = {
   mnist: { title: 'MNIST', train: 'mnist:train', test: 'mnist:test', crossOod: 'fashion:test' },
@@ -15,6 +17,32 @@ export function blockKey(norm: string, dataset: DatasetKey): string {
 
 export function blockTitle(norm: string, dataset: DatasetKey): string {
   return norm === 'none' ? DATASETS[dataset].title : `${DATASETS[dataset].title}, teacherNorm ${norm}`;
+}
+
+/** One seed of a block as the results JSON keeps it (raw[key][k]): what a block's table and Convergence rows are built from. */
+export interface BlockSeed {
+  seed: number;
+  scorecard: { counts: { train: number; test: number; ood: Record<string, number> } };
+  robustness?: { count: number; corruptions: readonly unknown[]; severities: number[] };
+  runs: Record<string, { trainSeconds: number }>;
+  convergence?: Record<string, { epochs: number; knn: number[]; converged: boolean }>;
+}
+
+/** A block's section of the results doc: its sets and sizes (from the first seed), its figures, mean training time per method. */
+export function blockResult(norm: string, dataset: DatasetKey, seeds: BlockSeed[], metrics: MetricAggregate[], methods: string[]): DatasetResult {
+  const first = seeds[0]!;
+  return {
+    key: blockKey(norm, dataset), title: blockTitle(norm, dataset), train: DATASETS[dataset].train, test: DATASETS[dataset].test,
+    ood: Object.keys(first.scorecard.counts.ood), trainCount: first.scorecard.counts.train, testCount: first.scorecard.counts.test, oodCounts: first.scorecard.counts.ood,
+    robustness: first.robustness ? { count: first.robustness.count, corruptions: first.robustness.corruptions.length, severities: first.robustness.severities } : undefined,
+    metrics,
+    trainSeconds: Object.fromEntries(methods.map((m) => [m, seeds.reduce((s, r) => s + (r.runs[m]?.trainSeconds ?? 0), 0) / seeds.length])),
+  };
+}
+
+/** A block's Convergence rows: seed by seed, each method in training order. */
+export function blockConvergenceRows(key: string, seeds: BlockSeed[]): ConvergenceRow[] {
+  return seeds.flatMap((r) => Object.entries(r.convergence ?? {}).map(([method, c]) => ({ block: key, seed: r.seed, method, epochs: c.epochs, converged: c.converged, knn: c.knn })));
 }
 
 export function studentDescription(spec: Record<string, unknown>): string {

@@ -126,12 +126,16 @@ function datasetSection(ds: DatasetResult, methods: string[]): string[] {
     const by = (o: Outcome) => ds.metrics.filter((m) => m.comparisons.some((c) => c.baseline === b && c.outcome === o));
     const name = (m: MetricAggregate) => (m.section.startsWith('OOD') ? `${m.label} [${m.section.replace('OOD detection: ', '')}]` : m.label);
     const wins = by('win'), ties = by('tie'), losses = by('loss');
-    const n = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : word === 'loss' ? 'es' : 's'}`;
-    lines.push(`- **vs ${b}**: ${n(wins.length, 'win')}, ${n(ties.length, 'tie')}, ${n(losses.length, 'loss')}.`
+    lines.push(`- **vs ${b}**: ${counted(wins.length, 'win')}, ${counted(ties.length, 'tie')}, ${counted(losses.length, 'loss')}.`
       + (wins.length ? ` Wins: ${wins.map(name).join('; ')}.` : ' No wins.')
       + (losses.length ? ` Losses: ${losses.map(name).join('; ')}.` : ' No losses.'));
   }
   return lines;
+}
+
+/** '1 win', '2 wins', '1 loss', '3 losses'. */
+function counted(k: number, word: 'win' | 'tie' | 'loss'): string {
+  return `${k} ${word}${k === 1 ? '' : word === 'loss' ? 'es' : 's'}`;
 }
 
 function countOutcome(metrics: MetricAggregate[], baseline: string, o: Outcome): number {
@@ -142,8 +146,7 @@ function countOutcome(metrics: MetricAggregate[], baseline: string, o: Outcome):
 function headline(doc: ResultsDoc): string[] {
   const all = doc.datasets.flatMap((d) => d.metrics);
   const baselines = doc.methods.filter((m) => m !== 'tintem');
-  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
-  const parts = baselines.map((b) => `${n(countOutcome(all, b, 'win'), 'win', 'wins')} / ${n(countOutcome(all, b, 'tie'), 'tie', 'ties')} / ${n(countOutcome(all, b, 'loss'), 'loss', 'losses')} against ${b}`);
+  const parts = baselines.map((b) => `${counted(countOutcome(all, b, 'win'), 'win')} / ${counted(countOutcome(all, b, 'tie'), 'tie')} / ${counted(countOutcome(all, b, 'loss'), 'loss')} against ${b}`);
   const best: Record<string, number> = {};
   for (const m of all) { const w = bestStudent(m, doc.methods); best[w] = (best[w] ?? 0) + 1; }
   const ranked = Object.entries(best).filter(([k]) => k !== 'nobody').sort((a, b) => b[1] - a[1]);
@@ -201,6 +204,11 @@ function bestStudent(m: MetricAggregate, methods: string[]): string {
   if (ranked.length === 0) return 'nobody';
   if (ranked.length > 1 && Math.abs(ranked[0]!.mean - ranked[1]!.mean) < MIN_DIFFERENCE) return 'nobody';
   return ranked[0]!.name;
+}
+
+/** The machine a single run's doc states: its Setup line as resultsMarkdown writes it (a doc may have been corrected by hand since). */
+export function machineOfDoc(markdown: string): string | undefined {
+  return /^- Backend: [^;]+; machine: (.*)\. Wall time of the whole run: /m.exec(markdown)?.[1];
 }
 
 export function resultsMarkdown(doc: ResultsDoc): string {
