@@ -2,22 +2,29 @@
  * SIGINT (Ctrl-C), SIGTERM (docker stop, a scheduler's preemption) and SIGHUP (a closed terminal), handled alike.
  * From process start bin/tintem.js answers them with a message and the exit code (loading the CLI and the native
  * backend takes a second or two; every file tintem writes is whole or absent, so stopping then loses nothing).
- * Commands that stop gracefully take them over here: the first signal asks the work to stop after the current
- * step with a checkpoint, a second one quits at once.
+ * Commands that stop gracefully take them over here (takeOverSignals): the first signal asks the work to stop
+ * after the current step with a checkpoint, a second one quits at once.
  */
 import { info } from '../util/log.js';
 
 export const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
 const SIGNALS = Object.keys(SIGNAL_EXIT_CODES) as NodeJS.Signals[];
-const EARLY_HANDLER = Symbol.for('tintem.earlySignalHandler');
+const ROUTER = Symbol.for('tintem.signals');
 
-/** Removes bin/tintem.js's start-up handler (when the CLI was started through it). */
-export function releaseEarlySignals(): void {
-  const holder = globalThis as unknown as Record<symbol, ((s: NodeJS.Signals) => void) | undefined>;
-  const handler = holder[EARLY_HANDLER];
-  if (!handler) return;
-  for (const s of SIGNALS) process.off(s, handler);
-  holder[EARLY_HANDLER] = undefined;
+/**
+ * Sends the three signals to `handler` until the returned release is called. Started through bin/tintem.js, this
+ * sets the handler its one listener per signal forwards to (it answers again after release); its listener must stay,
+ * since removing it would drop a signal that arrived just before the takeover. Otherwise (the CLI imported
+ * directly) it adds plain listeners.
+ */
+export function takeOverSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  const router = (globalThis as unknown as Record<symbol, { handler?: (s: NodeJS.Signals) => void } | undefined>)[ROUTER];
+  if (router) {
+    router.handler = handler;
+    return () => { if (router.handler === handler) router.handler = undefined; };
+  }
+  for (const s of SIGNALS) process.on(s, handler);
+  return () => { for (const s of SIGNALS) process.off(s, handler); };
 }
 
 export interface GracefulStop {
@@ -44,11 +51,6 @@ export function stopAfterStepOnSignals(): GracefulStop {
     info(`\ntintem: ${signal}: stopping after the current step and saving a checkpoint (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
     controller.abort();
   };
-  releaseEarlySignals();
-  for (const s of SIGNALS) process.on(s, onSignal);
-  return {
-    signal: controller.signal,
-    exitCode: () => SIGNAL_EXIT_CODES[stopSignal ?? 'SIGINT']!,
-    release: () => { for (const s of SIGNALS) process.off(s, onSignal); },
-  };
+  const release = takeOverSignals(onSignal);
+  return { signal: controller.signal, exitCode: () => SIGNAL_EXIT_CODES[stopSignal ?? 'SIGINT']!, release };
 }

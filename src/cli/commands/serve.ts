@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.js';
 import { warn } from '../../util/log.js';
-import { releaseEarlySignals } from '../signals.js';
+import { takeOverSignals } from '../signals.js';
 
 export function register(program: Command): void {
   program
@@ -21,11 +21,9 @@ export function register(program: Command): void {
       process.stdout.write(`tintem: serving ${o.model} at ${server.url}  (Ctrl-C to stop)\n`);
       await new Promise<void>((done) => {
         let watchdog: NodeJS.Timeout | undefined;
-        const stop = () => { clearInterval(watchdog); void server.close().then(done); };
-        releaseEarlySignals();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        process.once('SIGHUP', stop);
+        // The first signal (or a lost parent) closes the server; after that bin/tintem.js answers a second one.
+        const stop = () => { release(); clearInterval(watchdog); void server.close().then(done); };
+        const release = takeOverSignals(stop);
         // Started by a wrapper (npm run web) that is killed without passing the signal on: its child must not
         // stay behind listening, so stop when the parent process is gone (we are re-parented).
         const parent = process.ppid;
