@@ -128,6 +128,10 @@ export function addExportedToVerdict(verdict: Verdict, comparisons: ExportedComp
     card.figures.push(...rows);
     card.sentence = `${card.sentence} ${exportedSentence(c)}`;
   }
+  if (comparisons?.length) {
+    verdict.rule = `${verdict.rule} Rows "vs its fp32 student" compare an exported form with the student it was exported from on the same images: `
+      + 'the middle column is the fp32 student\'s value, the gap is exported minus fp32 with a paired 95% bootstrap interval, "same" when that interval holds 0.';
+  }
   return verdict;
 }
 

@@ -37,6 +37,8 @@ export interface ExportForm {
   /** The export folder's file this form runs. */
   file: string;
   summary: string;
+  /** The command that writes this form, for the missing-form message. */
+  made: string;
   open(dir: string): Promise<Embedder>;
 }
 
@@ -66,7 +68,7 @@ export function parseModelSpec(spec: string): { dir: string; forms: ExportForm[]
     const form = forms.get(suffix)!;
     requireExport(dir, spec);
     if (!existsSync(join(dir, form.file))) {
-      throw new UserError(`--model ${spec}: the export ${quoteName(dir)} has no ${form.name} form (${form.file} is missing; tintem export --format ${form.name === 'tfjs' ? 'tfjs' : 'onnx'}${form.name === 'onnx-int8' ? ' --quantize int8' : ''} writes it)`);
+      throw new UserError(`--model ${spec}: the export ${quoteName(dir)} has no ${form.name} form (${form.file} is missing; ${form.made} writes it)`);
     }
     return { dir, forms: [form] };
   }
@@ -114,6 +116,7 @@ registerExportForm({
   name: 'tfjs',
   file: MODEL_FILE,
   summary: 'the TF.js LayersModel (model.json + weights), run by TF.js',
+  made: 'tintem export --format tfjs',
   async open(dir) {
     const student = await loadStudent(dir);
     return {
@@ -158,8 +161,14 @@ async function openOnnx(dir: string, form: string, file: string): Promise<Embedd
   };
 }
 
-registerExportForm({ name: 'onnx', file: 'student.onnx', summary: 'student.onnx (float32), run by onnxruntime-node', open: (dir) => openOnnx(dir, 'onnx', 'student.onnx') });
-registerExportForm({ name: 'onnx-int8', file: 'student.int8.onnx', summary: 'student.int8.onnx (int8 weights), run by onnxruntime-node', open: (dir) => openOnnx(dir, 'onnx-int8', 'student.int8.onnx') });
+registerExportForm({
+  name: 'onnx', file: 'student.onnx', summary: 'student.onnx (float32), run by onnxruntime-node', made: 'tintem export --format onnx',
+  open: (dir) => openOnnx(dir, 'onnx', 'student.onnx'),
+});
+registerExportForm({
+  name: 'onnx-int8', file: 'student.int8.onnx', summary: 'student.int8.onnx (int8 weights), run by onnxruntime-node', made: 'tintem export --format onnx --quantize int8',
+  open: (dir) => openOnnx(dir, 'onnx-int8', 'student.int8.onnx'),
+});
 
 /** A run folder candidate's run id (run.json), or undefined. */
 export type RunIdOf = (dir: string) => string | undefined;

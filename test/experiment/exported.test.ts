@@ -158,3 +158,16 @@ test('eval --model: the three forms are scored like students and compared with t
     run.dispose();
   }
 });
+
+test('tintem eval --model: an export whose run cannot be found, and a missing form, are one line each (exit 2)', { timeout: 300_000 }, async () => {
+  const { tintem } = await import('../reliability/helpers.js');
+  const alone = await tintem(['eval', '--model', FIXTURE, '--no-progress'], { timeoutSeconds: 240 });
+  assert.equal(alone.code, 2, alone.stderr);
+  assert.match(alone.stderr, /^tintem: error: --model .*deploy-export: its fp32 student \(run 00000000-fixture-run\) is not among the --run folders nor next to the export; pass the run folder it was exported from with --run\n$/);
+  const copy = tempDir('exported-cli');
+  cpSync(FIXTURE, copy, { recursive: true });
+  rmSync(join(copy, 'student.int8.onnx'));
+  const missing = await tintem(['eval', '--model', `${copy}:onnx-int8`, '--no-progress'], { timeoutSeconds: 240 });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^tintem: error: --model .*:onnx-int8: the export .* has no onnx-int8 form \(student\.int8\.onnx is missing; tintem export --format onnx --quantize int8 writes it\)\n$/);
+});
