@@ -7,7 +7,7 @@ import { folderReader } from '../export/load.js';
 import { readMetadata } from '../export/open.js';
 import { readRunId } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 import { quoteName } from '../util/quote.js';
 import type { Embeddings } from '../evaluation/index.js';
 import type { ImageSet } from '../data/types.js';
@@ -34,6 +34,10 @@ export async function resolveExportedModels(specs: string[], runDirs: string[]):
     const runDir = findSourceRun(dir, meta, given, readRunId);
     if (runDir === undefined) {
       throw new UserError(`--model ${spec}: its fp32 student${meta.runId ? ` (run ${meta.runId})` : ''} is not among the --run folders nor next to the export; pass the run folder it was exported from with --run`);
+    }
+    const id = readRunId(runDir);
+    if (meta.runId !== undefined && id !== meta.runId) {
+      warn(`--model ${spec}: was exported from run ${meta.runId}; comparing it with ${quoteName(runDir)} (run ${id ?? 'without an id'}), the only --run given`);
     }
     if (!runDirs.some((d) => resolve(d) === resolve(runDir))) {
       runDirs.push(runDir);

@@ -187,6 +187,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   checkStudentKeys(config.student);
   const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
+  if (config.init !== undefined) await readInitSource(config.init, spec); // a mismatched --init fails the dry run too
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {

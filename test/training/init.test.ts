@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { exportRun } from '../../src/export/run.js';
 import { loadDistillConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { estimateDistill, runDistill } from '../../src/training/run-distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 before(async () => { await initBackend(); });
@@ -101,5 +101,6 @@ test('distill --init: a different architecture is refused with one line naming b
     assert.match(e.message, /its student is cnn\(.*embedDim=8.*\), this run's is cnn\(.*embedDim=16.*\)/);
     return true;
   });
+  await assert.rejects(estimateDistill(await config(tmp(), [`init=${source}`, 'student.embedDim=16'])), /--init .*: its student is cnn\(/, 'distill --dry-run refuses it too');
   await assert.rejects(runDistill(await config(tmp(), [`init=${tmp()}`])), /neither a tintem run folder/);
 });
