@@ -94,6 +94,18 @@ test('distill --init <export>: student weights are the export\'s bytes; the head
   assert.deepEqual(seen, ['fresh head']);
 });
 
+test('distill --init <run> of another teacher: the student comes, the head is fitted fresh (it maps another teacher)', async () => {
+  const seen: string[] = [];
+  await runDistill(await config(tmp(), [`init=${source}`, 'teacher=random:2']), {
+    onTrainStart: (model, method) => {
+      assertStudentIs(model, join(source, 'student'));
+      const head = readFileSync(join(source, 'method-state', 'weights.bin'));
+      seen.push(Buffer.concat(method.variables.map((v) => bytesOf(v))).equals(head) ? 'same head' : 'fresh head');
+    },
+  });
+  assert.deepEqual(seen, ['fresh head']);
+});
+
 test('distill --init: a different architecture is refused with one line naming both', async () => {
   await assert.rejects(runDistill(await config(tmp(), [`init=${source}`, 'student.embedDim=16'])), (e: unknown) => {
     assert.ok(e instanceof UserError);
