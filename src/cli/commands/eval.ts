@@ -110,8 +110,8 @@ export function register(program: Command): void {
             preface = exportedMarkdown(evaluation.exported);
             await writeFileAtomic(join(outDir, 'exported.json'), `${JSON.stringify(evaluation.exported, null, 2)}\n`);
           }
-          await publishEvaluation({ preface,
-            outDir,
+          await publishEvaluation({
+            outDir, preface,
             title: `tintem eval: ${teacherSpec} teacher vs ${[...runs.map((r) => r.name), ...exported.map((e) => e.model)].join(', ')}`,
             config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
             runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,
