@@ -6,7 +6,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { configToYaml } from '../../src/config/load.js';
@@ -15,7 +15,7 @@ import { embeddings, type Embeddings } from '../../src/evaluation/index.js';
 import { evaluateRuns } from '../../src/experiment/evaluate.js';
 import { compareExported } from '../../src/experiment/exported-compare.js';
 import { openExportedModels, resolveExportedModels } from '../../src/experiment/exported-cli.js';
-import { getExportForm, parseModelSpec } from '../../src/experiment/exported.js';
+import { findSourceRun, getExportForm, parseModelSpec } from '../../src/experiment/exported.js';
 import { buildReportData } from '../../src/experiment/report-data.js';
 import { loadRun, teacherForRun } from '../../src/experiment/run.js';
 import { createMethod } from '../../src/methods/index.js';
@@ -170,4 +170,17 @@ test('tintem eval --model: an export whose run cannot be found, and a missing fo
   const missing = await tintem(['eval', '--model', `${copy}:onnx-int8`, '--no-progress'], { timeoutSeconds: 240 });
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /^tintem: error: --model .*:onnx-int8: the export .* has no onnx-int8 form \(student\.int8\.onnx is missing; tintem export --format onnx --quantize int8 writes it\)\n$/);
+});
+
+test('findSourceRun: the --run with the export\'s run id, else a run folder beside the export (the demo layout), else the only --run', () => {
+  const root = tempDir('exported-find');
+  for (const d of ['export', 'tintem', 'proteus']) mkdirSync(join(root, d));
+  const ids: Record<string, string> = { [join(root, 'tintem')]: 'run-t', [join(root, 'proteus')]: 'run-p', '/elsewhere/a': 'run-a', '/elsewhere/b': 'run-t' };
+  const idOf = (d: string) => ids[d];
+  const meta = (runId?: string) => ({ runId }) as Parameters<typeof findSourceRun>[1];
+  assert.equal(findSourceRun(join(root, 'export'), meta('run-t'), ['/elsewhere/a', '/elsewhere/b'], idOf), '/elsewhere/b');
+  assert.equal(findSourceRun(join(root, 'export'), meta('run-p'), ['/elsewhere/a', '/elsewhere/b'], idOf), join(root, 'proteus'));
+  assert.equal(findSourceRun(join(root, 'export'), meta('run-x'), ['/elsewhere/a'], idOf), '/elsewhere/a');
+  assert.equal(findSourceRun(join(root, 'export'), meta('run-x'), ['/elsewhere/a', '/elsewhere/b'], idOf), undefined);
+  assert.equal(findSourceRun(join(root, 'export'), meta(undefined), [], idOf), undefined);
 });
