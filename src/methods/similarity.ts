@@ -7,6 +7,7 @@
  * global (across the batch) and local (within one image, across its tokens) losses.
  */
 import { tf } from '../backend/index.js';
+import { fullPrecision } from '../backend/precision.js';
 import { UserError } from '../util/errors.js';
 
 /** Divides each row (last axis) by its L2 norm; `eps` keeps all-zero rows finite (they stay zero). */
@@ -22,11 +23,13 @@ export function l2Normalize<T extends tf.Tensor>(x: T, eps = 1e-8): T {
  * a: ... x n x D, b: ... x m x D  ->  ... x n x m.
  */
 export function cosineMatrix<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b?: T): T {
-  return tf.tidy(() => {
+  // Float32 even in a bf16 step: the affinities divide these by temperatures down to 0.01, which would scale
+  // bf16's rounding (3 significant digits) a hundredfold.
+  return fullPrecision(() => tf.tidy(() => {
     const an = l2Normalize(a);
     const bn = b === undefined ? an : l2Normalize(b);
     return tf.matMul(an, bn, false, true) as T;
-  });
+  }));
 }
 
 /** Row-wise cosine similarity of two equally shaped tensors (last axis): N x D, N x D -> N. */
