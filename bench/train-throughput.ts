@@ -22,7 +22,7 @@
  *
  *   npx tsx bench/train-throughput.ts [--quick] [--rounds 5] [--steps 5] [--batch 128] [--threads n]
  *                                     [--teacher-dim 768] [--tokens 4] [--no-vit] [--no-photo] [--photo-batch 32]
- *                                     [--photo-only cnn|vit]
+ *                                     [--photo-only cnn|vit] [--precision auto|fp32|bf16]
  *
  * Default MNIST dims = the default config: the inception teacher (768-d) with a 2x2 teacher token grid.
  * Writes bench/results/train-throughput.json. The PyTorch peer is bench/peers/train_throughput.py
@@ -52,6 +52,9 @@ const photoBatch = arg('--photo-batch', 32);
 const photoOnlyAt = process.argv.indexOf('--photo-only');
 const photoOnly = photoOnlyAt >= 0 ? process.argv[photoOnlyAt + 1] : undefined;
 const PHOTO_TEACHER_DIM = 384;
+const precisionAt = process.argv.indexOf('--precision');
+/** tintem's precision in every tintem row: its default (auto) unless --precision names one. */
+const precision = precisionAt >= 0 ? process.argv[precisionAt + 1] : 'auto';
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
@@ -88,7 +91,7 @@ const worker = fileURLToPath(new URL('./lib/train-worker.ts', import.meta.url));
 interface CaseDims { batchSize: number; teacherDim: number; tokenCount: number }
 const mnistDims: CaseDims = { batchSize, teacherDim: TEACHER_DIM, tokenCount: TOKEN_COUNT };
 const tintem = (name: string, spec: StudentSpec, stepPath: 'graph' | 'eager', oneDnn: boolean, dims: CaseDims = mnistDims) => start(
-  name, process.execPath, ['--import', 'tsx', worker], { spec, ...dims, stepPath },
+  name, process.execPath, ['--import', 'tsx', worker], { spec, ...dims, stepPath, precision },
   { ...threadEnv, TF_ENABLE_ONEDNN_OPTS: oneDnn ? '1' : '0' },
 );
 const peer = fileURLToPath(new URL('./peers/train_throughput.py', import.meta.url));
@@ -234,7 +237,8 @@ const row = (name: string) => {
   if (!r) return `${name.padEnd(44)} unavailable`;
   const batch = name.startsWith('photo-') ? photoBatch : batchSize;
   const g = gflopsOf(name);
-  return `${name.padEnd(44)} ${(r.medianStepSeconds * 1000).toFixed(0).padStart(10)} ${(batch / r.medianStepSeconds).toFixed(1).padStart(10)} ${(g === null ? '-' : g.toFixed(0)).padStart(8)}  ${r.path}`;
+  const precision = (r as unknown as { info: { precision?: string } }).info.precision;
+  return `${name.padEnd(44)} ${(r.medianStepSeconds * 1000).toFixed(0).padStart(10)} ${(batch / r.medianStepSeconds).toFixed(1).padStart(10)} ${(g === null ? '-' : g.toFixed(0)).padStart(8)}  ${r.path}${precision ? ` ${precision}` : ''}`;
 };
 const fmt = (x: number | null) => (x === null ? '-' : `${x.toFixed(2)}x`);
 process.stdout.write([
