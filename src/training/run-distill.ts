@@ -217,6 +217,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
       const times = await timeTrainSteps({
         student, method, teacherFeatures: createTeacherSource({ cached: new Map([[0, fake]]), tokens: config.method.tokens }),
         data, batchSize: Math.min(config.batchSize, data.count), steps: 2,
+        precision: resolvePrecision(config.precision, { graph: config.trainStep !== 'eager' && graphAvailability().available, oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS === '1' }).precision,
       });
       stepSeconds = mean(times);
     } finally {
