@@ -1,6 +1,7 @@
 /** The `precision` key: how auto resolves (CPU flags, not TensorFlow's check), what a run records and keeps on resume. */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,4 +72,12 @@ test('TINTEM_BF16=off: precision auto trains in fp32 as before', async () => {
     if (saved === undefined) delete process.env.TINTEM_BF16; else process.env.TINTEM_BF16 = saved;
   }
   assert.equal(summary(runDir).training.precision, 'fp32');
+});
+
+test('tintem doctor shows what precision auto gives here (TINTEM_BF16=off: fp32, with the reason)', () => {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tintem.js'), 'doctor', '--json'], {
+    env: { ...process.env, TINTEM_BF16: 'off', TF_CPP_MIN_LOG_LEVEL: '3' }, encoding: 'utf8', maxBuffer: 16 << 20,
+  });
+  const out = JSON.parse(r.stdout) as { precision: { auto: string; autoReason: string; bf16Cpu: boolean } };
+  assert.deepEqual(out.precision, { bf16Cpu: false, bf16Reason: 'switched off by TINTEM_BF16', auto: 'fp32', autoReason: 'switched off by TINTEM_BF16' });
 });
