@@ -132,3 +132,32 @@ test('20 bf16 graph steps track 20 fp32 steps from the same seed (TinTeM, photo-
   const teacher = { dim: 48, grid: 4, pooled: fill(40 * 48), tokens: fill(40 * 16 * 48) };
   assertTracks(await run20(spec, 'bf16', teacher), await run20(spec, 'fp32', teacher), 'photo vit');
 });
+
+test('the first bf16 graph step is still checked against the eager one: a step that needs float32 falls back (results and variables)', () => {
+  // (1 + 2^-10) x 1 - 1 is 2^-10 in float32 and 0 with bf16 operands: off by all of it.
+  const a = tf.variable(tf.tensor2d([[1 + 2 ** -10]]), true);
+  const b = tf.tensor2d([[1]]);
+  const v = tf.variable(tf.tensor2d([[0.5]]), true);
+  try {
+    for (const where of ['results', 'variables'] as const) {
+      const reasons: string[] = [];
+      const stepper = new Stepper({ mode: 'auto', precision: 'bf16', onFallback: (r) => reasons.push(r) });
+      const r = stepper.step([], () => [tf.tidy(() => {
+        const small = tf.sub(tf.matMul(a, b), 1);
+        if (where === 'variables') {
+          v.assign(small as tf.Tensor2D);
+          return tf.sum(b);
+        }
+        return tf.sum(small);
+      })]);
+      assert.equal(r.graph, false);
+      if (where === 'results') assert.equal(r.results[0]!.dataSync()[0], 2 ** -10, 'the eager result is kept');
+      else assert.equal(v.dataSync()[0], 2 ** -10, "the eager step's state is kept");
+      tf.dispose(r.results);
+      stepper.dispose();
+      assert.match(reasons[0] ?? '', where === 'results' ? /does not match the eager step \(the step results differ/ : /does not match the eager step \(the 1 variable the step sets differs? by/);
+    }
+  } finally {
+    tf.dispose([a, b, v]);
+  }
+});

@@ -156,7 +156,7 @@ export class Stepper {
       const mismatch = firstMismatch(outcome.results, results, ['the step results'], tolerance) ?? (() => {
         const flat = [flatConcat(eagerState), flatConcat(outcome.trace.stateOutputs.map((s) => s.variable))];
         try {
-          return firstMismatch([flat[0]!], [flat[1]!], [`the ${eagerState.length} variables the step sets`], tolerance);
+          return firstMismatch([flat[0]!], [flat[1]!], [`the ${eagerState.length} variable${eagerState.length === 1 ? '' : 's'} the step sets`], tolerance);
         } finally {
           tf.dispose(flat);
         }
