@@ -48,8 +48,10 @@ export interface PrecisionContext {
 export function resolvePrecision(setting: PrecisionSetting, ctx: PrecisionContext): { precision: Precision; reason: string } {
   if (setting === 'fp32') return { precision: 'fp32', reason: 'precision fp32 was asked for' };
   if (!ctx.graph) return { precision: 'fp32', reason: 'bf16 needs the graph training path' };
-  if (setting === 'bf16') return { precision: 'bf16', reason: 'precision bf16 was asked for' };
   const support = ctx.support ?? bf16Support();
+  if (setting === 'bf16') {
+    return { precision: 'bf16', reason: support.supported ? 'precision bf16 was asked for' : `precision bf16 was asked for, but ${support.reason}` };
+  }
   if (!support.supported) return { precision: 'fp32', reason: support.reason };
   if (!ctx.oneDnn) return { precision: 'fp32', reason: "bf16 needs TensorFlow's oneDNN kernels (oneDnn is off)" };
   return { precision: 'bf16', reason: support.reason };
