@@ -81,6 +81,8 @@ export const baseConfigSchema = z.strictObject({
     .describe("how training steps run: 'graph' runs every step as one recorded TensorFlow graph (native backend only; several times faster), 'eager' kernel by kernel, 'auto' is graph where available (a resume must use the same path to repeat a run bit for bit)"),
   oneDnn: z.enum(['auto', 'on', 'off']).default('auto')
     .describe("TensorFlow's oneDNN kernels for training (native backend): 'auto' is on for the graph path, off for eager; TF_ENABLE_ONEDNN_OPTS in the environment wins"),
+  precision: z.enum(['auto', 'fp32', 'bf16']).default('auto')
+    .describe("training precision: 'bf16' runs the compiled step's convolutions and matmuls in bfloat16 (master weights, BatchNorm statistics, loss reductions and AdamW stay float32), 'fp32' everything in float32, 'auto' is bf16 where the CPU computes it natively (amx_bf16 or avx512_bf16 in /proc/cpuinfo; TINTEM_BF16=off forces it off), the graph path runs and oneDNN is on, else fp32. Eager and non-native backends train in fp32. A resume keeps the run's precision. Separate from fp16 (the cache's storage)"),
 });
 
 /** A method's validated section: common keys plus that method's own options (see methods/registry.ts). */

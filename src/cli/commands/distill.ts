@@ -41,6 +41,7 @@ export interface DistillFlags {
   progress: boolean;
   backend?: string;
   trainStep?: string;
+  precision?: string;
   embedOnly?: boolean;
   shard?: string;
   shardCount?: string;
@@ -58,7 +59,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
-    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
+    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, precision: f.precision, cacheOnly: f.cacheOnly || undefined,
     init: f.init,
   };
 }
@@ -146,6 +147,7 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
+    .option('--precision <p>', 'training precision: auto (bf16 where the CPU has amx_bf16 / avx512_bf16), fp32 or bf16')
     .option('--embed-only', "only fill the teacher cache with every view this run needs, then exit (no training)")
     .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
