@@ -385,7 +385,7 @@ class Converter {
         return one(cfg.squeeze ? this.node('Squeeze', [sliced, this.ints('squeeze_axes', [1])]) : sliced, 'tf');
       }
       default:
-        throw new UserError(`onnx export: layer ${layer.name}: layer class '${cls}' is not supported by the ONNX converter (supported: ${SUPPORTED_LAYERS.join(', ')})`);
+        throw new UserError(`onnx export: layer ${layer.name}: layer class '${cls}' is not supported by the ONNX converter (supported: ${SUPPORTED_LAYERS.join(', ')}); export with --format tfjs for the TF.js model alone`);
     }
   }
 

@@ -6,4 +6,4 @@
 export * from './proto.js';
 export { readOnnxModel, readOnnxBytes, parseOnnxBytes, MAX_ONNX_BYTES, type ReadOnnxOptions } from './read.js';
 export { createSession, runFloat, loadOrt, type OrtSession, type SessionOptions } from './runtime.js';
-export { quantizeInt8, foldBatchNorm, quantizableTensors, type QuantizeOptions, type TensorRange } from './quantize.js';
+export { quantizeInt8, foldBatchNorm, quantizableTensors, quantizeWeightPerChannel, activationParams, type QuantizeOptions, type TensorRange } from './quantize.js';

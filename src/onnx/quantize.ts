@@ -136,15 +136,19 @@ export function quantizableTensors(model: ModelProto, ops: ReadonlyArray<string>
 }
 
 /** uint8 asymmetric parameters for a range (0 kept inside it). */
-function activationParams(r: TensorRange): { scale: number; zeroPoint: number } {
+export function activationParams(r: TensorRange): { scale: number; zeroPoint: number } {
   const min = Math.min(0, r.min);
   const max = Math.max(0, r.max);
   const scale = max > min ? (max - min) / 255 : 1;
   return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-min / scale))) };
 }
 
-/** Symmetric per-channel int8 along `axis` of a weight tensor. */
-function quantizeWeight(w: TensorProto, axis: number, qmax: number): { q: Int8Array; scales: Float32Array } {
+/**
+ * Symmetric per-channel int8 along `axis` of a float weight tensor: scale max|w| / qmax per channel (qmax 63 for
+ * 7-bit, 127 for 8-bit), values round(w / scale) clamped to [-qmax, qmax]. Exported for other rewrites (a dynamic
+ * MatMul/Gemm quantisation of teachers uses the same weights).
+ */
+export function quantizeWeightPerChannel(w: TensorProto, axis: number, qmax: number): { q: Int8Array; scales: Float32Array } {
   const dims = tensorDims(w);
   const data = tensorFloats(w);
   const channels = dims[axis]!;
@@ -196,7 +200,7 @@ export function quantizeInt8(source: ModelProto, opts: QuantizeOptions): ModelPr
     const dims = tensorDims(w);
     if (n.opType !== 'Conv' && dims.length !== 2) continue;
     const axis = n.opType === 'Conv' ? 0 : n.opType === 'Gemm' && attrInt(n, 'transB', 0) === 1 ? 0 : 1;
-    const { q, scales } = quantizeWeight(w, axis, (opts.weightBits ?? 7) === 8 ? 127 : 63);
+    const { q, scales } = quantizeWeightPerChannel(w, axis, (opts.weightBits ?? 7) === 8 ? 127 : 63);
     const qName = names.fresh(`${w.name}_int8`);
     const sName = names.fresh(`${w.name}_scale`);
     const zName = names.fresh(`${w.name}_zero_point`);
