@@ -31,7 +31,7 @@ export const SUPPORTED_LAYERS = [
   'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Dense', 'Activation', 'ReLU', 'LeakyReLU',
   'Add', 'Multiply', 'Subtract', 'Maximum', 'Minimum', 'Average', 'Concatenate', 'GlobalAveragePooling2D',
   'GlobalMaxPooling2D', 'MaxPooling2D', 'AveragePooling2D', 'ZeroPadding2D', 'Reshape', 'Flatten', 'Rescaling',
-  'LayerNormalization', 'Dropout', 'SpatialDropout2D', 'TintemLayerNorm', 'TintemClassTokenPosition',
+  'LayerNormalization', 'Dropout', 'SpatialDropout2D', 'Permute', 'Softmax', 'Dot', 'TintemLayerNorm', 'TintemClassTokenPosition',
   'TintemMultiHeadSelfAttention', 'TintemTokenSlice',
 ] as const;
 
@@ -161,6 +161,7 @@ class Converter {
       case 'sigmoid': return keep(this.node('Sigmoid', [x]));
       case 'tanh': return keep(this.node('Tanh', [x]));
       case 'softplus': return keep(this.node('Softplus', [x]));
+      case 'hardSigmoid': return keep(this.node('HardSigmoid', [x], { alpha: { f: 0.2 }, beta: { f: 0.5 } }));
       case 'elu': return keep(this.node('Elu', [x], { alpha: { f: 1 } }));
       case 'selu': return keep(this.node('Selu', [x]));
       case 'swish': return keep(this.node('Mul', [x, this.node('Sigmoid', [x])], {}, 'swish'));
@@ -180,7 +181,7 @@ class Converter {
         const tfv = this.toTf(v);
         return { name: this.node('Softmax', [tfv.name], { axis: -1 }), layout: 'tf', shape: v.shape };
       }
-      default: throw new UserError(`onnx export: layer ${this.layerName}: activation '${name}' is not supported (linear, relu, relu6, sigmoid, tanh, softplus, elu, selu, swish, gelu, gelu_new, softmax)`);
+      default: throw new UserError(`onnx export: layer ${this.layerName}: activation '${name}' is not supported (linear, relu, relu6, sigmoid, tanh, softplus, hardSigmoid, elu, selu, swish, gelu, gelu_new, softmax)`);
     }
   }
 
@@ -282,7 +283,9 @@ class Converter {
         return one(y, x.layout);
       }
       case 'Add': case 'Multiply': case 'Subtract': case 'Maximum': case 'Minimum': case 'Average': {
-        const same = inputs.every((i) => i.layout === 'nchw') ? inputs : inputs.map((i) => this.toTf(i));
+        // 4-D maps meet in NCHW when any of them is there (a squeeze-excite [B,1,1,C] gate moves cheaply).
+        const nchw = inputs.some((i) => i.layout === 'nchw') && inputs.every((i) => i.shape.length === 4);
+        const same = nchw ? inputs.map((i) => this.toNchw(i)) : inputs.map((i) => this.toTf(i));
         const op = { Add: 'Add', Multiply: 'Mul', Subtract: 'Sub', Maximum: 'Max', Minimum: 'Min', Average: 'Sum' }[cls];
         let y: string;
         if (op === 'Sub' || op === 'Max' || op === 'Min' || op === 'Sum') y = this.node(op, same.map((i) => i.name));
@@ -330,6 +333,31 @@ class Converter {
         return one(this.node('Reshape', [this.toTf(x).name, this.ints('shape', [0, ...target])]), 'tf');
       }
       case 'Flatten': return one(this.node('Flatten', [this.toTf(x).name], { axis: 1 }), 'tf');
+      case 'Permute': {
+        const dims = cfg.dims as number[];
+        return one(this.node('Transpose', [this.toTf(x).name], { perm: [0, ...dims] }), 'tf');
+      }
+      case 'Softmax': {
+        const axis = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1];
+        if (axis.length !== 1) throw new UserError(`onnx export: layer ${layer.name}: Softmax over several axes is not supported`);
+        return one(this.node('Softmax', [this.toTf(x).name], { axis: Number(axis[0]) }), 'tf');
+      }
+      case 'Dot': {
+        // tfjs batchDot of two rank-3 values over the given axes (normalize: l2 along them first)
+        if (inputs.length !== 2 || inputs.some((i) => i.shape.length !== 3)) throw new UserError(`onnx export: layer ${layer.name}: Dot is supported on two rank-3 inputs`);
+        const raw = Array.isArray(cfg.axes) ? (cfg.axes as number[]) : [Number(cfg.axes), Number(cfg.axes)];
+        const axes = raw.map((a) => (a < 0 ? a + 3 : a));
+        if (axes.some((a) => a !== 1 && a !== 2)) throw new UserError(`onnx export: layer ${layer.name}: Dot over axes ${JSON.stringify(cfg.axes)} is not supported (1 or 2)`);
+        let [a, b] = inputs.map((i) => this.toTf(i).name) as [string, string];
+        if (cfg.normalize) {
+          a = this.node('LpNormalization', [a], { axis: axes[0]!, p: 2 }, 'l2_a');
+          b = this.node('LpNormalization', [b], { axis: axes[1]!, p: 2 }, 'l2_b');
+        }
+        // contract a's axis a0 with b's axis a1: a [B, M, K] . b [B, K, N]
+        const left = axes[0] === 2 ? a : this.node('Transpose', [a], { perm: [0, 2, 1] }, 'dot_a_t');
+        const right = axes[1] === 1 ? b : this.node('Transpose', [b], { perm: [0, 2, 1] }, 'dot_b_t');
+        return one(this.node('MatMul', [left, right], {}, 'dot'), 'tf');
+      }
       case 'Dropout': case 'SpatialDropout2D': case 'SpatialDropout1D': case 'GaussianNoise': case 'GaussianDropout':
         return [x];
       case 'LayerNormalization': case 'TintemLayerNorm': {

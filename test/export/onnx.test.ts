@@ -98,6 +98,30 @@ test('standard layer classes of the named presets convert exactly', async () => 
   assert.ok(diff <= 1e-4 * scale, `max |diff| ${diff} at scale ${scale}`);
 });
 
+test('squeeze-excite, hard-sigmoid and attention from standard layers (Permute, Dot, Softmax) convert exactly', async () => {
+  const L = tf.layers;
+  const init = (seed: number) => tf.initializers.glorotNormal({ seed });
+  const input = tf.input({ shape: [8, 8, 3] });
+  const x = L.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  // squeeze-excite: GAP -> Reshape [1, 1, C] -> 1x1 convs -> hard-sigmoid gate, multiplied over the map
+  let se = L.reshape({ targetShape: [1, 1, 8] }).apply(L.globalAveragePooling2d({}).apply(x)) as tf.SymbolicTensor;
+  se = L.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', kernelInitializer: init(2) }).apply(se) as tf.SymbolicTensor;
+  se = L.conv2d({ filters: 8, kernelSize: 1, activation: 'hardSigmoid', kernelInitializer: init(3) }).apply(se) as tf.SymbolicTensor;
+  const gated = L.multiply().apply([x, se]) as tf.SymbolicTensor;
+  // one attention head over the 64 positions: softmax(q k^T) v with Dot / Permute / Softmax layers
+  const seq = L.reshape({ targetShape: [64, 8] }).apply(gated) as tf.SymbolicTensor;
+  const q = L.dense({ units: 8, kernelInitializer: init(4) }).apply(seq) as tf.SymbolicTensor;
+  const k = L.dense({ units: 8, kernelInitializer: init(5) }).apply(seq) as tf.SymbolicTensor;
+  const v = L.dense({ units: 8, kernelInitializer: init(6) }).apply(seq) as tf.SymbolicTensor;
+  const attn = L.softmax({ axis: -1 }).apply(L.dot({ axes: [2, 2] }).apply([q, k])) as tf.SymbolicTensor; // 64 x 64
+  const vt = L.permute({ dims: [2, 1] }).apply(v) as tf.SymbolicTensor; // 8 x 64
+  const out = L.dot({ axes: [2, 2] }).apply([attn, vt]) as tf.SymbolicTensor; // 64 x 8
+  const pooled = L.flatten().apply(L.maxPooling2d({ poolSize: 8 }).apply(L.reshape({ targetShape: [8, 8, 8] }).apply(out))) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: [pooled, out] });
+  const { diff, scale } = await compare(model, 3);
+  assert.ok(diff <= 1e-4 * scale, `max |diff| ${diff} at scale ${scale}`);
+});
+
 test('an unsupported layer class is one line naming it', () => {
   const input = tf.input({ shape: [8, 8, 1] });
   const up = tf.layers.upSampling2d({ size: [2, 2], name: 'up' }).apply(input) as tf.SymbolicTensor;
