@@ -32,6 +32,8 @@ export interface OnnxExportOptions {
   weightBits?: 7 | 8;
   /** Time fp32 vs int8 with onnxruntime-node (a few alternated rounds). */
   timing?: boolean;
+  /** One line per stage (the CLI logs them), with the seconds the previous stage took. */
+  onStage?: (message: string) => void;
 }
 
 export interface OnnxExportReport {
@@ -166,6 +168,12 @@ export async function addOnnxForms(dir: string, images: ImageSet, opts: OnnxExpo
     throw new Error(`onnx export: check images are ${images.height}x${images.width}x${images.channels}, the student takes ${meta.inputSize}x${meta.inputSize}x${meta.channels}`);
   }
   const check = takeImages(images, MAX_CHECK_IMAGES);
+  let t0 = performance.now();
+  const stage = (message: string) => {
+    const now = performance.now();
+    opts.onStage?.(`${message} (${((now - t0) / 1000).toFixed(1)} s)`);
+    t0 = now;
+  };
   const student = await loadStudent(dir);
   let fp32: ModelProto;
   let reference: Float32Array[];
@@ -176,6 +184,7 @@ export async function addOnnxForms(dir: string, images: ImageSet, opts: OnnxExpo
     student.dispose();
   }
   const bytes = serializeModel(fp32);
+  stage(`onnx: converted, ${(bytes.length / 1024).toFixed(0)} KB; TF.js ran ${check.count} check images`);
   const names = meta.outputs.map((o) => (o === 'pooled' ? ONNX_POOLED : ONNX_TOKENS));
   const session = await createSession(bytes, `${join(dir, ONNX_FILE)}`);
   try {
@@ -201,6 +210,7 @@ export async function addOnnxForms(dir: string, images: ImageSet, opts: OnnxExpo
       check: { images: check.count, maxAbsDiff, scale, tolerance },
     };
     const report: OnnxExportReport = { onnxBytes: bytes.length, maxAbsDiff, scale, images: check.count };
+    stage(`onnx: onnxruntime-node matches TF.js on ${check.count} images (max |diff| ${maxAbsDiff.toExponential(1)})`);
     const added: Record<string, Uint8Array> = { [ONNX_FILE]: bytes };
     await writeFileAtomic(join(dir, ONNX_FILE), bytes);
 
@@ -210,11 +220,14 @@ export async function addOnnxForms(dir: string, images: ImageSet, opts: OnnxExpo
       const ranges = await calibrate(folded, quantizableTensors(folded), check);
       const q = quantizeInt8(folded, { ranges, weightBits });
       const qBytes = serializeModel(q);
+      stage(`int8: ${ranges.size} activation ranges calibrated on ${check.count} images`);
       const qSession = await createSession(qBytes, `${join(dir, ONNX_INT8_FILE)}`);
       try {
         const qOut = await runBatches(qSession, check, [ONNX_POOLED]);
         const cos = rowCosines(got[ONNX_POOLED]!, qOut[ONNX_POOLED]!, meta.embedDim);
+        stage(`int8: pooled cosine to fp32 >= ${cos.min.toFixed(4)}${opts.timing ? '; timing int8 vs fp32' : ''}`);
         const timing = opts.timing ? await timeSessions(session, qSession, check) : undefined;
+        if (timing) stage('int8: timed');
         info.int8 = { file: ONNX_INT8_FILE, weightBits, calibrationImages: check.count, minCosine: cos.min, meanCosine: cos.mean };
         report.int8 = { bytes: qBytes.length, minCosine: cos.min, meanCosine: cos.mean, ...(timing ? { fp32MsPerImage: timing.fp32, int8MsPerImage: timing.int8 } : {}) };
       } finally {

@@ -204,7 +204,7 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
     let onnx: OnnxExportReport | undefined;
     if (format !== 'tfjs') {
       info('writing the ONNX student and checking it against TF.js with onnxruntime-node…');
-      onnx = await addOnnxForms(tmp, set ?? noiseImages(16, written.inputSize, written.channels, opts.seed ?? 0), { quantize: opts.quantize, timing: opts.timing });
+      onnx = await addOnnxForms(tmp, set ?? noiseImages(16, written.inputSize, written.channels, opts.seed ?? 0), { quantize: opts.quantize, timing: opts.timing, onStage: info });
     }
     let gallery: Gallery | undefined;
     if (set) {
