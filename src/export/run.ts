@@ -165,6 +165,9 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
   if (size > 0 && !gallerySpec) throw new UserError(`${quoteName(runDir)}: cannot tell which images the gallery should use; pass --gallery <dataset> (or --gallery-size 0)`);
 
   const tmp = tempSibling(outDir, 'partial');
+  // A stop signal ends the process through process.exit: the half-written folder goes with it.
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', cleanup);
   try {
     const model = await loadRunStudent(runDir, summary);
     try {
@@ -221,6 +224,7 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
     commitFolder(tmp, outDir);
     return { meta: final, ...(gallery ? { gallery, gallerySpec } : {}), ...(onnx ? { onnx } : {}) };
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    process.off('exit', cleanup);
+    cleanup();
   }
 }
