@@ -14,7 +14,7 @@ import { addOnnxForms, rowCosines } from '../../src/export/onnx-export.js';
 import { convertToOnnx } from '../../src/export/onnx-convert.js';
 import { loadOnnxStudent, openExport } from '../../src/export/verify.js';
 import { exportRun } from '../../src/export/run.js';
-import { createSession, modelMetadata, parseModel, serializeModel } from '../../src/onnx/index.js';
+import { createSession, loadOrt, modelMetadata, parseModel, readOnnxModel, serializeModel } from '../../src/onnx/index.js';
 import { runBatches } from '../../src/export/onnx-export.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec } from '../../src/students/index.js';
 import { UserError } from '../../src/util/errors.js';
@@ -147,6 +147,24 @@ test('int8: resnet18-shaped cnn, <= 30% of fp32, pooled cosine >= 0.99 on test i
   await a.dispose();
   await b.dispose();
   assert.ok(cos.min >= 0.99, `min cosine ${cos.min}`);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('int8 is in the form onnxruntime runs fast: its optimised graph is QLinearConv / QLinearAdd, no float Conv', async () => {
+  const spec = { kind: 'cnn' as const, inputSize: 16, channels: 3 as const, embedDim: 32, stemWidth: 8, stemStride: 4 as const, widthMultipliers: [1, 2], blocksPerStage: [1, 1] };
+  const student = createStudent(spec, 1);
+  const dir = tmp();
+  await exportStudent(student.model, dir, tinyMeta(student.model, { student: spec }));
+  student.dispose();
+  await addOnnxForms(dir, randomImages(8, 16, 3, 1), { quantize: 'int8' });
+  // onnxruntime writes the graph it will run (fusions applied): read it back with the ONNX parser
+  const ort = await loadOrt();
+  const optimised = join(dir, 'optimised.onnx');
+  await (await ort.InferenceSession.create(join(dir, 'student.int8.onnx'), { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimised })).release();
+  const ops: Record<string, number> = {};
+  for (const n of readOnnxModel(optimised).graph!.node) ops[n.opType] = (ops[n.opType] ?? 0) + 1;
+  // 7 convs (stem, 2 per block, 1 projection shortcut, the embedding conv), 2 residual adds; one Q in, one DQ out
+  assert.deepEqual({ conv: ops.Conv ?? 0, qconv: ops.QLinearConv, qadd: ops.QLinearAdd, q: ops.QuantizeLinear, dq: ops.DequantizeLinear }, { conv: 0, qconv: 7, qadd: 2, q: 1, dq: 1 });
   rmSync(dir, { recursive: true, force: true });
 });
 
