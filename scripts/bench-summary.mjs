@@ -75,6 +75,12 @@ if (ss?.rows) {
     ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
     ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
 }
+const oi = read('onnx-int8');
+if (oi) {
+  rows.push(['onnx-int8', `exported resnet18-shaped student @${oi.size} px, onnxruntime-node, batch ${oi.batch}, ${oi.threads} threads: int8 vs fp32`,
+    `${f(oi.int8ImagesPerSecond)} vs ${f(oi.fp32ImagesPerSecond)} img/s`, `${f(oi.ratio, 2)}x fp32, ${f(100 * oi.sizeRatio, 0)}% size, cosine >= ${f(oi.int8CosineToFp32?.min, 4)}`,
+    oi.quick ? 'quick' : `median of ${oi.rounds} alternating rounds`]);
+}
 // paper-claim.json is the full grid; paper-claim-<name>.json files are parts run on their own (--results-name).
 // A full grid joined from parts (bench/paper-claim-combine.ts) lists them in parts[]: their rows would repeat it.
 const paperClaims = readdirSync('bench/results').filter((f) => /^paper-claim(-[a-z0-9-]+)?\.json$/.test(f)).sort().map((f) => ({ name: f.slice(0, -5), pc: read(f.slice(0, -5)) }));
