@@ -56,6 +56,8 @@ export const baseConfigSchema = z.strictObject({
   data: dataSchema.prefault({}),
   student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
   method: methodSectionSchema.prefault({}),
+  init: z.string().min(1).optional()
+    .describe("start the student from an earlier student: a run folder (its student, plus the method's head when method, teacher and teacherNorm match) or an export folder (its student; a fresh head is fitted); the architecture must match"),
   teacherNorm: z.enum(['none', 'center', 'standardize']).default('none')
     .describe("teacher-feature normalisation from statistics of the cached training features (stored with the run, applied to the training targets and the evaluation's teacher column): none (the paper's default), center, standardize"),
   epochs: positiveInt.default(20).describe('training epochs'),

@@ -29,6 +29,7 @@ import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
 import { toTrainConfig, trainingFingerprint } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { applyInitMethod, applyInitWeights, initLine, readInitSource, type InitSource } from './init.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
@@ -48,6 +49,8 @@ export interface DistillRunOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
   onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
+  /** Called (synchronously) with the student and method just before the first step of this session. */
+  onTrainStart?: (model: tf.LayersModel, method: DistillMethod) => void;
 }
 
 export interface DistillRunResult {
@@ -184,6 +187,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   checkStudentKeys(config.student);
   const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
+  if (config.init !== undefined) await readInitSource(config.init, spec); // a mismatched --init fails the dry run too
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
@@ -296,7 +300,15 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
-  try { checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count)); } catch (e) { student.dispose(); throw e; }
+  // --init: read and check the source before the (long) cache fill; a resume takes everything from its checkpoint.
+  let init: InitSource | undefined;
+  try {
+    checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
+    if (config.init !== undefined && !opts.resume) {
+      init = await readInitSource(config.init, spec);
+      applyInitWeights(init, student.model);
+    }
+  } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
@@ -341,7 +353,10 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     throw e;
   }
   try {
-    if (!opts.resume) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
+    const freshHead = init ? applyInitMethod(init, method, teacherInfo.id, config.teacherNorm) : '';
+    if (init) info(initLine(init, method, freshHead));
+    init = undefined; // the weights are in the student now
+    if (!opts.resume && freshHead !== undefined) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
     let training: DistillSummary['training'];
     const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
     const onEvent = (e: TrainEvent) => {
@@ -352,6 +367,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
           ? `training path: graph (each step is one TensorFlow graph of ${e.kernels} kernels; oneDNN ${oneDnn ? 'on' : 'off'})`
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
       }
+      if (e.type === 'start') opts.onTrainStart?.(student.model, method);
       opts.onEvent?.(e);
       if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };

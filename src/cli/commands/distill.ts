@@ -45,6 +45,7 @@ export interface DistillFlags {
   shard?: string;
   shardCount?: string;
   cacheOnly?: boolean;
+  init?: string;
 }
 
 const number = (flag: string, integer = false) => (integer ? intArg(flag, -Infinity) : numberArg(flag));
@@ -58,6 +59,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
     progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
+    init: f.init,
   };
 }
 
@@ -137,6 +139,7 @@ export function register(program: Command): void {
     .option('--fp16', 'store cached teacher embeddings as float16')
     .option('--pca-init', 'initialise the TinTeM head from principal directions of the teacher embeddings')
     .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
+    .option('--init <dir>', 'start the student from an earlier one: a run folder (student + head) or an export folder (student; fresh head); same architecture')
     .option('--resume', 'continue the run in --run-dir from its checkpoint')
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
