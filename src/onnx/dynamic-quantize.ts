@@ -110,6 +110,14 @@ export function quantizeDynamicInt8(source: ModelProto, opts: DynamicQuantizeOpt
   const perChannel = opts.perChannel ?? true;
   const qmax = (opts.weightBits ?? 8) === 8 ? 127 : 63;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  // Exporters often pass initializers through Identity nodes (shared or tied weights): see through them.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const n of g.node) {
+      const src = n.opType === 'Identity' && !n.domain ? inits.get(n.input[0] ?? '') : undefined;
+      if (src && !inits.has(n.output[0]!)) { inits.set(n.output[0]!, src); changed = true; }
+    }
+  }
   const consumers = new Map<string, NodeProto[]>();
   for (const n of g.node) for (const i of n.input) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const graphOutputs = new Set(g.output.map((o) => o.name));
