@@ -192,7 +192,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions, ...teacherPrecisionOptions(config) }).catch((e) => { student.dispose(); throw e; });
   try {
-    await checkTeacherFidelity(teacher, await loadTeacherData(config, data, teacher), config);
+    if (config.teacherPrecision !== 'fp32') await checkTeacherFidelity(teacher, await loadTeacherData(config, data, teacher), config);
     const n = Math.min(16, data.count);
     const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
     const batch = tf.tidy(() => {
