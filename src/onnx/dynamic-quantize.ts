@@ -3,7 +3,8 @@
  * each MatMul whose right operand is a 2-D float initializer [K, N] (and each Gemm with alpha = beta = 1,
  * transA = 0 and an initializer weight) becomes one com.microsoft `DynamicQuantizeMatMul`: the activation is
  * quantised to uint8 per call at run time (its own min/max), the weight is stored as int8, symmetric (zero point
- * 0), per output column by default (scale max|w| / 127); a following Add of a 1-D bias initializer (and a Gemm's
+ * 0), per output column by default (scale max|w| / 127, or / 63 with `weightBits: 7` for CPUs without VNNI: see
+ * ./int8-store.ts defaultWeightBits); a following Add of a 1-D bias initializer (and a Gemm's
  * C) folds in as the node's bias. Activation x activation MatMuls (attention) stay float.
  *
  * This is the form onnxruntime fuses `onnxruntime.quantization.quantize_dynamic`'s output into

@@ -4,7 +4,7 @@
  * hash is checked on every load, so a changed or truncated file is refused, never run); `<dir>/<source>-q<v>.json`
  * points from the float model's hash (graph plus external data) to it, so a second run skips the rewrite.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -28,6 +28,19 @@ export interface Int8Model {
   reused: boolean;
 }
 
+/**
+ * 8-bit weights where the CPU multiplies uint8 x int8 without saturating (VNNI / AMX on x86, any arm64), else 7
+ * (onnxruntime's reduce_range: AVX2's pairwise int16 sums can saturate with full-range weights).
+ */
+export function defaultWeightBits(): 7 | 8 {
+  if (process.arch !== 'x64') return 8;
+  try {
+    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 8 : 7;
+  } catch {
+    return 7;
+  }
+}
+
 interface Pointer { format: 1; source: string; version: number; int8: string; quantized: number }
 
 /** Reads `<dir>/<sha>.onnx` and checks its hash; a mismatch is a one-line UserError naming the file. */
@@ -45,7 +58,8 @@ export function readSealedInt8(dir: string, sha: string): Uint8Array {
  * The int8 rewrite of the float ONNX model at `path` (whose content hash is `sourceHash`): read from `dir` when
  * a sealed copy is there, else rewritten now (and stored there, atomically, when `dir` is given).
  */
-export function int8ModelFor(path: string, sourceHash: string, dir: string | undefined, opts: DynamicQuantizeOptions = {}): Int8Model {
+export function int8ModelFor(path: string, sourceHash: string, dir: string | undefined, options: DynamicQuantizeOptions = {}): Int8Model {
+  const opts: DynamicQuantizeOptions = { ...options, weightBits: options.weightBits ?? defaultWeightBits() };
   const tag = `${opts.perChannel === false ? 't' : 'c'}${opts.weightBits ?? 8}`;
   const pointerFile = dir ? join(dir, `${sourceHash}-q${DYNAMIC_QUANT_VERSION}${tag}.json`) : undefined;
   if (dir && pointerFile && existsSync(pointerFile)) {

@@ -67,23 +67,24 @@ test('int8 rewrite: every constant-weight MatMul/Gemm becomes DynamicQuantizeMat
 
 for (const mode of ['per_tensor', 'per_channel'] as const) {
   test(`int8 rewrite (${mode}) runs in onnxruntime-node and matches onnxruntime-Python's quantize_dynamic`, async () => {
-    const { model } = quantizeDynamicInt8(readOnnxModel(MODEL), { perChannel: mode === 'per_channel' });
+    // 7-bit weights as the fixture's reduce_range=True: no int16 saturation on any x86 CPU, so the outputs are the same everywhere.
+    const { model } = quantizeDynamicInt8(readOnnxModel(MODEL), { perChannel: mode === 'per_channel', weightBits: 7 });
     const out = await run(serializeModel(model));
     for (const name of NAMES) {
       const ours = out[name]!.data, theirs = py.modes[mode][name]!.values, fp32 = golden.outputs[name]!.values;
       assert.deepEqual(out[name]!.dims, golden.outputs[name]!.shape);
-      // Both quantisers make the same kind of error: ours is close to theirs, and as close to fp32 as theirs is.
-      assert.ok(cosine(ours, theirs) > 0.998, `${name}: cosine to onnxruntime-Python's int8 ${cosine(ours, theirs)}`);
-      assert.ok(Math.abs(cosine(ours, fp32) - cosine(theirs, fp32)) < 0.005, `${name}: cosine to fp32 ${cosine(ours, fp32)} vs Python's ${cosine(theirs, fp32)}`);
-      // And it is int8, not fp32 by accident (16-wide tiny layers: the int8 error is visible).
-      assert.ok(cosine(ours, fp32) < 0.99999 && cosine(ours, fp32) > (name === 'pooler_output' ? 0.97 : 0.995), `${name}: cosine to fp32 ${cosine(ours, fp32)}`);
+      // Both quantise the same 9 weights (the attention MatMuls stay float in both) but do not round alike (weight
+      // scales, fused vs separate kernels): ours is close to theirs, and as close to fp32 as theirs is.
+      assert.ok(cosine(ours, theirs) > 0.9998, `${name}: cosine to onnxruntime-Python's int8 ${cosine(ours, theirs)}`);
+      assert.ok(cosine(ours, fp32) > 0.9999, `${name}: cosine to fp32 ${cosine(ours, fp32)}`);
+      assert.ok(Math.abs(cosine(ours, fp32) - cosine(theirs, fp32)) < 1e-4, `${name}: cosine to fp32 ${cosine(ours, fp32)} vs Python's ${cosine(theirs, fp32)}`);
     }
   });
 }
 
 test('int8 rewrite of an external-data model reads its weights into one self-contained file', async () => {
   const model = inlineExternalData(readOnnxModel(EXTERNAL), EXTERNAL);
-  const { model: q } = quantizeDynamicInt8(model);
+  const { model: q } = quantizeDynamicInt8(model, { perChannel: false, weightBits: 7 });
   const bytes = serializeModel(q);
   assert.equal(parseModel(bytes).graph!.initializer.filter((t) => t.externalData.length > 0).length, 0);
   const out = await run(bytes);

@@ -75,10 +75,10 @@ test('teacherPrecision int8: fidelity check on 64 images, figures in the id, the
     const { result: report, stderr } = await captureStderr(() => ensureTeacherFidelity(teacher, set, { minCosine: 0.9, images: 64, dir }));
     assert.ok(report);
     assert.equal(report.images, 64);
-    assert.ok(report.minCosine > 0.9 && report.minCosine < 0.99999 && report.meanCosine >= report.minCosine && report.meanCosine < 1, JSON.stringify(report));
+    assert.ok(report.minCosine > 0.9 && report.minCosine < 1 && report.meanCosine >= report.minCosine && report.meanCosine < 1, JSON.stringify(report));
     // Noise images through a 16-wide random ViT: neighbours are fragile, so only a share of 64 (not a quality bar).
     assert.ok(report.nnAgreement > 0 && report.nnAgreement <= 1 && Number.isInteger(report.nnAgreement * 64), String(report.nnAgreement));
-    assert.match(stderr, /int8 teacher: token cosine to fp32 mean 0\.\d{4}, min 0\.\d{4}; nearest-neighbour agreement \d+\.\d% \(64 images, 5 rows each\)/);
+    assert.match(stderr, /int8 teacher: token cosine to fp32 mean [01]\.\d{4}, min [01]\.\d{4}; nearest-neighbour agreement \d+\.\d% \(64 images, 5 rows each\)/);
     assert.ok(teacher.id.endsWith(`|fidelity:${report.minCosine.toFixed(4)}/${report.meanCosine.toFixed(4)}/${report.nnAgreement.toFixed(3)}@64`), teacher.id);
 
     // Keys differ from fp32; the manifest of a cache pass records the figures (they are in its teacher id).
