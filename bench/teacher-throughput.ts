@@ -18,11 +18,17 @@
  * Writes bench/results/teacher-throughput-onnx.json.
  *
  *   npx tsx bench/teacher-throughput.ts --onnx [--quick]
+ *
+ * --int8: the same case with teacherPrecision int8 (tintem's own dynamic-int8 rewrite, src/onnx/dynamic-quantize.ts,
+ * after its fidelity check against fp32 on 64 `photos` images) vs onnxruntime-Python running its own
+ * `quantize_dynamic` (int8 weights) of the same file; writes bench/results/teacher-throughput-onnx-int8.json.
+ * --model <file.onnx> --size <px> [--registers k] point the ONNX case at another model (smoke runs: the tiny-ViT
+ * fixture, --size 32 --registers 2 --min-cosine 0.9: a 16-wide random ViT is far from fp32 in int8).
  */
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { writeFileAtomicSync } from '../src/util/atomic.js';
 
@@ -119,7 +125,9 @@ async function parent(): Promise<void> {
   console.log(`wrote ${out}`);
 }
 
-const DINOV2 = join(dirname(fileURLToPath(import.meta.url)), 'models', 'dinov2-small', 'model.onnx');
+const DINOV2 = argValue('--model') ?? join(dirname(fileURLToPath(import.meta.url)), 'models', 'dinov2-small', 'model.onnx');
+const ONNX_SIZE = Number(argValue('--size') ?? 224);
+const INT8 = args.includes('--int8');
 const ONNX_THREADS = 2;
 
 /** Child: tintem's ONNX teacher on a DINOv2-small export; images/s after one warm-up batch. */
@@ -130,10 +138,23 @@ async function onnxChild(): Promise<void> {
   const images = Number(argValue('--images'));
   const batch = Number(argValue('--batch'));
   const t0 = performance.now();
-  const teacher = await createOnnxTeacher(DINOV2, { threads: ONNX_THREADS, teacher: { preset: 'dinov2', grid: 'full' } });
+  const int8Dir = INT8 ? mkdtempSync(join(os.tmpdir(), 'tintem-bench-int8-')) : undefined;
+  const teacher = await createOnnxTeacher(DINOV2, {
+    threads: ONNX_THREADS, teacher: { preset: 'dinov2', grid: 'full', inputSize: ONNX_SIZE, registers: Number(argValue('--registers') ?? 0) }, ...(INT8 ? { precision: 'int8' as const, int8Dir } : {}),
+  });
   const loadSeconds = (performance.now() - t0) / 1000;
-  // Images already at 224 px (as decoded for the teacher): the crop preset then only slices the centre.
-  const x = tf.randomUniform([batch, 256, 256, 3], 0, 1, 'float32', 0) as import('@tensorflow/tfjs').Tensor4D;
+  let fidelity: unknown;
+  if (INT8) {
+    // The fidelity check a run does on first use, on 64 photos (not timed).
+    const { loadDataset } = await import('../src/data/index.js');
+    const { ensureTeacherFidelity } = await import('../src/teachers/fidelity.js');
+    const photos = await loadDataset('photos:train', { limit: 64, size: teacher.decodeSize ?? teacher.inputSize });
+    fidelity = await ensureTeacherFidelity(teacher, photos, { minCosine: Number(argValue('--min-cosine') ?? 0.995), images: 64 });
+    rmSync(int8Dir!, { recursive: true, force: true });
+  }
+  // Images already at the input size (as decoded for the teacher): the crop preset then only slices the centre.
+  const side = teacher.decodeSize ?? ONNX_SIZE;
+  const x = tf.randomUniform([batch, side, side, 3], 0, 1, 'float32', 0) as import('@tensorflow/tfjs').Tensor4D;
   const run = async () => {
     const out = await teacher.forwardAsync(x);
     await out.pooled.data();
@@ -146,7 +167,7 @@ async function onnxChild(): Promise<void> {
   const seconds = (performance.now() - t1) / 1000;
   x.dispose();
   teacher.dispose();
-  process.stdout.write(`RESULT ${JSON.stringify({ images: done, seconds, perSecond: done / seconds, loadSeconds, tokens: teacher.tokenGrid })}\n`);
+  process.stdout.write(`RESULT ${JSON.stringify({ images: done, seconds, perSecond: done / seconds, loadSeconds, tokens: teacher.tokenGrid, fidelity })}\n`);
 }
 
 async function onnxParent(): Promise<void> {
@@ -161,17 +182,19 @@ async function onnxParent(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const peer = join(dirname(script), 'peers', 'onnx_throughput.py');
   const runs: Record<'tintem' | 'onnxruntime-python', number[]> = { tintem: [], 'onnxruntime-python': [] };
+  let fidelity: unknown;
   const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', TINTEM_QUIET_BACKEND: '1', OMP_NUM_THREADS: String(ONNX_THREADS) };
   for (let r = 0; r < sizes.rounds; r++) {
     const order: Array<keyof typeof runs> = r % 2 === 0 ? ['tintem', 'onnxruntime-python'] : ['onnxruntime-python', 'tintem'];
     for (const who of order) {
       const res = who === 'tintem'
-        ? spawnSync(process.execPath, ['--import', 'tsx', script, '--onnx-child', '--images', String(sizes.images), '--batch', String(sizes.batch)], { encoding: 'utf8', env })
-        : spawnSync('python3', [peer, DINOV2, String(sizes.images), String(sizes.batch), String(ONNX_THREADS), '224'], { encoding: 'utf8', env });
+        ? spawnSync(process.execPath, ['--import', 'tsx', script, '--onnx-child', '--images', String(sizes.images), '--batch', String(sizes.batch), '--model', DINOV2, '--size', String(ONNX_SIZE), '--registers', argValue('--registers') ?? '0', '--min-cosine', argValue('--min-cosine') ?? '0.995', ...(INT8 ? ['--int8'] : [])], { encoding: 'utf8', env })
+        : spawnSync('python3', [peer, DINOV2, String(sizes.images), String(sizes.batch), String(ONNX_THREADS), String(ONNX_SIZE), ...(INT8 ? ['int8'] : [])], { encoding: 'utf8', env });
       const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (!line) throw new Error(`${who} failed (exit ${res.status}): ${res.stderr.split('\n').slice(-5).join(' | ')}`);
-      const out = JSON.parse(line.slice(7)) as { perSecond: number };
+      const out = JSON.parse(line.slice(7)) as { perSecond: number; fidelity?: unknown };
       runs[who].push(out.perSecond);
+      if (out.fidelity) fidelity = out.fidelity;
       process.stderr.write(`  round ${r + 1} ${who.padEnd(20)} ${out.perSecond.toFixed(2)} img/s\n`);
     }
   }
@@ -179,13 +202,15 @@ async function onnxParent(): Promise<void> {
   // Ratio of medians and the median of per-round ratios (each round's pair ran back to back).
   const perRound = runs.tintem.map((t, i) => t / runs['onnxruntime-python'][i]!);
   const result = {
-    bench: 'teacher-throughput-onnx', model: 'DINOv2-small architecture (random init), 224 px, last_hidden_state -> CLS + 16x16 patches',
+    bench: INT8 ? 'teacher-throughput-onnx-int8' : 'teacher-throughput-onnx',
+    model: `${argValue('--model') ?? 'DINOv2-small architecture (random init)'}, ${ONNX_SIZE} px, last_hidden_state -> CLS + patches`,
+    precision: INT8 ? 'int8 (tintem: per-column int8 weights; onnxruntime-python: quantize_dynamic QInt8 weights)' : 'fp32', fidelity,
     quick, date: new Date().toISOString(), threads: ONNX_THREADS, ...sizes,
     tintemImagesPerSecond: tintem, onnxruntimePythonImagesPerSecond: peerRate, ratio: tintem / peerRate, medianRoundRatio: median(perRound),
     samples: runs, loadAvg1m: os.loadavg()[0], note: 'alternating rounds; loadAvg1m is the 1-minute load average at the end (the benchmark itself keeps 2 cores busy)',
   };
-  console.log(`\nONNX ViT teacher (DINOv2-small arch, 224 px, ${ONNX_THREADS} threads, batch ${sizes.batch}): tintem ${tintem.toFixed(2)} img/s, onnxruntime-python ${peerRate.toFixed(2)} img/s, ratio ${(tintem / peerRate).toFixed(3)} (median round ratio ${median(perRound).toFixed(3)})`);
-  const out = join(dirname(script), 'results', 'teacher-throughput-onnx.json');
+  console.log(`\nONNX ViT teacher${INT8 ? ' int8' : ''} (${ONNX_SIZE} px, ${ONNX_THREADS} threads, batch ${sizes.batch}): tintem ${tintem.toFixed(2)} img/s, onnxruntime-python ${peerRate.toFixed(2)} img/s, ratio ${(tintem / peerRate).toFixed(3)} (median round ratio ${median(perRound).toFixed(3)})`);
+  const out = join(dirname(script), 'results', INT8 ? 'teacher-throughput-onnx-int8.json' : 'teacher-throughput-onnx.json');
   writeFileAtomicSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }

@@ -76,6 +76,12 @@ export const baseConfigSchema = z.strictObject({
   cacheOnly: z.boolean().default(false)
     .describe('train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the run needs, and never load the teacher (for a cache filled ahead by `distill --embed-only --shard i/n` jobs)'),
   teacherBatchSize: positiveInt.default(64).describe('images per teacher forward when filling the cache'),
+  teacherPrecision: z.enum(['fp32', 'int8', 'bf16']).default('fp32')
+    .describe("precision of the teacher pass that fills the cache: fp32 (the student follows the real teacher), int8 (ONNX teachers: dynamic int8 MatMul/Gemm weights, about 2x faster) or bf16; a quantised teacher must pass a fidelity check against fp32 first (docs/teachers.md)"),
+  teacherFidelity: z.strictObject({
+    minCosine: z.number().min(0).max(1).default(0.995).describe('refuse a quantised teacher whose smallest token cosine to the fp32 teacher is below this'),
+    images: positiveInt.min(2).default(64).describe('images of the training set (a seeded sample) the fidelity check runs on (at most the set size)'),
+  }).prefault({}),
   progress: z.boolean().default(true).describe('progress bar on stderr'),
   trainStep: z.enum(['auto', 'graph', 'eager']).default('auto')
     .describe("how training steps run: 'graph' runs every step as one recorded TensorFlow graph (native backend only; several times faster), 'eager' kernel by kernel, 'auto' is graph where available (a resume must use the same path to repeat a run bit for bit)"),

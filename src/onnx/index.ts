@@ -7,3 +7,4 @@ export * from './proto.js';
 export { readOnnxModel, readOnnxBytes, parseOnnxBytes, MAX_ONNX_BYTES, type ReadOnnxOptions } from './read.js';
 export { createSession, runFloat, loadOrt, type OrtSession, type SessionOptions } from './runtime.js';
 export { quantizeInt8, foldBatchNorm, quantizableTensors, quantizeWeightPerChannel, activationParams, type QuantizeOptions, type TensorRange } from './quantize.js';
+export { quantizeDynamicInt8, inlineExternalData, DYNAMIC_QUANT_VERSION, type DynamicQuantizeOptions, type DynamicQuantizeResult } from './dynamic-quantize.js';

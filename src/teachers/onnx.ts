@@ -17,6 +17,7 @@ import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLay
 /** ONNX protobufs are capped at 2 GiB by the format itself (bigger models keep external data). */
 export const MAX_ONNX_BYTES = 2 * GiB;
 import type { AsyncTeacher } from './asyncTeacher.js';
+import { quantizedTeacherId, type FidelityReport, type QuantizedTeacher } from './fidelity.js';
 import type { TeacherOutput } from './types.js';
 
 export interface OnnxTeacherOptions {
@@ -32,13 +33,22 @@ export interface OnnxTeacherOptions {
   threads?: number;
   /** Outputs, CLS/register layout and preprocessing (see ./options.ts); these win over the fields above. */
   teacher?: TeacherOptions;
+  /** 'int8': run the dynamic-int8 rewrite of the model (src/onnx/dynamic-quantize.ts); default 'fp32'. */
+  precision?: 'fp32' | 'int8';
+  /** Folder the int8 model file is kept in (content-addressed and sealed); none: rewritten in memory each time. */
+  int8Dir?: string;
 }
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
-class OnnxTeacher implements AsyncTeacher {
-  readonly id: string;
+class OnnxTeacher implements AsyncTeacher, Partial<QuantizedTeacher> {
+  id: string;
+  precision?: 'int8';
+  quantHash?: string;
+  fidelity?: FidelityReport;
+  reference?: () => Promise<AsyncTeacher>;
+  private baseId = '';
   embedDim = 0;
   tokenGrid?: number;
   readonly inputSize: number;
@@ -56,6 +66,21 @@ class OnnxTeacher implements AsyncTeacher {
     // The old id form for a single output with the default layout keeps existing caches valid.
     const plain = layout.outputs.length === 1 && layout.cls === 'first' && layout.registers === 0 && layout.patchGrid === undefined && layout.layout === 'auto';
     this.id = `onnx:${modelHash.slice(0, 16)}:${plain ? layout.outputs[0] : tokenLayoutTag(layout)}|${preprocessTag(pre)}`;
+  }
+
+  /** Marks this as the int8 rewrite `sha` of the model `reference()` builds in fp32; its id then names both. */
+  quantized(sha: string, reference: () => Promise<AsyncTeacher>): void {
+    this.baseId = this.id;
+    this.precision = 'int8';
+    this.quantHash = sha;
+    this.reference = reference;
+    this.id = quantizedTeacherId(this.baseId, 'int8', sha);
+  }
+
+  /** The fidelity figures join the id (and so every cache key of this teacher's entries). */
+  applyFidelity(report: FidelityReport): void {
+    this.fidelity = report;
+    this.id = quantizedTeacherId(this.baseId, 'int8', this.quantHash!, report);
   }
 
   forward(): TeacherOutput {
@@ -104,12 +129,18 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   // Not a protobuf at all (text, zeros): refuse before onnxruntime parses it (a zero-filled buffer can crash it).
   if (bytes.length === 0 || bytes.every((b) => b === 0)) throw new UserError(`onnx teacher: ${path} is not an ONNX model (empty or all zero bytes)`);
   const files = readOnnxModel(abs, bytes);
+  let int8: import('../onnx/int8-store.js').Int8Model | undefined;
+  if (opts.precision === 'int8') {
+    const { int8ModelFor } = await import('../onnx/int8-store.js');
+    int8 = int8ModelFor(abs, files.hash, opts.int8Dir);
+    if (int8.quantized === 0) throw new UserError(`teacherPrecision int8: onnx teacher '${path}' has no MatMul or Gemm with constant weights to quantise; use teacherPrecision fp32`);
+  }
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {
     const sessionOptions = { graphOptimizationLevel: 'all' as const, ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}) };
     // External data resolves against the model's own folder only when ONNX Runtime opens the file by path.
-    session = files.external.length > 0
+    session = int8 ? await ort.InferenceSession.create(int8.bytes, sessionOptions) : files.external.length > 0
       ? await ort.InferenceSession.create(abs, sessionOptions)
       : await ort.InferenceSession.create(new Uint8Array(files.graph.buffer, files.graph.byteOffset, files.graph.byteLength), sessionOptions);
   } catch (e) {
@@ -131,6 +162,7 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   };
   const pre = resolvePreprocess(t, { inputSize: opts.inputSize ?? staticInputSize(session) ?? 224, normalization: opts.normalization ?? IMAGENET_MEAN_STD });
   const teacher = new OnnxTeacher(ort, session, session.inputNames[0]!, layout, pre, staticChannels(session), files.hash, declared);
+  if (int8) teacher.quantized(int8.sha, () => createOnnxTeacher(path, { ...opts, precision: 'fp32' }));
   // Probe once to learn the width and whether the output is a spatial map.
   let probe: TeacherOutput;
   try {

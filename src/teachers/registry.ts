@@ -29,6 +29,10 @@ export interface CreateTeacherOptions {
    * '#key=value,...' options (these win).
    */
   teacher?: TeacherOptions;
+  /** Precision of the teacher pass (default fp32); the kind's entry must list it in `precisions`. */
+  precision?: 'fp32' | 'int8' | 'bf16';
+  /** Where a quantised teacher keeps its model file and fidelity record (the cache's teacher-int8/ folder). */
+  precisionDir?: string;
 }
 
 export interface TeacherEntry {
@@ -40,6 +44,8 @@ export interface TeacherEntry {
   summary: string;
   /** Checks the argument after ':' without loading anything: an error text, or undefined when it is fine. */
   check?(arg: string): string | undefined;
+  /** Precisions this kind can run its forward pass at (default fp32 only). */
+  precisions?: ReadonlyArray<'fp32' | 'int8' | 'bf16'>;
   create(arg: string, opts: CreateTeacherOptions): Promise<Teacher>;
 }
 
@@ -91,6 +97,11 @@ export function teacherSpecProblem(spec: string): string | undefined {
 
 export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: CreateTeacherOptions = {}): Promise<Teacher> {
   const { entry, arg } = parseTeacherSpec(spec);
+  const precision = opts.precision ?? 'fp32';
+  if (!(entry.precisions ?? ['fp32']).includes(precision)) {
+    const able = teacherEntries().filter((e) => e.precisions?.includes(precision)).map((e) => e.kind);
+    throw new UserError(`teacherPrecision '${precision}': the ${entry.kind} teacher runs in ${(entry.precisions ?? ['fp32']).join(' or ')} only${able.length ? ` (${precision} is for ${able.join(', ')} teachers)` : ''}`);
+  }
   return entry.create(arg, opts);
 }
 
@@ -163,9 +174,10 @@ registerTeacher({
   usage: 'onnx:<model.onnx>[#options]',
   summary: "any ONNX image model, run with onnxruntime-node; '#options' as for tfjs (docs/teachers.md)",
   check: checkModelSpec,
+  precisions: ['fp32', 'int8'],
   async create(arg, opts) {
     const { createOnnxTeacher } = await import('./onnx.js');
     const { path, common } = modelFileOptions(arg, opts, `onnx:${arg}`);
-    return createOnnxTeacher(path, common);
+    return createOnnxTeacher(path, { ...common, precision: opts.precision === 'int8' ? 'int8' : undefined, int8Dir: opts.precisionDir });
   },
 });

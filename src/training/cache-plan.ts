@@ -9,6 +9,7 @@ import type { ShardSpec } from '../cache/shard-plan.js';
 import type { DistillConfig } from '../config/schema.js';
 import type { ImageSet } from '../data/types.js';
 import { createStudent } from '../students/index.js';
+import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
 import { loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
@@ -27,7 +28,13 @@ export async function distillCachePlan(config: DistillConfig): Promise<DistillCa
   const student = createStudent(spec, config.seed);
   const grid = teacherGridFor(config, student.tokenGrid);
   student.dispose();
-  const teacher = await createTeacher(config.teacher, { grid, lazy: true });
+  const teacher = await createTeacher(config.teacher, { grid, lazy: true, ...teacherPrecisionOptions(config) });
+  try {
+    await checkTeacherFidelity(teacher, set, config);
+  } catch (e) {
+    teacher.dispose();
+    throw e;
+  }
   return { teacher, set, views: viewSpecs(config, set.channels), tokens: config.method.tokens, fp16: config.fp16 };
 }
 

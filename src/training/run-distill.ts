@@ -21,6 +21,7 @@ import { createMethod, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
+import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
@@ -192,8 +193,9 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const spec = resolveStudentSpec(config, data);
   if (config.init !== undefined) await readInitSource(config.init, spec); // a mismatched --init fails the dry run too
   const student = createStudent(spec, config.seed);
-  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions, ...teacherPrecisionOptions(config) }).catch((e) => { student.dispose(); throw e; });
   try {
+    if (config.teacherPrecision !== 'fp32') await checkTeacherFidelity(teacher, await loadTeacherData(config, data, teacher), config);
     const n = Math.min(16, data.count);
     const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
     const batch = tf.tidy(() => {
@@ -334,7 +336,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   let teacher: Teacher;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
   } catch (e) {
     student.dispose();
     throw e;
@@ -344,6 +346,8 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   try {
     // The training images as the teacher sees them (decoded again at its resolution where the source allows).
     const teacherData = await loadTeacherData(config, data, teacher);
+    // A quantised teacher is checked against fp32 before anything is cached; its id then carries the figures.
+    if (await checkTeacherFidelity(teacher, teacherData, config)) teacherInfo.id = teacher.id;
     if (config.cacheOnly) await requireCoverage(config.cacheDir, { teacher, set: teacherData, views, tokens: config.method.tokens, fp16: config.fp16 });
     embedded = await embedViews(teacher, teacherData, views, config, opts.signal);
   } catch (e) {

@@ -35,6 +35,8 @@ export interface DistillFlags {
   set: string[];
   teacherPreset?: string;
   teacherOption?: string[];
+  teacherPrecision?: string;
+  teacherMinCosine?: number;
   resume?: boolean;
   dryRun?: boolean;
   strict?: boolean;
@@ -60,7 +62,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
     progress: f.progress === false ? false : undefined, trainStep: f.trainStep, precision: f.precision, cacheOnly: f.cacheOnly || undefined,
-    init: f.init,
+    init: f.init, teacherPrecision: f.teacherPrecision, 'teacherFidelity.minCosine': f.teacherMinCosine,
   };
 }
 
@@ -135,6 +137,8 @@ export function register(program: Command): void {
     .option('--views <n>', 'cached augmented views per image besides the original', number('--views', true))
     .option('--run-dir <dir>', 'where checkpoints, logs and the trained student go')
     .option('--cache-dir <dir>', 'teacher-embedding cache')
+    .option('--teacher-precision <p>', 'teacher pass precision: fp32 (default), int8 (ONNX teachers) or bf16; checked against fp32 first')
+    .option('--teacher-min-cosine <x>', 'fidelity check: smallest token cosine a quantised teacher must reach (default 0.995)', number('--teacher-min-cosine'))
     .option('--student-width <n>', 'student width (CNN stem channels / ViT width)', number('--student-width', true))
     .option('--student-dim <n>', 'student embedding dimension d', number('--student-dim', true))
     .option('--fp16', 'store cached teacher embeddings as float16')
