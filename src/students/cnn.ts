@@ -10,6 +10,8 @@ import { batchNormalization } from './native-kernels.js';
 
 export type CnnSpec = {
   kind: 'cnn';
+  /** The preset name this spec came from (display only; tintem's own cnn/vit specs have none). */
+  preset?: string;
   inputSize: number;
   channels: 1 | 3;
   /** Embedding width d. */

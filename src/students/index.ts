@@ -1,15 +1,25 @@
-/** Student models by spec: a ResNet-style CNN or a small ViT, each a tf.LayersModel with outputs [pooled, tokens]. */
+/**
+ * Student models by spec: tintem's small ResNet-style CNN and ViT, torchvision's ResNet and MobileNetV3 trunks and
+ * timm's ViTs (presets by name in ./presets.ts), each a tf.LayersModel with outputs [pooled, tokens].
+ */
 import type { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
-import { buildCnn, type CnnSpec } from './cnn.js';
+import { buildCnn, cnnTokenGrid, type CnnSpec } from './cnn.js';
+import { buildMobilenetV3, mobilenetV3TokenGrid, mobilenetV3Width, type MobilenetV3Spec } from './mobilenetv3.js';
+import { getStudentPreset } from './presets.js';
+import { buildResnet, RESNET_LAYOUTS, resnetTokenGrid, resnetWidth, type ResnetSpec } from './resnet.js';
 import type { Student } from './types.js';
-import { buildVit, checkVitSpec, type VitSpec } from './vit.js';
+import { buildVit, checkVitSpec, vitTokenGrid, type VitSpec } from './vit.js';
 import { trainableParamCount, wrapModel } from './wrap.js';
 
 export type { CnnSpec } from './cnn.js';
 export type { VitSpec } from './vit.js';
+export type { ResnetSpec } from './resnet.js';
+export type { MobilenetV3Spec } from './mobilenetv3.js';
 export type { Student, StudentOutput } from './types.js';
-export type StudentSpec = CnnSpec | VitSpec;
+export { STUDENT_PRESETS, getStudentPreset, studentPresetNames, type StudentPreset } from './presets.js';
+export { studentFlops } from './flops.js';
+export type StudentSpec = CnnSpec | VitSpec | ResnetSpec | MobilenetV3Spec;
 
 /**
  * A small CNN that trains fast on 2 CPU cores: a stride-2 stem (32 ch) then stages of one basic block
@@ -55,8 +65,14 @@ const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v)
 const intUpTo = (max: number) => (v: unknown) => positiveInt(v) && (v as number) <= max;
 
 /** The keys each kind takes: anything else is a typo (or a 50 MB value that would be copied into every file). */
-const CNN_KEYS = ['kind', 'inputSize', 'channels', 'embedDim', 'stemWidth', 'stemStride', 'widthMultipliers', 'blocksPerStage'];
-const VIT_KEYS = ['kind', 'inputSize', 'channels', 'embedDim', 'patchSize', 'width', 'depth', 'numHeads', 'mlpRatio'];
+const KEYS: Record<StudentSpec['kind'], string[]> = {
+  cnn: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'stemWidth', 'stemStride', 'widthMultipliers', 'blocksPerStage'],
+  vit: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'patchSize', 'width', 'depth', 'numHeads', 'mlpRatio'],
+  resnet: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'depth'],
+  mobilenetv3: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'size'],
+};
+const KINDS = Object.keys(KEYS) as Array<StudentSpec['kind']>;
+const isKind = (k: unknown): k is StudentSpec['kind'] => typeof k === 'string' && (KINDS as string[]).includes(k);
 /** Bounds far above anything a CPU trains, low enough that a typo cannot ask for terabytes. */
 export const STUDENT_LIMITS = { inputSize: 1024, embedDim: 8192, width: 4096, stages: 16, blocks: 64, depth: 64, multiplier: 64 } as const;
 
@@ -65,11 +81,66 @@ export const STUDENT_LIMITS = { inputSize: 1024, embedDim: 8192, width: 4096, st
  * data is loaded: a typo such as `stemWdth` is an error, not a silently ignored setting.
  */
 export function checkStudentKeys(value: Record<string, unknown>, what = 'config student'): void {
-  const kind = value.kind ?? 'cnn';
-  if (kind !== 'cnn' && kind !== 'vit') throw new UserError(`${what}: 'kind' must be 'cnn' or 'vit' (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
-  const known = kind === 'cnn' ? CNN_KEYS : VIT_KEYS;
+  const preset = value.preset === undefined ? undefined : getStudentPreset(value.preset, `${what}.preset`);
+  const kind = value.kind ?? preset?.kind ?? 'cnn';
+  if (!isKind(kind)) throw new UserError(`${what}: 'kind' must be one of ${KINDS.join(', ')} (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
+  if (preset && preset.kind !== kind) throw new UserError(`${what}: preset '${preset.name}' is a ${preset.kind} student, not kind '${kind}'`);
+  const known = KEYS[kind];
   const unknown = Object.keys(value).find((k) => !known.includes(k));
   if (unknown !== undefined) throw new UserError(`${what}.${JSON.stringify(unknown).slice(1, 80).replace(/"$/, '')}: unknown key for a ${kind} student (expected one of: ${known.join(', ')})`);
+}
+
+/**
+ * The student spec for a config's `student:` section (a preset name and/or spec fields) at the data's size and
+ * channels: the preset's (or kind's) defaults, then the section's fields. `cnn` and `vit` resolve exactly as
+ * before presets existed (their specs carry no `preset` key, so earlier runs resume); a named preset's embedDim
+ * is the trunk's width unless the section sets it.
+ */
+export function resolveStudentSpec(section: Record<string, unknown>, size: number, channels: 1 | 3, what = 'config student'): StudentSpec {
+  checkStudentKeys(section, what);
+  const preset = getStudentPreset(section.preset ?? section.kind ?? 'cnn', what);
+  const { preset: _name, ...fields } = section;
+  void _name;
+  const inputSize = typeof fields.inputSize === 'number' ? fields.inputSize : size;
+  const ch = fields.channels === 1 || fields.channels === 3 ? fields.channels : channels;
+  if (preset.name === 'cnn') return validateStudentSpec({ ...defaultStudentSpec(inputSize, ch), ...fields }, what);
+  if (preset.name === 'vit') return validateStudentSpec({ ...defaultVitSpec(inputSize, ch), ...fields }, what);
+  const merged: Record<string, unknown> = { kind: preset.kind, preset: preset.name, inputSize, channels: ch, ...preset.fields, ...fields };
+  if (merged.embedDim === undefined) merged.embedDim = trunkWidth(merged as StudentSpec);
+  return validateStudentSpec(merged, what);
+}
+
+/** Width of the trunk's last map / tokens (before any projection to embedDim). */
+export function trunkWidth(spec: StudentSpec): number {
+  switch (spec.kind) {
+    case 'resnet': return resnetWidth(spec.depth);
+    case 'mobilenetv3': return mobilenetV3Width(spec.size);
+    case 'vit': return spec.width;
+    case 'cnn': return spec.embedDim;
+  }
+}
+
+/** Side of the student's token grid (tokens = grid^2), from the spec alone. */
+export function studentTokenGrid(spec: StudentSpec): number {
+  switch (spec.kind) {
+    case 'resnet': return resnetTokenGrid(spec);
+    case 'mobilenetv3': return mobilenetV3TokenGrid(spec);
+    case 'vit': return vitTokenGrid(spec);
+    case 'cnn': return cnnTokenGrid(spec);
+  }
+}
+
+/** The config key `--student-width` sets for this section, or a UserError for a fixed-width published trunk. */
+export function studentWidthKey(section: Record<string, unknown>): 'stemWidth' | 'width' {
+  const preset = getStudentPreset(section.preset ?? section.kind ?? 'cnn', 'config student');
+  if (preset.kind === 'cnn') return 'stemWidth';
+  if (preset.kind === 'vit') return 'width';
+  throw new UserError(`--student-width: ${preset.name} has its published widths; set --student-dim (student.embedDim) for a projection instead`);
+}
+
+/** What a preset is called in output: its name, or the kind for tintem's own students. */
+export function studentName(spec: StudentSpec): string {
+  return typeof spec.preset === 'string' ? spec.preset : spec.kind;
 }
 
 /**
@@ -78,18 +149,27 @@ export function checkStudentKeys(value: Record<string, unknown>, what = 'config 
  */
 export function validateStudentSpec(value: unknown, what = 'student spec'): StudentSpec {
   const spec = value as Record<string, unknown> | null;
-  if (!spec || typeof spec !== 'object') throw new UserError(`${what}: expected an object with kind 'cnn' or 'vit'`);
+  if (!spec || typeof spec !== 'object') throw new UserError(`${what}: expected an object with kind ${KINDS.map((k) => `'${k}'`).join(', ')}`);
   const need = (key: string, ok: (v: unknown) => boolean, expected: string) => {
     if (!ok(spec[key])) throw new UserError(`${what}: '${key}' must be ${expected} (got ${(JSON.stringify(spec[key]) ?? 'nothing').slice(0, 60)})`);
   };
-  need('kind', (v) => v === 'cnn' || v === 'vit', "'cnn' or 'vit'");
-  const known = spec.kind === 'cnn' ? CNN_KEYS : VIT_KEYS;
+  need('kind', isKind, KINDS.map((k) => `'${k}'`).join(', '));
+  const known = KEYS[spec.kind as StudentSpec['kind']];
   const unknown = Object.keys(spec).find((k) => !known.includes(k));
   if (unknown !== undefined) throw new UserError(`${what}: ${JSON.stringify(unknown).slice(0, 80)}: unknown key for a ${spec.kind} student (expected one of: ${known.join(', ')})`);
   const L = STUDENT_LIMITS;
   need('inputSize', intUpTo(L.inputSize), `an integer 1..${L.inputSize}`);
   need('channels', (v) => v === 1 || v === 3, '1 or 3');
   need('embedDim', intUpTo(L.embedDim), `an integer 1..${L.embedDim}`);
+  if (spec.preset !== undefined) need('preset', (v) => typeof v === 'string' && v.length <= 64, 'a preset name');
+  if (spec.kind === 'resnet') {
+    need('depth', (v) => typeof v === 'number' && v in RESNET_LAYOUTS, Object.keys(RESNET_LAYOUTS).join(', '));
+    return spec as ResnetSpec;
+  }
+  if (spec.kind === 'mobilenetv3') {
+    need('size', (v) => v === 'small' || v === 'large', "'small' or 'large'");
+    return spec as MobilenetV3Spec;
+  }
   if (spec.kind === 'cnn') {
     need('stemWidth', intUpTo(L.width), `an integer 1..${L.width}`);
     need('stemStride', (v) => v === 1 || v === 2 || v === 4, '1, 2 or 4');
@@ -110,7 +190,10 @@ export function validateStudentSpec(value: unknown, what = 'student spec'): Stud
 /** Builds a fresh student; every initialiser is seeded from `seed`, so the same seed gives the same weights. */
 export function createStudent(spec: StudentSpec, seed: number): Student {
   const valid = validateStudentSpec(spec);
-  const model = valid.kind === 'cnn' ? buildCnn(valid, seed) : buildVit(valid, seed);
+  const model = valid.kind === 'cnn' ? buildCnn(valid, seed)
+    : valid.kind === 'vit' ? buildVit(valid, seed)
+      : valid.kind === 'resnet' ? buildResnet(valid, seed)
+        : buildMobilenetV3(valid, seed);
   return wrapModel(model, { ...valid });
 }
 
