@@ -54,7 +54,8 @@ export const baseConfigSchema = z.strictObject({
   teacherOptions: teacherOptionsSchema.optional(),
   teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
-  student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
+  student: z.union([z.string().min(1).transform((preset) => ({ preset }) as Record<string, unknown>), z.record(z.string(), z.unknown())]).default({})
+    .describe('student by name (cnn, vit, resnet18, resnet50, mobilenetv3-small, mobilenetv3-large, vit-ti16, vit-ti14, vit-s16, vit-s14), or { preset: <name>, inputSize, embedDim, ... } with its keys overridden; default cnn'),
   method: methodSectionSchema.prefault({}),
   teacherNorm: z.enum(['none', 'center', 'standardize']).default('none')
     .describe("teacher-feature normalisation from statistics of the cached training features (stored with the run, applied to the training targets and the evaluation's teacher column): none (the paper's default), center, standardize"),
@@ -101,4 +102,6 @@ export interface ConfigRegistries {
   teacherProblem(spec: string): string | undefined;
   /** How teacher specs are written, for help texts. */
   teacherUsages(): string[];
+  /** Why the student section is wrong (unknown preset, kind or key), checked without building anything. */
+  studentProblem?(section: Record<string, unknown>): string | undefined;
 }

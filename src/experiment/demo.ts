@@ -29,6 +29,8 @@ export interface DemoOptions {
   /** 'mnist' (default): MNIST digits; 'photos': colour crops of the stdlib photos into a photo-sized student. */
   preset?: DemoPreset;
   teacher: string;
+  /** Student preset (src/students/presets.ts); default cnn. */
+  student?: string;
   trainLimit: number;
   testLimit: number;
   oodLimit: number;
@@ -90,11 +92,11 @@ export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
     ? {
       teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
       data: { train: 'photos:train', limit: opts.trainLimit },
-      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3 },
+      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3, ...(opts.student ? { preset: opts.student } : {}) },
       augment: { flip: true },
     }
-    : { data: { train: 'mnist:train', limit: opts.trainLimit } };
-  return parseDistillConfig({ ...common, ...preset }, `--methods ${method}`);
+    : { data: { train: 'mnist:train', limit: opts.trainLimit }, ...(opts.student ? { student: { preset: opts.student } } : {}) };
+  return parseDistillConfig({ ...common, ...preset }, opts.student ? `--student ${opts.student} --methods ${method}` : `--methods ${method}`);
 }
 
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */

@@ -6,7 +6,8 @@ import type { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { buildCnn, cnnTokenGrid, type CnnSpec } from './cnn.js';
 import { buildMobilenetV3, mobilenetV3TokenGrid, mobilenetV3Width, type MobilenetV3Spec } from './mobilenetv3.js';
-import { getStudentPreset } from './presets.js';
+import { checkStudentKeys, getStudentPreset, isKind, KINDS, STUDENT_PRESETS, studentKeys } from './presets.js';
+import { studentFlops as studentFlopsOf } from './flops.js';
 import { buildResnet, RESNET_LAYOUTS, resnetTokenGrid, resnetWidth, type ResnetSpec } from './resnet.js';
 import type { Student } from './types.js';
 import { buildVit, checkVitSpec, vitTokenGrid, type VitSpec } from './vit.js';
@@ -17,9 +18,11 @@ export type { VitSpec } from './vit.js';
 export type { ResnetSpec } from './resnet.js';
 export type { MobilenetV3Spec } from './mobilenetv3.js';
 export type { Student, StudentOutput } from './types.js';
-export { STUDENT_PRESETS, getStudentPreset, studentPresetNames, type StudentPreset } from './presets.js';
+export { STUDENT_PRESETS, checkStudentKeys, getStudentPreset, studentPresetNames, studentSectionProblem, studentWidthKey, type StudentPreset } from './presets.js';
 export { studentFlops } from './flops.js';
 export type StudentSpec = CnnSpec | VitSpec | ResnetSpec | MobilenetV3Spec;
+
+const STUDENT_PRESETS_BY_NAME = new Map(STUDENT_PRESETS.map((p) => [p.name, p]));
 
 /**
  * A small CNN that trains fast on 2 CPU cores: a stride-2 stem (32 ch) then stages of one basic block
@@ -65,30 +68,8 @@ const positiveInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v)
 const intUpTo = (max: number) => (v: unknown) => positiveInt(v) && (v as number) <= max;
 
 /** The keys each kind takes: anything else is a typo (or a 50 MB value that would be copied into every file). */
-const KEYS: Record<StudentSpec['kind'], string[]> = {
-  cnn: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'stemWidth', 'stemStride', 'widthMultipliers', 'blocksPerStage'],
-  vit: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'patchSize', 'width', 'depth', 'numHeads', 'mlpRatio'],
-  resnet: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'depth'],
-  mobilenetv3: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'size'],
-};
-const KINDS = Object.keys(KEYS) as Array<StudentSpec['kind']>;
-const isKind = (k: unknown): k is StudentSpec['kind'] => typeof k === 'string' && (KINDS as string[]).includes(k);
 /** Bounds far above anything a CPU trains, low enough that a typo cannot ask for terabytes. */
 export const STUDENT_LIMITS = { inputSize: 1024, embedDim: 8192, width: 4096, stages: 16, blocks: 64, depth: 64, multiplier: 64 } as const;
-
-/**
- * The keys of a partial spec (the config's `student:` block, merged over the defaults later), checked before any
- * data is loaded: a typo such as `stemWdth` is an error, not a silently ignored setting.
- */
-export function checkStudentKeys(value: Record<string, unknown>, what = 'config student'): void {
-  const preset = value.preset === undefined ? undefined : getStudentPreset(value.preset, `${what}.preset`);
-  const kind = value.kind ?? preset?.kind ?? 'cnn';
-  if (!isKind(kind)) throw new UserError(`${what}: 'kind' must be one of ${KINDS.join(', ')} (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
-  if (preset && preset.kind !== kind) throw new UserError(`${what}: preset '${preset.name}' is a ${preset.kind} student, not kind '${kind}'`);
-  const known = KEYS[kind];
-  const unknown = Object.keys(value).find((k) => !known.includes(k));
-  if (unknown !== undefined) throw new UserError(`${what}.${JSON.stringify(unknown).slice(1, 80).replace(/"$/, '')}: unknown key for a ${kind} student (expected one of: ${known.join(', ')})`);
-}
 
 /**
  * The student spec for a config's `student:` section (a preset name and/or spec fields) at the data's size and
@@ -130,14 +111,6 @@ export function studentTokenGrid(spec: StudentSpec): number {
   }
 }
 
-/** The config key `--student-width` sets for this section, or a UserError for a fixed-width published trunk. */
-export function studentWidthKey(section: Record<string, unknown>): 'stemWidth' | 'width' {
-  const preset = getStudentPreset(section.preset ?? section.kind ?? 'cnn', 'config student');
-  if (preset.kind === 'cnn') return 'stemWidth';
-  if (preset.kind === 'vit') return 'width';
-  throw new UserError(`--student-width: ${preset.name} has its published widths; set --student-dim (student.embedDim) for a projection instead`);
-}
-
 /** What a preset is called in output: its name, or the kind for tintem's own students. */
 export function studentName(spec: StudentSpec): string {
   return typeof spec.preset === 'string' ? spec.preset : spec.kind;
@@ -154,7 +127,7 @@ export function validateStudentSpec(value: unknown, what = 'student spec'): Stud
     if (!ok(spec[key])) throw new UserError(`${what}: '${key}' must be ${expected} (got ${(JSON.stringify(spec[key]) ?? 'nothing').slice(0, 60)})`);
   };
   need('kind', isKind, KINDS.map((k) => `'${k}'`).join(', '));
-  const known = KEYS[spec.kind as StudentSpec['kind']];
+  const known = studentKeys(spec.kind as StudentSpec['kind']);
   const unknown = Object.keys(spec).find((k) => !known.includes(k));
   if (unknown !== undefined) throw new UserError(`${what}: ${JSON.stringify(unknown).slice(0, 80)}: unknown key for a ${spec.kind} student (expected one of: ${known.join(', ')})`);
   const L = STUDENT_LIMITS;
@@ -205,4 +178,35 @@ export function studentFromModel(model: tf.LayersModel, spec: StudentSpec): Stud
 /** Trainable parameters of a student or model (BatchNorm moving statistics not counted). */
 export function studentParamCount(student: Student | tf.LayersModel): number {
   return trainableParamCount('trainableVariables' in student && 'spec' in student ? student.model : student);
+}
+
+/** What the dry run, the start of a run, summary.json and the report say about a student. */
+export interface StudentDescription {
+  /** The preset name (tintem's own: cnn / vit). */
+  name: string;
+  /** The published definition it reproduces, when it is one. */
+  reference?: string;
+  parameters: number;
+  /** FLOPs of one forward pass of one image (2 per multiply-add; see ./flops.ts). */
+  flops: number;
+  inputSize: number;
+  channels: 1 | 3;
+  tokenGrid: number;
+  embedDim: number;
+  /** The trunk's own width (embedDim differs when a projection was asked for). */
+  trunkWidth: number;
+}
+
+export function describeStudent(student: Student): StudentDescription {
+  const spec = student.spec as StudentSpec;
+  const name = studentName(spec);
+  const preset = STUDENT_PRESETS_BY_NAME.get(name);
+  const changed = Object.entries(preset?.fields ?? {}).filter(([k, v]) => (spec as Record<string, unknown>)[k] !== v).map(([k]) => `${k}=${JSON.stringify((spec as Record<string, unknown>)[k])}`);
+  const reference = preset?.reference && (changed.length ? `${preset.reference} with ${changed.join(', ')}` : preset.reference);
+  return {
+    name, ...(reference ? { reference } : {}),
+    parameters: studentParamCount(student), flops: studentFlopsOf(student.model),
+    inputSize: student.inputSize, channels: student.channels, tokenGrid: student.tokenGrid, embedDim: student.embedDim,
+    trunkWidth: trunkWidth(spec),
+  };
 }

@@ -49,3 +49,51 @@ export function getStudentPreset(name: unknown, what = 'student'): StudentPreset
   if (!found) throw new UserError(`${what}: unknown student '${String(name).slice(0, 60)}' (expected one of ${studentPresetNames().join(', ')})`);
   return found;
 }
+
+/** The keys each kind takes: anything else is a typo (or a 50 MB value that would be copied into every file). */
+const KEYS: Record<StudentPreset['kind'], string[]> = {
+  cnn: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'stemWidth', 'stemStride', 'widthMultipliers', 'blocksPerStage'],
+  vit: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'patchSize', 'width', 'depth', 'numHeads', 'mlpRatio'],
+  resnet: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'depth'],
+  mobilenetv3: ['kind', 'preset', 'inputSize', 'channels', 'embedDim', 'size'],
+};
+export const KINDS = Object.keys(KEYS) as Array<StudentPreset['kind']>;
+export const isKind = (k: unknown): k is StudentPreset['kind'] => typeof k === 'string' && (KINDS as string[]).includes(k);
+
+export function studentKeys(kind: StudentPreset['kind']): string[] {
+  return KEYS[kind];
+}
+
+/**
+ * The keys of a partial spec (the config's `student:` block, merged over the defaults later), checked before any
+ * data is loaded: a typo such as `stemWdth` is an error, not a silently ignored setting.
+ */
+export function checkStudentKeys(value: Record<string, unknown>, what = 'config student'): void {
+  const preset = value.preset === undefined ? undefined : getStudentPreset(value.preset, `${what}.preset`);
+  const kind = value.kind ?? preset?.kind ?? 'cnn';
+  if (!isKind(kind)) throw new UserError(`${what}: 'kind' must be one of ${KINDS.join(', ')} (got ${(JSON.stringify(kind) ?? 'nothing').slice(0, 60)})`);
+  if (preset && preset.kind !== kind) throw new UserError(`${what}: preset '${preset.name}' is a ${preset.kind} student, not kind '${kind}'`);
+  const known = KEYS[kind];
+  const unknown = Object.keys(value).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new UserError(`${what}.${JSON.stringify(unknown).slice(1, 80).replace(/"$/, '')}: unknown key for a ${kind} student (expected one of: ${known.join(', ')})`);
+}
+
+/** Why a config's student section is wrong (unknown preset, kind or key), or undefined; loads nothing. */
+export function studentSectionProblem(section: Record<string, unknown>): string | undefined {
+  try {
+    checkStudentKeys(section, 'student');
+    return undefined;
+  } catch (e) {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  }
+}
+
+/** The config key `--student-width` sets for this section, or a UserError for a fixed-width published trunk. */
+export function studentWidthKey(section: Record<string, unknown>): 'stemWidth' | 'width' {
+  const preset = getStudentPreset(section.preset ?? section.kind ?? 'cnn', 'config student');
+  if (preset.kind === 'cnn') return 'stemWidth';
+  if (preset.kind === 'vit') return 'width';
+  throw new UserError(`--student-width: ${preset.name} has its published widths; set --student-dim (student.embedDim) for a projection instead`);
+}
+

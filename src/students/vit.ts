@@ -30,7 +30,11 @@ export function vitTokenGrid(spec: VitSpec): number {
 }
 
 export function checkVitSpec(spec: VitSpec, what: string): void {
-  if (spec.inputSize % spec.patchSize !== 0) throw new UserError(`${what}: inputSize ${spec.inputSize} is not a multiple of patchSize ${spec.patchSize}`);
+  if (spec.inputSize % spec.patchSize !== 0) {
+    const below = Math.floor(spec.inputSize / spec.patchSize) * spec.patchSize;
+    const near = [below, below + spec.patchSize].filter((s) => s > 0).join(' or ');
+    throw new UserError(`${what}: inputSize ${spec.inputSize} is not a multiple of patchSize ${spec.patchSize} (set student.inputSize, e.g. ${near})`);
+  }
   if (spec.width % spec.numHeads !== 0) throw new UserError(`${what}: width ${spec.width} is not divisible by numHeads ${spec.numHeads}`);
 }
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
 import { methodEntries } from '../../methods/registry.js';
+import { studentPresetNames } from '../../students/presets.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
@@ -28,6 +29,7 @@ export interface DistillFlags {
   views?: number;
   runDir?: string;
   cacheDir?: string;
+  student?: string;
   studentWidth?: number;
   studentDim?: number;
   fp16?: boolean;
@@ -56,7 +58,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
   return {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
-    cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
+    cacheDir: f.cacheDir, 'student.preset': f.student, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
     progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
   };
 }
@@ -76,7 +78,8 @@ export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConf
   }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
-    config.student = { ...config.student, [config.student.kind === 'vit' ? 'width' : 'stemWidth']: f.studentWidth };
+    const { studentWidthKey } = await import('../../students/presets.js');
+    config.student = { ...config.student, [studentWidthKey(config.student)]: f.studentWidth };
   }
   return config;
 }
@@ -132,6 +135,7 @@ export function register(program: Command): void {
     .option('--views <n>', 'cached augmented views per image besides the original', number('--views', true))
     .option('--run-dir <dir>', 'where checkpoints, logs and the trained student go')
     .option('--cache-dir <dir>', 'teacher-embedding cache')
+    .option('--student <name>', `student by name: ${studentPresetNames().join(', ')} (default cnn)`)
     .option('--student-width <n>', 'student width (CNN stem channels / ViT width)', number('--student-width', true))
     .option('--student-dim <n>', 'student embedding dimension d', number('--student-dim', true))
     .option('--fp16', 'store cached teacher embeddings as float16')
@@ -171,6 +175,7 @@ export function register(program: Command): void {
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config, { strict: flags.strict });
+        const { formatFitRows } = await import('../../methods/student-fit.js');
         process.stdout.write([
           '',
           `images                 ${e.images} x ${e.views + 1} view(s)`,
@@ -180,6 +185,7 @@ export function register(program: Command): void {
           `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
           `training memory        ${bytes(e.trainBytes)} predicted (${bytes(e.availableBytes)} available)`,
+          ...formatFitRows(e.studentRows),
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
           ...(e.fewSteps ? [`warning                ${e.fewSteps}`] : []),
           '',
