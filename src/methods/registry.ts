@@ -21,8 +21,6 @@ export interface MethodContext {
   studentDim: number;
   /** Whether the teacher's token map is used (the cache holds tokens and `tokens` is on). */
   teacherTokens: boolean;
-  /** Class count of the teacher's logits (methods that distil logits). */
-  numClasses?: number;
   seed: number;
 }
 
@@ -208,17 +206,5 @@ registerMethod({
   async create(ctx, s) {
     const { createRelational } = await import('./relational.js');
     return createRelational({ teacherDim: ctx.teacherDim, studentDim: ctx.studentDim, weights: s.weights });
-  },
-});
-
-registerMethod({
-  name: 'logit-kd',
-  summary: "Hinton logit KD: a linear classifier on the student matches the teacher's softened logits",
-  terms: { kd: { weight: 1, help: 'temperature-scaled KL to the teacher logits' } },
-  options: {},
-  async create(ctx, s) {
-    if (ctx.numClasses === undefined) throw new UserError('method logit-kd: the number of teacher classes is unknown; it needs a teacher with logits');
-    const { createLogitKd } = await import('./logitKd.js');
-    return createLogitKd({ studentDim: ctx.studentDim, numClasses: ctx.numClasses, seed: ctx.seed, weights: s.weights });
   },
 });
