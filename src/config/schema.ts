@@ -55,7 +55,7 @@ export const baseConfigSchema = z.strictObject({
   teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
   student: z.union([z.string().min(1).transform((preset) => ({ preset }) as Record<string, unknown>), z.record(z.string(), z.unknown())]).default({})
-    .describe('student by name (cnn, vit, resnet18, resnet50, mobilenetv3-small, mobilenetv3-large, vit-ti16, vit-ti14, vit-s16, vit-s14), or { preset: <name>, inputSize, embedDim, ... } with its keys overridden; default cnn'),
+    .describe('student by name (see Students), or { preset: <name>, inputSize, channels, embedDim, ... } with any key of its kind overridden; default cnn (tintem\'s small CNN sized for the data)'),
   method: methodSectionSchema.prefault({}),
   teacherNorm: z.enum(['none', 'center', 'standardize']).default('none')
     .describe("teacher-feature normalisation from statistics of the cached training features (stored with the run, applied to the training targets and the evaluation's teacher column): none (the paper's default), center, standardize"),

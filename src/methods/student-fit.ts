@@ -48,8 +48,8 @@ function gridAlternative(s: StudentDescription, teacher: TeacherFit): string | u
     const patch = teacher.inputSize / teacher.tokenGrid;
     out.push(`feed the teacher ${s.tokenGrid * patch} px (--teacher-option size=${s.tokenGrid * patch}) so its /${patch} grid is ${s.tokenGrid}x${s.tokenGrid}`);
   }
-  if (s.inputSize % s.tokenGrid === 0 && s.name.startsWith('vit')) {
-    const patch = s.inputSize / s.tokenGrid;
+  if (s.patchSize !== undefined) {
+    const patch = s.patchSize;
     out.push(`or give the student ${teacher.tokenGrid * patch} px (--set student.inputSize=${teacher.tokenGrid * patch}) so its /${patch} grid is ${teacher.tokenGrid}x${teacher.tokenGrid}`);
   }
   return out.length ? out.join('; ') : undefined;

@@ -10,7 +10,10 @@
  */
 import { tf } from '../backend/index.js';
 import { hashSeed } from '../util/random.js';
+import { RESNET_LAYOUTS } from './entries/resnet.js';
 import { batchNormalization } from './native-kernels.js';
+
+export { RESNET_LAYOUTS, resnetTokenGrid, resnetWidth } from './entries/resnet.js';
 
 export type ResnetDepth = 18 | 34 | 50 | 101 | 152;
 
@@ -25,27 +28,9 @@ export type ResnetSpec = {
   depth: ResnetDepth;
 };
 
-export const RESNET_LAYOUTS: Record<ResnetDepth, { bottleneck: boolean; blocks: number[] }> = {
-  18: { bottleneck: false, blocks: [2, 2, 2, 2] },
-  34: { bottleneck: false, blocks: [3, 4, 6, 3] },
-  50: { bottleneck: true, blocks: [3, 4, 6, 3] },
-  101: { bottleneck: true, blocks: [3, 4, 23, 3] },
-  152: { bottleneck: true, blocks: [3, 8, 36, 3] },
-};
 
-/** Channels of the last feature map. */
-export function resnetWidth(depth: ResnetDepth): number {
-  return RESNET_LAYOUTS[depth].bottleneck ? 2048 : 512;
-}
 
-/** PyTorch's conv output side: floor((size + 2 pad - kernel) / stride) + 1. */
-const convOut = (size: number, kernel: number, stride: number, pad: number) => Math.floor((size + 2 * pad - kernel) / stride) + 1;
 
-export function resnetTokenGrid(spec: ResnetSpec): number {
-  let side = convOut(convOut(spec.inputSize, 7, 2, 3), 3, 2, 1);
-  for (let s = 1; s < 4; s++) side = convOut(side, 3, 2, 1);
-  return side;
-}
 
 export function buildResnet(spec: ResnetSpec, seed: number): tf.LayersModel {
   const seedFor = (layer: string) => hashSeed(`${seed}:${layer}`);

@@ -4,8 +4,8 @@
  * pooled = class token, tokens = patch tokens; both through one shared Dense to d when width != d.
  */
 import { tf } from '../backend/index.js';
-import { UserError } from '../util/errors.js';
 import { hashSeed } from '../util/random.js';
+import { checkVitSpec, vitTokenGrid } from './entries/vit.js';
 import { ClassTokenPosition, LayerNorm, MultiHeadSelfAttention, TokenSlice } from './layers.js';
 
 export type VitSpec = {
@@ -25,18 +25,7 @@ export type VitSpec = {
   mlpRatio: number;
 };
 
-export function vitTokenGrid(spec: VitSpec): number {
-  return spec.inputSize / spec.patchSize;
-}
-
-export function checkVitSpec(spec: VitSpec, what: string): void {
-  if (spec.inputSize % spec.patchSize !== 0) {
-    const below = Math.floor(spec.inputSize / spec.patchSize) * spec.patchSize;
-    const near = [below, below + spec.patchSize].filter((s) => s > 0).join(' or ');
-    throw new UserError(`${what}: inputSize ${spec.inputSize} is not a multiple of patchSize ${spec.patchSize} (set student.inputSize, e.g. ${near})`);
-  }
-  if (spec.width % spec.numHeads !== 0) throw new UserError(`${what}: width ${spec.width} is not divisible by numHeads ${spec.numHeads}`);
-}
+export { checkVitSpec, vitTokenGrid } from './entries/vit.js';
 
 export function buildVit(spec: VitSpec, seed: number): tf.LayersModel {
   checkVitSpec(spec, 'student spec');

@@ -18,7 +18,7 @@ import { LOSS_VERSION } from '../methods/defaults.js';
 import { createMethod, prepareMethod } from '../methods/registry.js';
 import { studentFitRows } from '../methods/student-fit.js';
 import type { DistillMethod } from '../methods/types.js';
-import { checkStudentKeys, createStudent, describeStudent, studentName, resolveStudentSpec as resolveSpec, type Student, type StudentSpec } from '../students/index.js';
+import { checkStudentKeys, createStudent, describeStudent, smallerStudentHint, studentName, resolveStudentSpec as resolveSpec, type Student, type StudentSpec } from '../students/index.js';
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
@@ -185,12 +185,6 @@ export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batch
     throw new UserError(`config batchSize ${batchSize}: a ${studentName(spec)} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or ${smallerStudentHint(spec)}`);
   }
   return { trainBytes, availableBytes: available };
-}
-
-/** What to shrink besides the batch: a stride-4 stem only where the CNN does not have one already (issue 27). */
-function smallerStudentHint(spec: StudentSpec): string {
-  if (spec.kind === 'cnn' && spec.stemStride !== 4) return 'a smaller student.inputSize, or student.stemStride=4 (a 4x smaller first map)';
-  return `a smaller student.inputSize (now ${spec.inputSize}) or a smaller student (--student ${spec.kind === 'vit' ? 'vit-ti16' : 'mobilenetv3-small'}, or cnn)`;
 }
 
 /** Estimates cost from a tiny timed teacher forward and a few timed training steps; trains nothing. */

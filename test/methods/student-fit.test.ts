@@ -35,7 +35,7 @@ test('the grid rule in words: block averages when one grid divides the other, ad
   assert.equal(gridMappingRule(14, 2), "the token losses average-pool the student's finer 14x14 map to the teacher's 2x2 (exact 7x7 block averages)");
 });
 
-const vitTi16: StudentDescription = { name: 'vit-ti16', reference: 'timm VisionTransformer(patch_size=16, ...)', parameters: 5524416, flops: 2.5e9, inputSize: 224, channels: 3, tokenGrid: 14, embedDim: 192, trunkWidth: 192 };
+const vitTi16: StudentDescription = { name: 'vit-ti16', reference: 'timm VisionTransformer(patch_size=16, ...)', parameters: 5524416, flops: 2.5e9, inputSize: 224, channels: 3, tokenGrid: 14, embedDim: 192, trunkWidth: 192, patchSize: 16 };
 
 test('dry-run rows: parameters: N, FLOPs, both grids, the rule and the exact alternative (DINOv2 /14 teacher fed 196 px)', () => {
   const rows = new Map(studentFitRows(vitTi16, { embedDim: 384, tokenGrid: 16, inputSize: 224, fullGrid: true }, 'tintem'));
@@ -49,7 +49,9 @@ test('dry-run rows: parameters: N, FLOPs, both grids, the rule and the exact alt
 });
 
 test('a student wider than the teacher: TinTeM\'s head expands, the student keeps its width, and the dry run says so', () => {
-  const resnet18: StudentDescription = { ...vitTi16, name: 'resnet18', tokenGrid: 7, embedDim: 512, trunkWidth: 512 };
+  const { patchSize: _p, ...noPatch } = vitTi16;
+  void _p;
+  const resnet18: StudentDescription = { ...noPatch, name: 'resnet18', tokenGrid: 7, embedDim: 512, trunkWidth: 512 };
   const rows = new Map(studentFitRows(resnet18, { embedDim: 384, tokenGrid: 2, inputSize: 224, fullGrid: false }, 'tintem'));
   assert.match(rows.get('note')!, /wider than the teacher: TinTeM's head maps the teacher's 384-d space up to 512-d \(expands instead of compressing\); the student keeps its own width by default \(set student.embedDim=384/);
   assert.equal(rows.get('student width'), "512-d (the trunk's own); teacher 384-d");

@@ -31,7 +31,7 @@ test('student: <name> is { preset: <name> }; keys override it from the file, fla
 test('an unknown student, or a key the preset does not take, is one line before any data is read', async () => {
   assert.throws(() => parseDistillConfig({ student: 'resnet-18' }, 'config.yaml'),
     (e: unknown) => e instanceof UserError && e.message === `config.yaml: student.preset: unknown student 'resnet-18' (expected one of ${studentPresetNames().join(', ')})`);
-  await assert.rejects(loadDistillConfig(undefined, { values: { 'student.preset': 'vit-b16' } }), /command line: student.preset: unknown student 'vit-b16' \(expected one of cnn, vit, resnet18/);
+  await assert.rejects(loadDistillConfig(undefined, { values: { 'student.preset': 'vit-b16' } }), /command line: student.preset: unknown student 'vit-b16' \(expected one of cnn, vit, vit-ti16, vit-ti14, vit-s16, vit-s14, resnet18/);
   assert.throws(() => parseDistillConfig({ student: { preset: 'resnet50', stemWidth: 8 } }), /config: student.stemWidth: unknown key for a resnet student \(expected one of: kind, preset, inputSize, channels, embedDim, depth\)/);
   assert.throws(() => parseDistillConfig({ student: { kind: 'mlp' } }), /config: student: 'kind' must be one of cnn, vit, resnet, mobilenetv3/);
 });

@@ -27,7 +27,7 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/student-params.json
 const PUBLISHED = ['resnet18', 'resnet50', 'mobilenetv3-small', 'mobilenetv3-large', 'vit-ti16', 'vit-ti14', 'vit-s16', 'vit-s14'];
 
 test('the preset list: tintem\'s cnn and vit plus the published trunks, one fixture entry each', () => {
-  assert.deepEqual(studentPresetNames(), ['cnn', 'vit', ...PUBLISHED]);
+  assert.deepEqual([...studentPresetNames()].sort(), ['cnn', 'vit', ...PUBLISHED].sort());
   assert.deepEqual(Object.keys(fixture.presets).sort(), [...PUBLISHED].sort());
   assert.equal(fixture.inputSize, 224);
   assert.equal(fixture.channels, 3);

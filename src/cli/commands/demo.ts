@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
-import { studentPresetNames } from '../../students/presets.js';
+import { studentPresetNames } from '../../students/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';

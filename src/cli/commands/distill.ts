@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
 import { methodEntries } from '../../methods/registry.js';
-import { studentPresetNames } from '../../students/presets.js';
+import { studentPresetNames } from '../../students/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
@@ -78,7 +78,7 @@ export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConf
   }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
-    const { studentWidthKey } = await import('../../students/presets.js');
+    const { studentWidthKey } = await import('../../students/registry.js');
     config.student = { ...config.student, [studentWidthKey(config.student)]: f.studentWidth };
   }
   return config;
