@@ -345,7 +345,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   teacherInfo.embedDim = identity.dim;
   teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
   const studentRows = fitRows(config, student, { embedDim: identity.dim, inputSize: teacherSize, grid: Math.round(Math.sqrt(teacherInfo.tokenCount)) });
-  for (const [label, text] of studentRows) info(`${label}: ${text.replace(/^parameters: /, '')}`);
+  for (const [label, text] of studentRows) info(label === 'student size' ? text : `${label}: ${text}`);
   await writeRunConfig(runDir, configToYaml(config));
 
   let method: DistillMethod;
