@@ -6,14 +6,13 @@ import type { Command } from 'commander';
 import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
 import { methodEntries } from '../../methods/registry.js';
-import { studentPresetNames } from '../../students/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
 import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
-import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
+import { intArg, numberArg, studentOptionHelp, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -135,7 +134,7 @@ export function register(program: Command): void {
     .option('--views <n>', 'cached augmented views per image besides the original', number('--views', true))
     .option('--run-dir <dir>', 'where checkpoints, logs and the trained student go')
     .option('--cache-dir <dir>', 'teacher-embedding cache')
-    .option('--student <name>', `student by name: ${studentPresetNames().join(', ')} (default cnn)`)
+    .option('--student <name>', studentOptionHelp())
     .option('--student-width <n>', 'student width (CNN stem channels / ViT width)', number('--student-width', true))
     .option('--student-dim <n>', 'student embedding dimension d', number('--student-dim', true))
     .option('--fp16', 'store cached teacher embeddings as float16')
