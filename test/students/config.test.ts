@@ -65,3 +65,18 @@ test('a named preset trains end to end: summary.json and the dry run show preset
   assert.deepEqual(model.outputs.map((o) => o.shape), [[null, 576], [null, 1, 576]]);
   model.dispose();
 });
+
+test('specs of the current release resolve byte for byte as before (resume fingerprints unchanged) and old summaries parse', async () => {
+  const { resolveStudentSpec } = await import('../../src/students/index.js');
+  const { runSummarySchema } = await import('../../src/training/run-folder.js');
+  // The defaults as the release before presets wrote them into checkpoints and summary.json (hand-copied).
+  assert.deepEqual(resolveStudentSpec({}, 28, 1),
+    { kind: 'cnn', inputSize: 28, channels: 1, embedDim: 64, stemWidth: 32, stemStride: 2, widthMultipliers: [1, 2], blocksPerStage: [1, 1] });
+  assert.deepEqual(JSON.stringify(resolveStudentSpec({ kind: 'cnn', embedDim: 128 }, 112, 3)),
+    '{"kind":"cnn","inputSize":112,"channels":3,"embedDim":128,"stemWidth":32,"stemStride":4,"widthMultipliers":[1,2,4],"blocksPerStage":[1,1,1]}');
+  assert.deepEqual(JSON.stringify(resolveStudentSpec({ kind: 'vit', width: 96 }, 112, 3)),
+    '{"kind":"vit","inputSize":112,"channels":3,"embedDim":192,"patchSize":8,"width":96,"depth":6,"numHeads":3,"mlpRatio":4}');
+  // summary.json's student of the current release: spec and params only
+  const student = runSummarySchema.shape.student.parse({ spec: { kind: 'cnn' }, params: 81_000 });
+  assert.deepEqual(student, { spec: { kind: 'cnn' }, params: 81_000 });
+});
