@@ -5,6 +5,7 @@
  */
 import { baseConfigRows, methodConfigRows, type ConfigKeyRow } from '../config/describe.js';
 import { methodEntries } from '../methods/registry.js';
+import { studentKinds, studentPresets } from '../students/registry.js';
 import { teacherEntries } from '../teachers/registry.js';
 import { distillRegistries } from '../training/config.js';
 
@@ -19,7 +20,7 @@ export function configDocsMarkdown(): string {
   const out = [
     '# Distill config reference',
     '',
-    '<!-- Generated from src/config/schema.ts, src/methods/registry.ts and src/teachers/registry.ts by `npm run docs`; do not edit. -->',
+    '<!-- Generated from src/config/schema.ts, src/methods/registry.ts, src/teachers/registry.ts and src/students/registry.ts by `npm run docs`; do not edit. -->',
     '',
     'Every key of a `tintem distill` config (YAML or JSON file, `--set key=value`, or the flags of `tintem distill --help`).',
     'Every key is optional; unknown keys, and options the chosen method does not take, are errors before any data is read.',
@@ -29,6 +30,14 @@ export function configDocsMarkdown(): string {
     '| spec | what it is |',
     '| --- | --- |',
     ...teacherEntries().map((t) => `| \`${t.usage}\` | ${cell(t.summary)} |`),
+    '',
+    '## Students',
+    '',
+    '`student: <name>`, `--student <name>`, or `student: { preset: <name>, ...keys }` with any key of its kind overridden.',
+    '',
+    '| name | what it is | reference | kind: keys |',
+    '| --- | --- | --- | --- |',
+    ...studentPresets.entries().map((p) => `| \`${p.name}\` | ${cell(p.summary)} | ${cell(p.reference ?? "tintem's own")} | \`${p.kind}\`: ${studentKinds.get(p.kind, 'docs').keys.join(', ')} |`),
     '',
     '## Methods',
     '',

@@ -1,6 +1,12 @@
 /** Shared parsing of command-line values: every bad value is a one-line UserError naming the option. */
 import { CORRUPTION_NAMES, isCorruptionName, type CorruptionName } from '../robustness/params.js';
+import { studentPresetNames } from '../students/registry.js';
 import { UserError } from '../util/errors.js';
+
+/** Help of `--student <name>` on every command that builds a student (the names come from the student registry). */
+export function studentOptionHelp(extra = ''): string {
+  return `student by name: ${studentPresetNames().join(', ')} (default cnn${extra})`;
+}
 
 /** Parses an integer option in [min, max]; undefined stays undefined. */
 export function intOption(name: string, value: string | undefined, min: number, max = Infinity): number | undefined {

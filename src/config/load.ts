@@ -56,6 +56,8 @@ export function validateConfig(input: unknown, source: string, registries: Confi
   if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(baseConfigSchema) })}`);
   const problem = registries.teacherProblem(r.data.teacher);
   if (problem) throw new UserError(`${source}: teacher: '${r.data.teacher}': ${problem}`);
+  const studentProblem = registries.studentProblem?.(r.data.student);
+  if (studentProblem) throw new UserError(`${source}: ${studentProblem}`);
   const name = r.data.method.name;
   const schema = registries.methodSchema(name);
   if (!schema) throw new UserError(`${source}: method.name: unknown method '${name}' (expected one of ${registries.methodNames().join(', ')})`);
@@ -128,7 +130,11 @@ export async function loadConfig(registries: ConfigRegistries, path?: string, ov
     ...(overrides.set ?? []).map(parseSetting),
   ];
   if (settings.length === 0) return validate(merged, path ? quoteName(path) : COMMAND_LINE);
-  for (const [key, value] of settings) setPath(merged, key, value);
+  for (const [key, value] of settings) {
+    // `student: resnet18` is `student: { preset: resnet18 }`, so flags and --set can add keys to it.
+    if (typeof merged.student === 'string') merged.student = { preset: merged.student };
+    setPath(merged, key, value);
+  }
   return validate(merged, COMMAND_LINE);
 }
 

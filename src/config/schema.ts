@@ -54,7 +54,8 @@ export const baseConfigSchema = z.strictObject({
   teacherOptions: teacherOptionsSchema.optional(),
   teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
-  student: z.record(z.string(), z.unknown()).default({}).describe('student spec fields over the default CNN (kind: cnn | vit, embedDim, stemWidth, width, ...)'),
+  student: z.union([z.string().min(1).transform((preset) => ({ preset }) as Record<string, unknown>), z.record(z.string(), z.unknown())]).default({})
+    .describe('student by name (see Students), or { preset: <name>, inputSize, channels, embedDim, ... } with any key of its kind overridden; default cnn (tintem\'s small CNN sized for the data)'),
   method: methodSectionSchema.prefault({}),
   init: z.string().min(1).optional()
     .describe("start the student from an earlier student: a run folder (its student, plus the method's head when method, teacher and teacherNorm match) or an export folder (its student; a fresh head is fitted); the architecture must match"),
@@ -111,4 +112,6 @@ export interface ConfigRegistries {
   teacherProblem(spec: string): string | undefined;
   /** How teacher specs are written, for help texts. */
   teacherUsages(): string[];
+  /** Why the student section is wrong (unknown preset, kind or key), checked without building anything. */
+  studentProblem?(section: Record<string, unknown>): string | undefined;
 }

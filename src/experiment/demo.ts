@@ -13,6 +13,7 @@ import type { DistillConfig } from '../config/schema.js';
 import { parseDistillConfig } from '../training/config.js';
 import { fashionMnistDir } from '../data/index.js';
 import type { CorruptionName } from '../robustness/index.js';
+import { resolveStudentSpec } from '../students/index.js';
 import { runDistill } from '../training/run-distill.js';
 import { runConfigIs, runState } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
@@ -29,6 +30,8 @@ export interface DemoOptions {
   /** 'mnist' (default): MNIST digits; 'photos': colour crops of the stdlib photos into a photo-sized student. */
   preset?: DemoPreset;
   teacher: string;
+  /** Student preset (src/students/presets.ts); default cnn. */
+  student?: string;
   trainLimit: number;
   testLimit: number;
   oodLimit: number;
@@ -90,11 +93,17 @@ export function demoConfig(opts: DemoOptions, method: string): DistillConfig {
     ? {
       teacherOptions: /^(tfjs|onnx):/.test(opts.teacher) ? undefined : { inputSize: PHOTO_DEMO.teacherSize },
       data: { train: 'photos:train', limit: opts.trainLimit },
-      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3 },
+      student: { inputSize: PHOTO_DEMO.studentSize, channels: 3, ...(opts.student ? { preset: opts.student } : {}) },
       augment: { flip: true },
     }
-    : { data: { train: 'mnist:train', limit: opts.trainLimit } };
-  return parseDistillConfig({ ...common, ...preset }, `--methods ${method}`);
+    : { data: { train: 'mnist:train', limit: opts.trainLimit }, ...(opts.student ? { student: { preset: opts.student } } : {}) };
+  const config = parseDistillConfig({ ...common, ...preset }, opts.student ? `--student ${opts.student} --methods ${method}` : `--methods ${method}`);
+  // A named student must fit the demo's input (e.g. a /16 ViT at 28 px does not): say so before any data is read.
+  if (opts.student) {
+    const [size, channels] = opts.preset === 'photos' ? [PHOTO_DEMO.studentSize, 3 as const] : [28, 1 as const];
+    resolveStudentSpec(config.student, size, channels, `--student ${opts.student} (the ${opts.preset === 'photos' ? 'photos' : 'MNIST'} demo's ${size} px input)`);
+  }
+  return config;
 }
 
 /** Trains one method unless its run folder already holds the same finished run; resumes an interrupted one. */

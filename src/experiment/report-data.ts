@@ -148,7 +148,7 @@ export function buildReportData(input: ReportInput): ReportData {
     models: [
       // The teacher column shows the features the students were trained against: say when they were normalised.
       { id: TEACHER_ID, label: runs[0]?.teacherNorm ? `${input.teacherLabel}, teacherNorm ${runs[0].teacherNorm.mode}` : input.teacherLabel, role: 'teacher' },
-      ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
+      ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name}${studentArchitecture(r.summary.student)})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
       ...(ev.exported ?? []).map((e) => ({ id: e.model, label: `${e.form} export of ${e.reference}`, role: 'student' as const })),
     ],
     curves,
@@ -180,4 +180,12 @@ export function buildReportData(input: ReportInput): ReportData {
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };
+}
+
+/** The student's preset, FLOPs per image and token grid against the teacher's, for runs that recorded them. */
+function studentArchitecture(s: { preset?: string; flops?: number; tokenGrid?: number; teacherGrid?: number }): string {
+  if (s.preset === undefined) return '';
+  const flops = s.flops === undefined ? '' : `, ${(s.flops / 1e9).toFixed(s.flops >= 1e9 ? 2 : 3)} GFLOPs/image`;
+  const grid = s.tokenGrid === undefined ? '' : `, tokens ${s.tokenGrid}x${s.tokenGrid}${s.teacherGrid ? ` vs teacher ${s.teacherGrid}x${s.teacherGrid}` : ''}`;
+  return `; ${s.preset}${flops}${grid}`;
 }

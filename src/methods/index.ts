@@ -9,5 +9,4 @@ export { createTintem, prefitHead, pcaInitHead, type TintemMethod, type TintemWe
 export { createProteus, type ProjectorMethod } from './proteus.js';
 export { createCosine } from './cosine.js';
 export { createRelational } from './relational.js';
-export { createLogitKd, type LogitKdMethod } from './logitKd.js';
 export type { DistillMethod, LossTerms, TeacherFeatures } from './types.js';

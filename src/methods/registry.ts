@@ -12,49 +12,16 @@ import { DEFAULT_METHOD } from '../config/defaults.js';
 import { UserError } from '../util/errors.js';
 import { describeError } from '../util/zod-issue.js';
 import { keysIn } from '../util/zod-keys.js';
-import { DEFAULT_TAUS } from './defaults.js';
+import { createRegistry } from '../util/registry.js';
+import type { CachedTeacherEmbeddings, MethodContext, MethodEntry, MethodSettings } from './entry.js';
+import { cosineMethod } from './entries/cosine.js';
+import { proteusMethod } from './entries/proteus.js';
+import { relationalMethod } from './entries/relational.js';
+import { tintemMethod } from './entries/tintem.js';
 import type { DistillMethod } from './types.js';
 
-/** What a method is built for: the widths it bridges and what the teacher provides. */
-export interface MethodContext {
-  teacherDim: number;
-  studentDim: number;
-  /** Whether the teacher's token map is used (the cache holds tokens and `tokens` is on). */
-  teacherTokens: boolean;
-  /** Class count of the teacher's logits (methods that distil logits). */
-  numClasses?: number;
-  seed: number;
-}
-
-/** A method's config section as validated: the common keys plus the method's own options (defaults filled in). */
-export type MethodSettings<S extends z.ZodRawShape = z.ZodRawShape> = {
-  name: string;
-  weights: Record<string, number>;
-  tokens: boolean;
-} & z.output<z.ZodObject<S>>;
-
-/** Cached identity-view teacher embeddings, for methods that initialise from them before step 0. */
-export interface CachedTeacherEmbeddings {
-  /** count x D, row-major. */
-  pooled: Float32Array;
-  /** count x T x D, when the teacher has tokens. */
-  tokens?: Float32Array;
-  count: number;
-  seed: number;
-}
-
-export interface MethodEntry<S extends z.ZodRawShape = z.ZodRawShape> {
-  name: string;
-  /** One line for help texts and the docs table. */
-  summary: string;
-  /** Loss terms by name: default weight and what the term measures. */
-  terms: Record<string, { weight: number; help: string }>;
-  /** The method's own options (besides name, weights and tokens); each with `.default()` and `.describe()`. */
-  options: S;
-  create(ctx: MethodContext, settings: MethodSettings<S>): Promise<DistillMethod>;
-  /** Optional initialisation from the cached teacher embeddings before training starts (not on resume). */
-  prepare?(method: DistillMethod, embeddings: CachedTeacherEmbeddings, settings: MethodSettings<S>): Promise<void>;
-}
+export type { CachedTeacherEmbeddings, MethodContext, MethodEntry, MethodSettings } from './entry.js';
+export { defineMethod } from './entry.js';
 
 // Entries of any option shape live in one map; each entry's own generic keeps its create/prepare typed.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -62,40 +29,39 @@ type AnyMethodEntry = MethodEntry<any>;
 
 export { DEFAULT_METHOD };
 
-const entries = new Map<string, AnyMethodEntry>();
+const methods = createRegistry<AnyMethodEntry>('method', {
+  check(entry) {
+    for (const reserved of ['name', 'weights', 'tokens']) {
+      if (reserved in entry.options) throw new Error(`registerMethod: option '${reserved}' of method '${entry.name}' is a common key`);
+    }
+  },
+});
 
 /** Adds a method (built-ins below; tests and plug-ins may add their own). Names are unique. */
 export function registerMethod<S extends z.ZodRawShape>(entry: MethodEntry<S>): MethodEntry<S> {
-  if (!/^[a-z][a-z0-9-]*$/.test(entry.name)) throw new Error(`registerMethod: name '${entry.name}' must be lower-case letters, digits and '-'`);
-  if (entries.has(entry.name)) throw new Error(`registerMethod: method '${entry.name}' is already registered`);
-  for (const reserved of ['name', 'weights', 'tokens']) {
-    if (reserved in entry.options) throw new Error(`registerMethod: option '${reserved}' of method '${entry.name}' is a common key`);
-  }
-  entries.set(entry.name, entry);
+  methods.register(entry);
   return entry;
 }
 
 /** Removes a method (tests that register an example method clean up after themselves). */
 export function unregisterMethod(name: string): void {
-  entries.delete(name);
+  methods.unregister(name);
 }
 
 export function methodEntries(): AnyMethodEntry[] {
-  return [...entries.values()];
+  return methods.entries();
 }
 
 export function methodNames(): string[] {
-  return [...entries.keys()];
+  return methods.names();
 }
 
 export function isMethodName(name: string): boolean {
-  return entries.has(name);
+  return methods.has(name);
 }
 
 export function getMethodEntry(name: string, where = 'method'): AnyMethodEntry {
-  const entry = entries.get(name);
-  if (!entry) throw new UserError(`${where}: unknown method '${name}' (expected one of ${methodNames().join(', ')})`);
-  return entry;
+  return methods.get(name, where);
 }
 
 /** The full, strict schema of one method's config section: name, weights (by term), tokens and its options. */
@@ -132,93 +98,8 @@ export async function prepareMethod(method: DistillMethod, settings: MethodSetti
   await getMethodEntry(settings.name).prepare?.(method, embeddings, settings);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Built-in methods. Each implementation file is imported only when the method is built.
-
-const prefitSchema = z.strictObject({
-  epochs: z.number().int().positive().default(5).describe('pre-fit epochs'),
-  batchSize: z.number().int().min(2).default(256).describe('pre-fit batch size'),
-  lr: z.number().positive().default(1e-3).describe('pre-fit learning rate (Adam)'),
-});
-
-registerMethod({
-  name: 'tintem',
-  summary: 'Teacher in the Middle: a teacher head h compresses the teacher, the student learns h(teacher(x)) (the paper)',
-  terms: {
-    headGlobal: { weight: 1, help: "head: affinity KL between h(teacher) and the teacher across the batch" },
-    headLocal: { weight: 1, help: "head: affinity KL within each image's tokens" },
-    studentPooled: { weight: 1, help: 'student pooled vs h(teacher pooled)' },
-    studentTokens: { weight: 1, help: 'student tokens vs h(teacher tokens)' },
-  },
-  options: {
-    taus: z.array(z.number().positive()).min(1).default([...DEFAULT_TAUS]).describe('temperatures the head losses average over'),
-    prefitHead: z.union([prefitSchema, z.literal(false)]).default(false)
-      .describe('pre-fit the teacher head on cached embeddings before training (the paper trains all jointly: off)'),
-    pcaInit: z.boolean().default(false).describe("initialise the head's Linear from the top principal directions of the teacher embeddings"),
-  },
-  async create(ctx, s) {
-    const { createTintem } = await import('./tintem.js');
-    return createTintem({ teacherDim: ctx.teacherDim, studentDim: ctx.studentDim, seed: ctx.seed, weights: s.weights, taus: s.taus, local: ctx.teacherTokens });
-  },
-  async prepare(method, e, s) {
-    if (!s.pcaInit && !s.prefitHead) return;
-    const { pcaInitHead, prefitHead } = await import('./tintem.js');
-    const { info } = await import('../util/log.js');
-    const tintem = method as import('./tintem.js').TintemMethod;
-    if (s.pcaInit) pcaInitHead(tintem, e.pooled, e.count);
-    if (s.prefitHead) {
-      const r = prefitHead(tintem, e.pooled, e.tokens, { ...s.prefitHead, seed: e.seed });
-      info(`prefit head: loss ${r.epochLosses.map((l) => l.toFixed(4)).join(' -> ')}`);
-    }
-  },
-});
-
-const projectorTerms = {
-  pooled: { weight: 1, help: 'projected student pooled vs teacher pooled' },
-  tokens: { weight: 1, help: 'projected student tokens vs teacher tokens' },
-};
-
-registerMethod({
-  name: 'proteus',
-  summary: 'Proteus-style feature matching: a student projector (LN + Linear) trained by MSE to the teacher',
-  terms: projectorTerms,
-  options: {},
-  async create(ctx, s) {
-    const { createProteus } = await import('./proteus.js');
-    return createProteus({ teacherDim: ctx.teacherDim, studentDim: ctx.studentDim, seed: ctx.seed, weights: s.weights });
-  },
-});
-
-registerMethod({
-  name: 'cosine',
-  summary: 'cosine projector: a student projector trained to maximise cosine similarity to the teacher',
-  terms: projectorTerms,
-  options: {},
-  async create(ctx, s) {
-    const { createCosine } = await import('./cosine.js');
-    return createCosine({ teacherDim: ctx.teacherDim, studentDim: ctx.studentDim, seed: ctx.seed, weights: s.weights });
-  },
-});
-
-registerMethod({
-  name: 'relational',
-  summary: "PKT-style relational distillation: match the batch's cosine-similarity distributions",
-  terms: { relational: { weight: 1, help: 'KL between teacher and student similarity distributions' } },
-  options: {},
-  async create(ctx, s) {
-    const { createRelational } = await import('./relational.js');
-    return createRelational({ teacherDim: ctx.teacherDim, studentDim: ctx.studentDim, weights: s.weights });
-  },
-});
-
-registerMethod({
-  name: 'logit-kd',
-  summary: "Hinton logit KD: a linear classifier on the student matches the teacher's softened logits",
-  terms: { kd: { weight: 1, help: 'temperature-scaled KL to the teacher logits' } },
-  options: {},
-  async create(ctx, s) {
-    if (ctx.numClasses === undefined) throw new UserError('method logit-kd: the number of teacher classes is unknown; it needs a teacher with logits');
-    const { createLogitKd } = await import('./logitKd.js');
-    return createLogitKd({ studentDim: ctx.studentDim, numClasses: ctx.numClasses, seed: ctx.seed, weights: s.weights });
-  },
-});
+// Built-in methods, one file each under ./entries/ (their implementations are imported only when built).
+registerMethod(tintemMethod);
+registerMethod(proteusMethod);
+registerMethod(cosineMethod);
+registerMethod(relationalMethod);

@@ -2,7 +2,7 @@
  * Token maps from the student and the teacher may come on different square grids (a 28px CNN gives 7x7, the
  * cached teacher tokens are 2x2 by default). Token losses compare them position by position, so the finer map is
  * average-pooled to the coarser grid: exact block averages when one grid divides the other, otherwise adaptive
- * average pooling with PyTorch's (overlapping) bins.
+ * average pooling with PyTorch's (overlapping) bins. The rule in words: gridMappingRule (./student-fit.ts).
  */
 import { tf } from '../backend/index.js';
 import { adaptiveAvgPoolTokens } from '../teachers/features.js';
@@ -37,3 +37,4 @@ export function alignTokenGrids(student: tf.Tensor3D, teacher: tf.Tensor3D): [tf
   const target = Math.min(gs, gt);
   return [poolTokenMap(student, target), poolTokenMap(teacher, target)];
 }
+

@@ -8,8 +8,12 @@ import { tf } from '../backend/index.js';
 import { hashSeed } from '../util/random.js';
 import { batchNormalization } from './native-kernels.js';
 
+export { cnnTokenGrid } from './entries/cnn.js';
+
 export type CnnSpec = {
   kind: 'cnn';
+  /** The preset name this spec came from (display only; tintem's own cnn/vit specs have none). */
+  preset?: string;
   inputSize: number;
   channels: 1 | 3;
   /** Embedding width d. */
@@ -23,12 +27,6 @@ export type CnnSpec = {
   blocksPerStage: number[];
 };
 
-/** Side of the output grid: 'same' convs give ceil(size / stride) at each stride-2 step. */
-export function cnnTokenGrid(spec: CnnSpec): number {
-  let side = spec.stemStride === 4 ? Math.ceil(Math.ceil(spec.inputSize / 2) / 2) : Math.ceil(spec.inputSize / spec.stemStride);
-  for (let s = 1; s < spec.blocksPerStage.length; s++) side = Math.ceil(side / 2);
-  return side;
-}
 
 export function buildCnn(spec: CnnSpec, seed: number): tf.LayersModel {
   const seedFor = (layer: string) => hashSeed(`${seed}:${layer}`);

@@ -4,13 +4,15 @@
  * pooled = class token, tokens = patch tokens; both through one shared Dense to d when width != d.
  */
 import { tf } from '../backend/index.js';
-import { UserError } from '../util/errors.js';
 import { hashSeed } from '../util/random.js';
+import { checkVitSpec, vitTokenGrid } from './entries/vit.js';
 import { ClassTokenPosition, MultiHeadSelfAttention, TokenSlice } from './layers.js';
 import { layerNormalization } from './native-kernels.js';
 
 export type VitSpec = {
   kind: 'vit';
+  /** The preset name this spec came from (display only; tintem's own cnn/vit specs have none). */
+  preset?: string;
   inputSize: number;
   channels: 1 | 3;
   /** Embedding width d. */
@@ -24,14 +26,7 @@ export type VitSpec = {
   mlpRatio: number;
 };
 
-export function vitTokenGrid(spec: VitSpec): number {
-  return spec.inputSize / spec.patchSize;
-}
-
-export function checkVitSpec(spec: VitSpec, what: string): void {
-  if (spec.inputSize % spec.patchSize !== 0) throw new UserError(`${what}: inputSize ${spec.inputSize} is not a multiple of patchSize ${spec.patchSize}`);
-  if (spec.width % spec.numHeads !== 0) throw new UserError(`${what}: width ${spec.width} is not divisible by numHeads ${spec.numHeads}`);
-}
+export { checkVitSpec, vitTokenGrid } from './entries/vit.js';
 
 export function buildVit(spec: VitSpec, seed: number): tf.LayersModel {
   checkVitSpec(spec, 'student spec');

@@ -6,8 +6,14 @@
  */
 import { DEFAULT_TEACHER } from '../config/defaults.js';
 import { UserError } from '../util/errors.js';
+import { createRegistry } from '../util/registry.js';
+import { inceptionTeacher } from './entries/inception.js';
+import { mobilenetTeacher } from './entries/mobilenet.js';
+import { onnxTeacher } from './entries/onnx.js';
+import { randomTeacher } from './entries/random.js';
+import { tfjsTeacher } from './entries/tfjs.js';
 import type { Normalization } from './normalization.js';
-import { mergeTeacherOptions, parseModelSpec, type TeacherOptions } from './options.js';
+import type { TeacherOptions } from './options.js';
 import type { Teacher } from './types.js';
 
 export interface CreateTeacherOptions {
@@ -49,21 +55,20 @@ export interface TeacherEntry {
   create(arg: string, opts: CreateTeacherOptions): Promise<Teacher>;
 }
 
-const entries = new Map<string, TeacherEntry>();
+/** Teacher kinds by their spec prefix (the shared registry keys entries by `name`: here, the kind). */
+const kinds = createRegistry<{ name: string; entry: TeacherEntry }>('teacher kind');
 
 export function registerTeacher(entry: TeacherEntry): TeacherEntry {
-  if (!/^[a-z][a-z0-9-]*$/.test(entry.kind)) throw new Error(`registerTeacher: kind '${entry.kind}' must be lower-case letters, digits and '-'`);
-  if (entries.has(entry.kind)) throw new Error(`registerTeacher: teacher kind '${entry.kind}' is already registered`);
-  entries.set(entry.kind, entry);
+  kinds.register({ name: entry.kind, entry });
   return entry;
 }
 
 export function unregisterTeacher(kind: string): void {
-  entries.delete(kind);
+  kinds.unregister(kind);
 }
 
 export function teacherEntries(): TeacherEntry[] {
-  return [...entries.values()];
+  return kinds.entries().map((e) => e.entry);
 }
 
 /** "expected 'inception[:<layer>]', ... or 'onnx:<model.onnx>'" */
@@ -77,7 +82,7 @@ export function parseTeacherSpec(spec: string, where = '--teacher'): { entry: Te
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? '' : spec.slice(colon + 1);
-  const entry = entries.get(kind);
+  const entry = kinds.find(kind)?.entry;
   if (!entry) throw new UserError(`${where} '${spec}': unknown teacher, ${teacherSpecHelp()}`);
   const problem = entry.check?.(arg);
   if (problem) throw new UserError(`${where} '${spec}': ${problem}`);
@@ -105,79 +110,9 @@ export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: Create
   return entry.create(arg, opts);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Built-in teacher kinds. Each implementation file is imported only when the teacher is built.
-
-/** 'path[#key=value,...]': the path must be there and the options must parse (loads nothing). */
-function checkModelSpec(arg: string): string | undefined {
-  try {
-    if (!parseModelSpec(arg, 'teacher').path) return `missing model path, ${teacherSpecHelp()}`;
-  } catch (e) {
-    if (e instanceof UserError) return e.message.replace(/^teacher: /, '');
-    throw e;
-  }
-  return undefined;
-}
-
-/** Builds a model-file teacher: the spec's '#options' under the caller's `teacher` options. */
-function modelFileOptions(arg: string, opts: CreateTeacherOptions, spec: string) {
-  const { path, options } = parseModelSpec(arg, `--teacher '${spec}'`);
-  const teacher = mergeTeacherOptions(options, opts.teacher);
-  return { path, common: { output: opts.output, inputSize: opts.inputSize, grid: opts.grid, normalization: opts.normalization, teacher } };
-}
-
-registerTeacher({
-  kind: 'inception',
-  usage: 'inception[:<layer>]',
-  summary: 'InceptionV3 trunk bundled in nsfwjs@4.3.0, cut at mixed5 (768-d); the default teacher',
-  async create(arg, opts) {
-    const { createNsfwTeacher } = await import('./nsfw.js');
-    return createNsfwTeacher('inception', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
-  },
-});
-
-registerTeacher({
-  kind: 'mobilenet',
-  usage: 'mobilenet[:<layer>]',
-  summary: 'MobileNetV2 trunk bundled in nsfwjs@4.3.0, cut at block_13_expand_relu (576-d); fast',
-  async create(arg, opts) {
-    const { createNsfwTeacher } = await import('./nsfw.js');
-    return createNsfwTeacher('mobilenet', { cut: opts.cut ?? (arg || undefined), inputSize: opts.inputSize ?? opts.teacher?.inputSize, grid: opts.grid, lazy: opts.lazy });
-  },
-});
-
-registerTeacher({
-  kind: 'random',
-  usage: 'random[:<seed>]',
-  summary: 'tiny random-init network (tests and smoke runs)',
-  check: (arg) => (arg === '' || Number.isInteger(Number(arg)) ? undefined : 'random seed must be an integer'),
-  async create(arg, opts) {
-    const { createRandomTeacher } = await import('./random.js');
-    return createRandomTeacher({ seed: arg ? Number(arg) : opts.seed ?? 0, embedDim: opts.embedDim, grid: opts.grid, inputSize: opts.inputSize });
-  },
-});
-
-registerTeacher({
-  kind: 'tfjs',
-  usage: 'tfjs:<model.json>[#options]',
-  summary: "any TF.js Layers or Graph model; '#options' like preset=dinov2,output=...,registers=4 (docs/teachers.md)",
-  check: checkModelSpec,
-  async create(arg, opts) {
-    const { createTfjsTeacher } = await import('./tfjsModel.js');
-    const { path, common } = modelFileOptions(arg, opts, `tfjs:${arg}`);
-    return createTfjsTeacher(path, common);
-  },
-});
-
-registerTeacher({
-  kind: 'onnx',
-  usage: 'onnx:<model.onnx>[#options]',
-  summary: "any ONNX image model, run with onnxruntime-node; '#options' as for tfjs (docs/teachers.md)",
-  check: checkModelSpec,
-  precisions: ['fp32', 'int8'],
-  async create(arg, opts) {
-    const { createOnnxTeacher } = await import('./onnx.js');
-    const { path, common } = modelFileOptions(arg, opts, `onnx:${arg}`);
-    return createOnnxTeacher(path, { ...common, precision: opts.precision === 'int8' ? 'int8' : undefined, int8Dir: opts.precisionDir });
-  },
-});
+// Built-in teacher kinds, one file each under ./entries/ (their implementations are imported only when built).
+registerTeacher(inceptionTeacher);
+registerTeacher(mobilenetTeacher);
+registerTeacher(randomTeacher);
+registerTeacher(tfjsTeacher);
+registerTeacher(onnxTeacher);

@@ -6,6 +6,7 @@
 import { loadConfig, validateConfig, type ConfigOverrides } from '../config/load.js';
 import type { ConfigRegistries, DistillConfig } from '../config/schema.js';
 import { isMethodName, getMethodEntry, methodNames, methodSettingsSchema } from '../methods/registry.js';
+import { studentSectionProblem } from '../students/registry.js';
 import { teacherEntries, teacherSpecProblem } from '../teachers/registry.js';
 import { LOSS_VERSION } from '../methods/defaults.js';
 import type { TrainConfig } from './trainer.js';
@@ -16,6 +17,7 @@ export const distillRegistries: ConfigRegistries = {
   methodSchema: (name) => (isMethodName(name) ? methodSettingsSchema(getMethodEntry(name)) : undefined),
   teacherProblem: teacherSpecProblem,
   teacherUsages: () => teacherEntries().map((e) => e.usage),
+  studentProblem: studentSectionProblem,
 };
 
 /** Defaults <- config file <- flags / --set, fully validated. */

@@ -18,8 +18,9 @@ import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
 import { LOSS_VERSION } from '../methods/defaults.js';
 import { createMethod, prepareMethod } from '../methods/registry.js';
+import { studentFitRows } from '../methods/student-fit.js';
 import type { DistillMethod } from '../methods/types.js';
-import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
+import { checkStudentKeys, createStudent, describeStudent, smallerStudentHint, studentName, resolveStudentSpec as resolveSpec, type Student, type StudentSpec } from '../students/index.js';
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/registry.js';
@@ -67,10 +68,9 @@ export interface DistillRunResult {
   summary?: DistillSummary;
 }
 
-/** The student spec: the config's fields over the default CNN (or ViT) at the data's size and channels. */
+/** The student spec: the config's preset and fields at the data's size and channels (src/students resolves it). */
 export function resolveStudentSpec(config: DistillConfig, data: ImageSet): StudentSpec {
-  const base = config.student.kind === 'vit' ? defaultVitSpec(data.height, data.channels) : defaultStudentSpec(data.height, data.channels);
-  return validateStudentSpec({ ...base, ...config.student }, 'config student');
+  return resolveSpec(config.student, data.height, data.channels, 'config student');
 }
 
 /** View 0 is the identity; views 1..n are seeded augmentations with the config's parameters. */
@@ -170,6 +170,15 @@ export interface DryRunEstimate {
   availableBytes: number;
   /** Set when an epoch has too few steps (see {@link fewStepsWarning}). */
   fewSteps?: string;
+  /** The student and how it fits the teacher (preset, parameters, FLOPs, token grids and their rule), as rows. */
+  studentRows: Array<[string, string]>;
+}
+
+/** The student-vs-teacher rows (methods/student-fit.ts) for this config; `grid` is the teacher's cached grid side. */
+function fitRows(config: DistillConfig, student: Student, teacher: { embedDim: number; inputSize: number; grid: number }): Array<[string, string]> {
+  const requested = teacherGridFor(config, student.tokenGrid);
+  const fullGrid = teacher.grid > 0 && (teacher.grid !== requested || config.teacherOptions?.grid === 'full' || /[#,]grid=full\b/.test(config.teacher));
+  return studentFitRows(describeStudent(student), { embedDim: teacher.embedDim, tokenGrid: teacher.grid, inputSize: teacher.inputSize, fullGrid }, config.method.name);
 }
 
 const gb = (n: number) => `${(n / 2 ** 30).toFixed(1)} GiB`;
@@ -180,7 +189,7 @@ export function checkTrainMemory(model: tf.LayersModel, spec: StudentSpec, batch
   const available = availableBytes();
   if (trainBytes > available) {
     const fits = Math.max(1, Math.floor(batchSize * (available / trainBytes)));
-    throw new UserError(`config batchSize ${batchSize}: a ${spec.kind} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or a smaller student.inputSize / student (e.g. student.stemStride=4)`);
+    throw new UserError(`config batchSize ${batchSize}: a ${studentName(spec)} student at ${spec.inputSize} px needs about ${gb(trainBytes)} to train, ${gb(available)} is available; use --batch-size ${fits} or less, or ${smallerStudentHint(spec)}`);
   }
   return { trainBytes, availableBytes: available };
 }
@@ -216,6 +225,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
     }
     const tokenCount = config.method.tokens && teacher.tokenGrid ? teacher.tokenGrid ** 2 : 0;
     const memory = checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
+    const studentRows = fitRows(config, student, { embedDim: teacher.embedDim, inputSize: teacher.inputSize, grid: tokenCount > 0 ? teacher.tokenGrid ?? 0 : 0 });
     const fake = randomView(data.count, teacher.embedDim, tokenCount);
     const method = await buildMethod(config, teacher.embedDim, spec.embedDim, tokenCount > 0);
     let stepSeconds: number;
@@ -241,6 +251,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
       embedSeconds: forwards * teacherSeconds, trainSeconds: perEpoch * config.epochs * stepSeconds,
       ...memory,
       fewSteps: fewStepsWarning(data.count, config.batchSize, config.epochs),
+      studentRows,
     };
   } finally {
     teacher.dispose();
@@ -334,9 +345,11 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     }
   } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
+  let teacherSize: number;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
     teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
+    teacherSize = teacher.inputSize;
   } catch (e) {
     student.dispose();
     throw e;
@@ -369,6 +382,8 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   // From the cached features: a lazy teacher served from the cache never loaded its weights.
   teacherInfo.embedDim = identity.dim;
   teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
+  const studentRows = fitRows(config, student, { embedDim: identity.dim, inputSize: teacherSize, grid: Math.round(Math.sqrt(teacherInfo.tokenCount)) });
+  for (const [label, text] of studentRows) info(label === 'student size' ? text : `${label}: ${text}`);
   await writeRunConfig(runDir, configToYaml(config));
 
   let method: DistillMethod;
@@ -410,7 +425,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     }
     let summary: RunSummary;
     try {
-      const input = { ...makeSummary(config, teacherInfo, method, spec, studentParamCount(student), data, dataSha256, result, embedded.totals), training };
+      const input = { ...makeSummary(config, teacherInfo, method, spec, student, data, dataSha256, result, embedded.totals), training };
       summary = await saveRunOutputs(runDir, runId, student.model, method, input);
     } catch (e) {
       // A full disk (or lost permissions) here loses nothing: the final checkpoint holds the trained weights.
@@ -425,13 +440,19 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   }
 }
 
+/** summary.json's student: the spec, `params` and what the dry run shows (preset, FLOPs, both token grids). */
+function studentSummary(spec: StudentSpec, student: Student, teacherTokens: number): RunSummary['student'] {
+  const d = describeStudent(student);
+  return { spec, params: d.parameters, preset: d.name, flops: d.flops, tokenGrid: d.tokenGrid, teacherGrid: Math.round(Math.sqrt(teacherTokens)) };
+}
+
 /** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */
 function methodTaus(config: DistillConfig): number[] {
   return Array.isArray(config.method.taus) ? (config.method.taus as number[]) : [];
 }
 
 function makeSummary(
-  config: DistillConfig, teacher: RunSummary['teacher'], method: DistillMethod, spec: StudentSpec, params: number, data: ImageSet,
+  config: DistillConfig, teacher: RunSummary['teacher'], method: DistillMethod, spec: StudentSpec, student: Student, data: ImageSet,
   dataSha256: string, result: TrainResult, cache: RunSummary['cache'],
 ): RunSummaryInput {
   return {
@@ -439,7 +460,7 @@ function makeSummary(
     method: { name: method.name, weights: { ...method.weights }, taus: methodTaus(config) },
     lossVersion: LOSS_VERSION,
     teacherNorm: config.teacherNorm,
-    student: { spec, params },
+    student: studentSummary(spec, student, teacher.tokenCount),
     data: { train: config.data.train, limit: config.data.limit, count: data.count, name: data.name, sha256: dataSha256 },
     epochs: config.epochs, steps: result.steps, batchSize: config.batchSize, seed: config.seed,
     firstEpochTerms: result.epochMeans[0] ?? {},

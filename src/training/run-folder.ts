@@ -73,7 +73,11 @@ export const runSummarySchema = z.strictObject({
   lossVersion: z.number().int().min(1).optional(),
   /** Teacher-feature normalisation (statistics in teacher-norm.json); absent = none. */
   teacherNorm: z.enum(['none', 'center', 'standardize']).optional(),
-  student: z.strictObject({ spec: z.record(z.string(), z.unknown()), params: count }),
+  student: z.strictObject({
+    spec: z.record(z.string(), z.unknown()), params: count,
+    /** Preset name, FLOPs per image and the student's and teacher's token grid sides; absent in older runs. */
+    preset: z.string().min(1).max(64).optional(), flops: count.optional(), tokenGrid: count.optional(), teacherGrid: count.optional(),
+  }),
   data: z.strictObject({
     train: z.string().min(1).max(4096), limit: z.number().int().positive().optional(), count: z.number().int().min(1),
     name: z.string().max(4096), sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -94,7 +98,9 @@ export const runSummarySchema = z.strictObject({
   /** SHA-256 and size of every sealed file, by path relative to the run folder. */
   files: z.record(z.string(), fileEntry),
 });
-export type RunSummary = Omit<z.output<typeof runSummarySchema>, 'student'> & { student: { spec: StudentSpec; params: number } };
+export type RunSummary = Omit<z.output<typeof runSummarySchema>, 'student'> & {
+  student: Omit<z.output<typeof runSummarySchema>['student'], 'spec'> & { spec: StudentSpec };
+};
 /** What the distill pipeline supplies; the module adds format, run id and the seal. */
 export type RunSummaryInput = Omit<RunSummary, 'format' | 'formatVersion' | 'runId' | 'files'>;
 

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { tf, initBackend } from '../../src/backend/index.js';
 import { createCosine } from '../../src/methods/cosine.js';
 import { createMethod, methodNames } from '../../src/methods/index.js';
-import { createLogitKd } from '../../src/methods/logitKd.js';
 import { createProteus, type ProjectorMethod } from '../../src/methods/proteus.js';
 import { createRelational } from '../../src/methods/relational.js';
 import { UserError } from '../../src/util/errors.js';
@@ -92,29 +91,9 @@ test('relational: PKT worked case (diagonal included, mean over all n x n entrie
   assert.deepEqual(method.variables, []);
 });
 
-test('logit-kd: T^2 * KL(softmax(t/T) || softmax(s/T)) equals the hand value; no teacher logits is a UserError', () => {
-  const w: Matrix = [[0.5, -1, 0.2, 0], [1, 0.3, -0.4, 0.2], [0, 0.1, 0.6, -0.5]];
-  const b = [0.1, 0, -0.2, 0.3];
-  const teacherLogits: Matrix = [[2, 0.5, -1, 0], [0, 3, 1, -2], [-1, -1, 2, 1]];
-  const temperature = 2;
-  const method = createLogitKd({ studentDim: 3, numClasses: 4, seed: 1, temperature });
-  tf.tidy(() => { method.classifier.kernel.assign(tf.tensor2d(w)); method.classifier.bias.assign(tf.tensor1d(b)); });
-  const softmax = (z: number[]) => { const e = z.map((v) => Math.exp(v / temperature)); const s = e.reduce((a, c) => a + c, 0); return e.map((v) => v / s); };
-  const want = temperature ** 2 * mean(studentPooled.map((s, i) => {
-    const p = softmax(teacherLogits[i]!), q = softmax(linear(s, w, b));
-    return p.reduce((acc, pk, k) => acc + pk * Math.log(pk / q[k]!), 0);
-  }));
-  const got = tf.tidy(() => method.losses({ pooled: tf.tensor2d(studentPooled), tokens: tf.zeros([3, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d(teacherPooled), logits: tf.tensor2d(teacherLogits) }).kd!.dataSync()[0]!);
-  assert.ok(close(got, want, 1e-4), `${got} vs ${want}`);
-  assert.deepEqual(method.variables.map((v) => v.name), ['logit-kd/classifier/linear/kernel', 'logit-kd/classifier/linear/bias']);
-  assert.throws(() => tf.tidy(() => method.losses({ pooled: tf.tensor2d(studentPooled), tokens: tf.zeros([3, 1, 3]) as tf.Tensor3D }, { pooled: tf.tensor2d(teacherPooled) })),
-    (e: unknown) => e instanceof UserError && /no logits/.test(e.message));
-  method.dispose();
-});
-
 test('createMethod builds every method with uniquely, descriptively named variables', async () => {
-  assert.deepEqual(methodNames(), ['tintem', 'proteus', 'cosine', 'relational', 'logit-kd']);
-  const methods = await Promise.all(methodNames().map((name) => createMethod({ name }, { teacherDim: 6, studentDim: 4, teacherTokens: true, numClasses: 5, seed: 3 })));
+  assert.deepEqual(methodNames(), ['tintem', 'proteus', 'cosine', 'relational']);
+  const methods = await Promise.all(methodNames().map((name) => createMethod({ name }, { teacherDim: 6, studentDim: 4, teacherTokens: true, seed: 3 })));
   const names = methods.flatMap((m) => m.variables.map((v) => v.name));
   assert.equal(new Set(names).size, names.length);
   for (const n of names) assert.match(n, /^[a-z-]+\/[a-z-]+\/(ln\/(gamma|beta)|linear\/(kernel|bias))$/);
@@ -122,7 +101,7 @@ test('createMethod builds every method with uniquely, descriptively named variab
   // a forward pass of every method on random features gives finite terms whose names all have weights
   tf.tidy(() => {
     const student = { pooled: tf.randomNormal([4, 4], 0, 1, 'float32', 1) as tf.Tensor2D, tokens: tf.randomNormal([4, 4, 4], 0, 1, 'float32', 2) as tf.Tensor3D };
-    const teacher = { pooled: tf.randomNormal([4, 6], 0, 1, 'float32', 3) as tf.Tensor2D, tokens: tf.randomNormal([4, 4, 6], 0, 1, 'float32', 4) as tf.Tensor3D, logits: tf.randomNormal([4, 5], 0, 1, 'float32', 5) as tf.Tensor2D };
+    const teacher = { pooled: tf.randomNormal([4, 6], 0, 1, 'float32', 3) as tf.Tensor2D, tokens: tf.randomNormal([4, 4, 6], 0, 1, 'float32', 4) as tf.Tensor3D };
     for (const m of methods) {
       for (const [k, v] of Object.entries(m.losses(student, teacher))) {
         assert.ok(k in m.weights, `${m.name}: term ${k} has no weight`);
@@ -136,10 +115,11 @@ test('createMethod builds every method with uniquely, descriptively named variab
   tintem.dispose();
 });
 
-test('createMethod rejects unknown names, unknown weights and logit-kd without classes', async () => {
+test('createMethod rejects unknown names and unknown weights', async () => {
   const opts = { teacherDim: 6, studentDim: 4, teacherTokens: false, seed: 1 };
-  await assert.rejects(createMethod({ name: 'dino' }, opts), (e: unknown) => e instanceof UserError && /tintem, proteus, cosine, relational, logit-kd/.test(e.message));
+  await assert.rejects(createMethod({ name: 'dino' }, opts), (e: unknown) => e instanceof UserError && /\(expected one of tintem, proteus, cosine, relational\)/.test(e.message));
   await assert.rejects(createMethod({ name: 'proteus', weights: { headGlobal: 1 } }, opts),
     (e: unknown) => e instanceof UserError && e.message === 'method: method.weights.headGlobal: unknown key (expected one of: pooled, tokens)');
-  await assert.rejects(createMethod({ name: 'logit-kd' }, opts), UserError);
+  // logit-kd is gone: no teacher gives logits, so it could never run through `tintem distill`
+  await assert.rejects(createMethod({ name: 'logit-kd' }, opts), (e: unknown) => e instanceof UserError && /unknown method 'logit-kd'/.test(e.message));
 });

@@ -1,5 +1,5 @@
 /**
- * Elementary plain-JS math (dot, cosine, LayerNorm, Linear) for the hand-worked cosine / logit-kd tests. The
+ * Elementary plain-JS math (dot, cosine, LayerNorm, Linear) for the hand-worked cosine tests. The
  * TinTeM, Proteus and PKT losses are not re-implemented here: they are checked against the float64 PyTorch
  * transcription of the authors' code (scripts/goldens/method_goldens.py -> fixtures/method-goldens.json).
  */

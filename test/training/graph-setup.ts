@@ -1,6 +1,6 @@
 /**
  * The 20-step graph-vs-eager setup shared by graph.test.ts and its oneDNN child process (graph-child.ts): a
- * small CNN student at 16 px, fixed random teacher features with tokens and logits, 4 epochs x 5 steps.
+ * small CNN student at 16 px, fixed random teacher features with tokens (and logits, which the trainer passes through), 4 epochs x 5 steps.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ export const data = randomImages(N, 5, 16);
 const rng = new Rng(17);
 const fill = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 const teacherPooled = fill(N * TEACHER_DIM), teacherTokens = fill(N * GRID * GRID * TEACHER_DIM), teacherLogits = fill(N * CLASSES);
-/** Fixed random teacher features, logits included (the cache holds none; logit-kd needs them). */
+/** Fixed random teacher features, logits included (the trainer carries them as step data when a source gives them). */
 export const teacherSource: TeacherSource = {
   dim: TEACHER_DIM, hasTokens: true, isCached: () => true,
   async features(indices) {
@@ -38,7 +38,7 @@ export const config: TrainConfig = { epochs: 4, batchSize: BATCH, lr: 0.003, min
 
 export async function run(method: string, stepPath: 'graph' | 'eager') {
   const student = createStudent(spec, 3);
-  const m: DistillMethod = await createMethod({ name: method }, { teacherDim: TEACHER_DIM, studentDim: 8, teacherTokens: true, numClasses: CLASSES, seed: 4 });
+  const m: DistillMethod = await createMethod({ name: method }, { teacherDim: TEACHER_DIM, studentDim: 8, teacherTokens: true, seed: 4 });
   const events: TrainEvent[] = [];
   const runDir = mkdtempSync(join(tmpdir(), `tintem-graph-${method}-`));
   try {

@@ -8,7 +8,7 @@ import { teacherEntries } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
-import { intArg, parseCorruptionList, parseList, parseSeverityList } from '../options.js';
+import { intArg, parseCorruptionList, parseList, parseSeverityList, studentOptionHelp } from '../options.js';
 
 
 export function register(program: Command): void {
@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .description('distil the built-in teacher into a small student with TinTeM and Proteus on MNIST, evaluate faithfulness and write the HTML report')
     .option('--preset <name>', "mnist (default): MNIST digits; photos: colour crops of the bundled natural photos into a 96 px student (teacher at 128 px)", 'mnist')
     .option('--teacher <spec>', `teacher (default inception; photos preset: mobilenet): ${teacherEntries().map((e) => e.usage).join(', ')}`)
+    .option('--student <name>', studentOptionHelp("; at the demo's 28 px / 96 px input"))
     .option('--train-limit <n>', 'training images (default: 5000 MNIST / 1024 photo crops)', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'test images for evaluation (default: 2000 / 512)', intArg('--test-limit', 1))
     .option('--ood-limit <n>', 'images per OOD set (default: 1000 / 300)', intArg('--ood-limit', 1))
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       const stop = stopAfterStepOnSignals();
       try {
         const r = await runDemo({
-          preset: flags.preset, teacher: flags.teacher ?? base.teacher, trainLimit: flags.trainLimit ?? base.trainLimit,
+          preset: flags.preset, teacher: flags.teacher ?? base.teacher, student: flags.student, trainLimit: flags.trainLimit ?? base.trainLimit,
           testLimit: flags.testLimit ?? base.testLimit, oodLimit: flags.oodLimit ?? base.oodLimit, epochs: flags.epochs ?? base.epochs, methods: methods as never, seed: flags.seed, outDir: flags.out, cacheDir: flags.cacheDir,
           robustnessCount: flags.robustness ?? base.robustnessCount, corruptions, severities, fresh: flags.fresh, progress: flags.progress,
           signal: stop.signal,

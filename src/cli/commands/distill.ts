@@ -12,7 +12,7 @@ import type { DistillSummary } from '../../training/run-distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
-import { intArg, numberArg, teacherOptionsFromFlags } from '../options.js';
+import { intArg, numberArg, studentOptionHelp, teacherOptionsFromFlags } from '../options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -28,6 +28,7 @@ export interface DistillFlags {
   views?: number;
   runDir?: string;
   cacheDir?: string;
+  student?: string;
   studentWidth?: number;
   studentDim?: number;
   fp16?: boolean;
@@ -60,7 +61,7 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
   return {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
-    cacheDir: f.cacheDir, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
+    cacheDir: f.cacheDir, 'student.preset': f.student, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
     progress: f.progress === false ? false : undefined, trainStep: f.trainStep, precision: f.precision, cacheOnly: f.cacheOnly || undefined,
     init: f.init, teacherPrecision: f.teacherPrecision, 'teacherFidelity.minCosine': f.teacherMinCosine,
   };
@@ -81,7 +82,8 @@ export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConf
   }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
-    config.student = { ...config.student, [config.student.kind === 'vit' ? 'width' : 'stemWidth']: f.studentWidth };
+    const { studentWidthKey } = await import('../../students/registry.js');
+    config.student = { ...config.student, [studentWidthKey(config.student)]: f.studentWidth };
   }
   return config;
 }
@@ -139,6 +141,7 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'teacher-embedding cache')
     .option('--teacher-precision <p>', 'teacher pass precision: fp32 (default), int8 (ONNX teachers) or bf16; checked against fp32 first')
     .option('--teacher-min-cosine <x>', 'fidelity check: smallest token cosine a quantised teacher must reach (default 0.995)', number('--teacher-min-cosine'))
+    .option('--student <name>', studentOptionHelp())
     .option('--student-width <n>', 'student width (CNN stem channels / ViT width)', number('--student-width', true))
     .option('--student-dim <n>', 'student embedding dimension d', number('--student-dim', true))
     .option('--fp16', 'store cached teacher embeddings as float16')
@@ -180,6 +183,7 @@ export function register(program: Command): void {
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config, { strict: flags.strict });
+        const { formatFitRows } = await import('../../methods/student-fit.js');
         process.stdout.write([
           '',
           `images                 ${e.images} x ${e.views + 1} view(s)`,
@@ -189,6 +193,7 @@ export function register(program: Command): void {
           `teacher time           ${duration(e.embedSeconds)} (${(e.teacherSecondsPerImage * 1000).toFixed(2)} ms/image)`,
           `training               ${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${duration(e.trainSeconds)} (${(e.trainSecondsPerStep * 1000).toFixed(0)} ms/step)`,
           `training memory        ${bytes(e.trainBytes)} predicted (${bytes(e.availableBytes)} available)`,
+          ...formatFitRows(e.studentRows),
           `estimated total        ${duration(e.embedSeconds + e.trainSeconds)}`,
           ...(e.fewSteps ? [`warning                ${e.fewSteps}`] : []),
           '',
