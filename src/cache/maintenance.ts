@@ -166,7 +166,10 @@ export function formatVerify(r: VerifyReport): string {
     problems.push(`unfinished shards: ${listed(r.unfinished.map((u) => `${u.shards.map((s) => `${s}/${u.shardCount}`).join(' ')} of plan ${u.planId} (${u.view})`))}`);
   }
   if (r.badManifests.length) problems.push(`${r.badManifests.length} unreadable manifests (${listed(r.badManifests)})`);
-  return `cache verify ${r.cacheDir}: FAILED: ${problems.join('; ')}; ${base}${cov}`;
+  if (r.coverage && r.coverage.present < r.coverage.needed) problems.push(`incomplete coverage: ${formatCoverage(r.coverage)}`);
+  // Never a bare "FAILED:": every way ok can be false is named above; this guards a future one.
+  if (problems.length === 0) problems.push('unknown problem');
+  return `cache verify ${r.cacheDir}: FAILED: ${problems.join('; ')}; ${base}`;
 }
 
 export interface TeacherStats {
