@@ -9,7 +9,6 @@
  */
 import { assertFiniteRows } from './finite.js';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { initBackend, tf } from '../backend/index.js';
@@ -22,10 +21,10 @@ import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { info, warn } from '../util/log.js';
 import { decodeFloat16, encodeFloat16 } from './fp16.js';
-import { EntryIndex } from './entry-index.js';
+import { EntryIndex, loadShard } from './entry-index.js';
 import { CACHE_FORMAT_VERSION, entryKeysOf, shardName, teacherKeyParts, type StorageLayout } from './key.js';
 import { buildManifest, datasetHash, manifestPath, writeManifest, type ManifestPlan } from './manifest.js';
-import { CorruptShardError, decodeShard, encodeShard, type ShardData } from './shard.js';
+import { CorruptShardError, encodeShard, type ShardData } from './shard.js';
 import { formatShard, shardIndices, type ShardSpec } from './shard-plan.js';
 
 export interface EmbedOptions {
@@ -91,7 +90,7 @@ function roundToFloat16(values: Float32Array): void {
 async function readShard(path: string, keys: string[], teacherId: string, tokenCount: number): Promise<ShardData | undefined> {
   if (!existsSync(path)) return undefined;
   try {
-    const shard = decodeShard(await readFile(path));
+    const shard = await loadShard(path);
     const h = shard.header;
     if (h.teacherId !== teacherId || h.keys.length !== keys.length || h.keys.some((k, i) => k !== keys[i])) {
       throw new CorruptShardError('its entries do not match the requested images');
@@ -99,6 +98,7 @@ async function readShard(path: string, keys: string[], teacherId: string, tokenC
     if (h.tokenCount < tokenCount) throw new CorruptShardError(`it holds ${h.tokenCount} tokens per image, expected ${tokenCount}`);
     return shard;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed since the check above
     if (!(e instanceof CorruptShardError)) throw e;
     warn(`cache shard ${path} is unusable (${e.message}); recomputing it`);
     return undefined;

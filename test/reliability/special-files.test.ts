@@ -1,0 +1,58 @@
+/**
+ * Round 3, class 2: every file tintem reads goes through one bounded, non-blocking, regular-file-only reader
+ * (src/util/safe-read.ts). A named pipe and links to /dev/zero and /dev/urandom planted in a cache folder (as a
+ * shard and as manifests) and in a run folder (as the checkpoint and the loss log) never block or read without
+ * bound: `cache verify`, `cache stats`, `cache merge`, `embed` and `distill --resume` each end quickly, with one line
+ * naming the file where it is an error. A SIGTERM while they run ends the process within seconds.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOneLineError, tempDir, tintem } from './helpers.js';
+
+const root = tempDir('special');
+const cache = join(root, 'cache');
+const embed = (cacheDir: string, ...extra: string[]) => tintem(['embed', '--teacher', 'random:1', '--data', 'noise:8', '--cache-dir', cacheDir,
+  '--images-per-file', '4', '--no-progress', ...extra], { timeoutSeconds: 60 });
+const QUICK_MS = 30_000;
+
+async function timed<T>(run: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const r = await run();
+  assert.ok(Date.now() - t0 < QUICK_MS, `took ${Date.now() - t0} ms`);
+  return r;
+}
+
+test('a FIFO and device links in a cache folder: verify, stats, merge and embed end at once, naming them', async () => {
+  assert.equal((await embed(cache)).code, 0);
+  const tdir = join(cache, 'embeddings', readdirSync(join(cache, 'embeddings'))[0]!);
+  const fifo = join(tdir, `${'a'.repeat(32)}.ttc`);
+  execFileSync('mkfifo', [fifo]);
+  symlinkSync('/dev/zero', join(tdir, `${'b'.repeat(32)}.ttc`));
+  execFileSync('mkfifo', [join(tdir, 'manifests', 'fifo.json')]);
+  symlinkSync('/dev/urandom', join(tdir, 'manifests', 'random.json'));
+
+  const v = await timed(() => tintem(['cache', 'verify', cache], { timeoutSeconds: 60 }));
+  assert.equal(v.code, 1, v.stderr);
+  const line = v.stdout.trim();
+  assert.equal(line.split('\n').length, 1, line);
+  assert.match(line, /aaaa+\.ttc: not a regular file \(a named pipe\)/);
+  assert.match(line, /bbbb+\.ttc: not a regular file \(a device\)/);
+  assert.match(line, /2 unreadable manifests \(.*fifo\.json: not a regular file \(a named pipe\).*random\.json: not a regular file \(a device\)/);
+
+  const s = await timed(() => tintem(['cache', 'stats', cache], { timeoutSeconds: 60 }));
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /, 2 unreadable/);
+
+  const into = join(root, 'merged');
+  const m = await timed(() => tintem(['cache', 'merge', cache, '--into', into], { timeoutSeconds: 60 }));
+  assertOneLineError(m, 'aaaa', /cache merge: nothing copied: 4 problems in the sources/, true);
+  assert.ok(!existsSync(into), 'nothing copied');
+
+  // embed reads around them (the good shards serve every entry) and finishes.
+  const e = await timed(() => embed(cache));
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stdout + e.stderr, /8 hits, 0 misses/);
+});
