@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOneLineError, tempDir, tintem } from './helpers.js';
 
@@ -55,4 +55,25 @@ test('a FIFO and device links in a cache folder: verify, stats, merge and embed 
   const e = await timed(() => embed(cache));
   assert.equal(e.code, 0, e.stderr);
   assert.match(e.stdout + e.stderr, /8 hits, 0 misses/);
+});
+
+test('a FIFO as train.jsonl and a /dev/zero link as checkpoint.bin: distill --resume refuses at once, one line', async () => {
+  const run = join(root, 'run');
+  const args = ['distill', '--teacher', 'random:1', '--data', 'noise:32', '--epochs', '2', '--batch-size', '16', '--student-width', '8',
+    '--set', 'student.embedDim=8', '--run-dir', run, '--cache-dir', join(root, 'cache2'), '--no-progress'];
+  const killed = await tintem(args, { fault: 'kill-after-rename:checkpoint.bin:1' });
+  assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+  const copy = (name: string) => { const dir = join(root, name); cpSync(run, dir, { recursive: true }); return dir; };
+  const withArgs = (dir: string) => args.map((a) => (a === run ? dir : a));
+
+  const fifoLog = copy('fifo-log');
+  rmSync(join(fifoLog, 'train.jsonl'));
+  execFileSync('mkfifo', [join(fifoLog, 'train.jsonl')]);
+  const devCk = copy('dev-checkpoint');
+  rmSync(join(devCk, 'checkpoint.bin'));
+  symlinkSync('/dev/zero', join(devCk, 'checkpoint.bin'));
+
+  const [a, b] = await Promise.all([fifoLog, devCk].map((dir) => timed(() => tintem([...withArgs(dir), '--resume'], { timeoutSeconds: 60 }))));
+  assertOneLineError(a!, join(fifoLog, 'train.jsonl'), /not a regular file \(a named pipe\) \(training log\)/);
+  assertOneLineError(b!, join(devCk, 'checkpoint.bin'), /not a regular file \(a device\) \(checkpoint\)/);
 });
