@@ -7,7 +7,7 @@
 import { DEFAULT_TEACHER } from '../config/defaults.js';
 import { UserError } from '../util/errors.js';
 import type { Normalization } from './normalization.js';
-import { mergeTeacherOptions, parseModelSpec, type TeacherOptions } from './options.js';
+import { assertTeacherOptionsApply, mergeTeacherOptions, parseModelSpec, type TeacherOptions } from './options.js';
 import type { Teacher } from './types.js';
 
 export interface CreateTeacherOptions {
@@ -91,6 +91,7 @@ export function teacherSpecProblem(spec: string): string | undefined {
 
 export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: CreateTeacherOptions = {}): Promise<Teacher> {
   const { entry, arg } = parseTeacherSpec(spec);
+  assertTeacherOptionsApply(entry.kind, opts.teacher);
   return entry.create(arg, opts);
 }
 

@@ -11,7 +11,7 @@ import type { ImageSet } from '../data/types.js';
 import { createStudent } from '../students/index.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
-import { loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
+import { checkTeacherGrid, loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
 
 export interface DistillCachePlan extends CoverageRequest {
   /** Lazy: loads its weights only when an entry has to be computed. The caller disposes it. */
@@ -26,12 +26,14 @@ export async function distillCachePlan(config: DistillConfig): Promise<DistillCa
   // The teacher's grid follows the student's token map; building the student is the one way to know it.
   const student = createStudent(spec, config.seed);
   const grid = teacherGridFor(config, student.tokenGrid);
+  const studentGrid = student.tokenGrid;
   student.dispose();
   const teacher = await createTeacher(config.teacher, { grid, lazy: true, teacher: config.teacherOptions });
   // The images as runDistill hands them to the teacher (decoded again at its resolution where the source allows):
   // the entries' keys hash those pixels, so filling or checking the student-resolution ones would miss every entry.
   let set: ImageSet;
   try {
+    if (config.method.tokens) checkTeacherGrid(teacher, studentGrid);
     set = await loadTeacherData(config, studentSet, teacher);
   } catch (e) {
     teacher.dispose();

@@ -20,6 +20,7 @@ import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { createTeacher } from '../teachers/registry.js';
+import { assertTeacherGridFits } from '../teachers/options.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
@@ -82,6 +83,11 @@ export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
 
 /** Teacher token grid: the config's teacherGrid, else 2x2 (or the student's grid when that is coarser). */
 export { DEFAULT_TEACHER_GRID };
+
+/** Refuses a teacher token grid finer than the student's (teachers/options.ts assertTeacherGridFits). */
+export function checkTeacherGrid(teacher: Teacher, studentGrid: number): void {
+  assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
+}
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
@@ -186,6 +192,11 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const spec = resolveStudentSpec(config, data);
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
+  try {
+    if (config.method.tokens) checkTeacherGrid(teacher, student.tokenGrid);
+  } catch (e) {
+    student.dispose(); teacher.dispose(); throw e;
+  }
   try {
     const n = Math.min(16, data.count);
     const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
@@ -301,6 +312,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
     teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
+    if (config.method.tokens) checkTeacherGrid(teacher, student.tokenGrid);
   } catch (e) {
     student.dispose();
     throw e;
