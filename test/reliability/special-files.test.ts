@@ -3,14 +3,15 @@
  * (src/util/safe-read.ts). A named pipe and links to /dev/zero and /dev/urandom planted in a cache folder (as a
  * shard and as manifests) and in a run folder (as the checkpoint and the loss log) never block or read without
  * bound: `cache verify`, `cache stats`, `cache merge`, `embed` and `distill --resume` each end quickly, with one line
- * naming the file where it is an error. A SIGTERM while they run ends the process within seconds.
+ * naming the file where it is an error. A SIGTERM to an `embed` filling a cache ends it within seconds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOneLineError, tempDir, tintem } from './helpers.js';
+import type { ChildProcess } from 'node:child_process';
+import { assertOneLineError, tempDir, tintem, waitFor } from './helpers.js';
 
 const root = tempDir('special');
 const cache = join(root, 'cache');
@@ -76,4 +77,20 @@ test('a FIFO as train.jsonl and a /dev/zero link as checkpoint.bin: distill --re
   const [a, b] = await Promise.all([fifoLog, devCk].map((dir) => timed(() => tintem([...withArgs(dir), '--resume'], { timeoutSeconds: 60 }))));
   assertOneLineError(a!, join(fifoLog, 'train.jsonl'), /not a regular file \(a named pipe\) \(training log\)/);
   assertOneLineError(b!, join(devCk, 'checkpoint.bin'), /not a regular file \(a device\) \(checkpoint\)/);
+});
+
+test('SIGTERM while embed fills a cache: the process ends within seconds (exit 143), its finished shards verify', async () => {
+  const dir = join(root, 'signal');
+  let child: ChildProcess | undefined;
+  const run = tintem(['embed', '--teacher', 'random:1', '--data', 'noise:20000', '--cache-dir', dir, '--images-per-file', '256', '--no-progress'],
+    { onSpawn: (c) => { child = c; }, timeoutSeconds: 120 });
+  const shardsIn = () => (existsSync(join(dir, 'embeddings')) ? readdirSync(join(dir, 'embeddings')).flatMap((t) => readdirSync(join(dir, 'embeddings', t))).filter((n) => n.endsWith('.ttc') && !n.startsWith('.')).length : 0);
+  await waitFor(() => shardsIn() > 0, 'a first shard', 90_000);
+  const t0 = Date.now();
+  child!.kill('SIGTERM');
+  const r = await run;
+  assert.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after SIGTERM`);
+  assert.equal(r.code, 143, r.stderr);
+  const v = await tintem(['cache', 'verify', dir]);
+  assert.equal(v.code, 0, v.stdout);
 });
