@@ -74,7 +74,7 @@ export const baseConfigSchema = z.strictObject({
   fp16: z.boolean().default(false).describe('store cached teacher embeddings as float16 (half the disk)'),
   cacheOnly: z.boolean().default(false)
     .describe('train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the run needs, and never load the teacher (for a cache filled ahead by `distill --embed-only --shard i/n` jobs)'),
-  teacherBatchSize: positiveInt.default(64).describe('images per teacher forward when filling the cache'),
+  teacherBatchSize: positiveInt.max(4096).default(64).describe('images per teacher forward when filling the cache'),
   progress: z.boolean().default(true).describe('progress bar on stderr'),
   trainStep: z.enum(['auto', 'graph', 'eager']).default('auto')
     .describe("how training steps run: 'graph' runs every step as one recorded TensorFlow graph (native backend only; several times faster), 'eager' kernel by kernel, 'auto' is graph where available (a resume must use the same path to repeat a run bit for bit)"),

@@ -25,6 +25,7 @@ test('sizes and teacher options: bounded and checked before work, one line with 
     [['--set', 'teacherGrid=10', '--student-width', '12', '--set', 'student.kind=vit', '--set', 'student.inputSize=32', '--set', 'student.patchSize=2',
       '--set', 'student.depth=1'], 'grid', /token grid 10x10 is finer than the model's 8x8 feature map .*use grid=8 or less/],
     [['--views', '2000000'], 'views', /views: too big: expected number to be <=1000, got 2000000/],
+    [['--set', 'teacherBatchSize=100000'], 'teacherBatchSize', /teacherBatchSize: too big: expected number to be <=4096, got 100000/],
     [['--data', 'noise:5000000'], 'noise:5000000', /5000000 images of 28x28x1 need 14\.6 GiB; the limit for generated noise is 2 GiB, at most \d+ images/],
     [['--teacher-preset', 'dinov2'], 'preset', /--teacher random: teacher option preset .* would be ignored by the built-in random teacher/],
     [['--teacher-option', 'grid=2', '--teacher-option', 'grid=4'], 'grid', /teacher option grid is given twice/],
@@ -32,5 +33,7 @@ test('sizes and teacher options: bounded and checked before work, one line with 
   const t0 = Date.now();
   const results = await Promise.all(cases.map(([extra]) => dry(...extra)));
   results.forEach((r, i) => assertOneLineError(r, cases[i]![1], cases[i]![2]));
+  const embed = await tintem(['embed', '--teacher', 'random:1', '--data', 'noise:8', '--batch-size', '100000', '--cache-dir', join(root, 'cache'), '--no-progress']);
+  assertOneLineError(embed, '--batch-size', /expected an integer from 1 to 4096, got '100000'/, true);
   assert.ok(Date.now() - t0 < 90_000, `took ${Date.now() - t0} ms`);
 });
