@@ -33,7 +33,7 @@ export async function distillCachePlan(config: DistillConfig): Promise<DistillCa
   // the entries' keys hash those pixels, so filling or checking the student-resolution ones would miss every entry.
   let set: ImageSet;
   try {
-    if (config.method.tokens) checkTeacherGrid(teacher, studentGrid);
+    if (config.method.tokens) checkTeacherGrid(config, teacher, studentGrid);
     set = await loadTeacherData(config, studentSet, teacher);
   } catch (e) {
     teacher.dispose();

@@ -84,9 +84,13 @@ export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
 /** Teacher token grid: the config's teacherGrid, else 2x2 (or the student's grid when that is coarser). */
 export { DEFAULT_TEACHER_GRID };
 
-/** Refuses a teacher token grid finer than the student's (teachers/options.ts assertTeacherGridFits). */
-export function checkTeacherGrid(teacher: Teacher, studentGrid: number): void {
-  assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
+/**
+ * Refuses a teacher token grid finer than the student's (teachers/options.ts assertTeacherGridFits), unless the
+ * user asked for the whole patch grid (grid=full, a documented choice bounded by the model's own patch grid).
+ */
+export function checkTeacherGrid(config: DistillConfig, teacher: Teacher, studentGrid: number): void {
+  const full = config.teacherOptions?.grid === 'full' || /[#,]grid=full(,|$)/.test(config.teacher);
+  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
 }
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
@@ -193,7 +197,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
-    if (config.method.tokens) checkTeacherGrid(teacher, student.tokenGrid);
+    if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
   } catch (e) {
     student.dispose(); teacher.dispose(); throw e;
   }
@@ -312,7 +316,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
     teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions });
-    if (config.method.tokens) checkTeacherGrid(teacher, student.tokenGrid);
+    if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
   } catch (e) {
     student.dispose();
     throw e;
