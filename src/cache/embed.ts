@@ -9,7 +9,6 @@
  */
 import { assertFiniteRows } from './finite.js';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { initBackend, tf } from '../backend/index.js';
@@ -22,10 +21,10 @@ import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { info, warn } from '../util/log.js';
 import { decodeFloat16, encodeFloat16 } from './fp16.js';
-import { EntryIndex } from './entry-index.js';
+import { EntryIndex, loadShard, MAX_SHARD_BYTES } from './entry-index.js';
 import { CACHE_FORMAT_VERSION, entryKeysOf, shardName, teacherKeyParts, type StorageLayout } from './key.js';
 import { buildManifest, datasetHash, manifestPath, writeManifest, type ManifestPlan } from './manifest.js';
-import { CorruptShardError, decodeShard, encodeShard, type ShardData } from './shard.js';
+import { CorruptShardError, encodeShard, type ShardData } from './shard.js';
 import { formatShard, shardIndices, type ShardSpec } from './shard-plan.js';
 
 export interface EmbedOptions {
@@ -91,7 +90,7 @@ function roundToFloat16(values: Float32Array): void {
 async function readShard(path: string, keys: string[], teacherId: string, tokenCount: number): Promise<ShardData | undefined> {
   if (!existsSync(path)) return undefined;
   try {
-    const shard = decodeShard(await readFile(path));
+    const shard = await loadShard(path);
     const h = shard.header;
     if (h.teacherId !== teacherId || h.keys.length !== keys.length || h.keys.some((k, i) => k !== keys[i])) {
       throw new CorruptShardError('its entries do not match the requested images');
@@ -99,6 +98,7 @@ async function readShard(path: string, keys: string[], teacherId: string, tokenC
     if (h.tokenCount < tokenCount) throw new CorruptShardError(`it holds ${h.tokenCount} tokens per image, expected ${tokenCount}`);
     return shard;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed since the check above
     if (!(e instanceof CorruptShardError)) throw e;
     warn(`cache shard ${path} is unusable (${e.message}); recomputing it`);
     return undefined;
@@ -267,6 +267,12 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
         if (!whole) { scatterRows(out.pooled!, shardPooled, out.dim, todo); if (shardTokens) scatterRows(out.tokens!, shardTokens, tokenCount * out.dim, todo); }
       }
       const shardKeys = whole ? keys : todo.map((row) => keys[row - start]!);
+      // Readers refuse a shard file over MAX_SHARD_BYTES: never write one they would not read.
+      const valueBytes = shardKeys.length * out.dim * (1 + tokenCount) * (opts.fp16 ? 2 : 4);
+      if (valueBytes > MAX_SHARD_BYTES - 64 * 1024 * 1024) {
+        const fit = Math.max(1, Math.floor((MAX_SHARD_BYTES - 64 * 1024 * 1024) / (valueBytes / shardKeys.length)));
+        throw new UserError(`--images-per-file ${shardSize}: a shard of ${shardKeys.length} entries of ${out.dim} x ${1 + tokenCount} values is ${(valueBytes / 2 ** 30).toFixed(1)} GiB, more than the ${MAX_SHARD_BYTES / 2 ** 30} GiB limit of a shard file; use --images-per-file ${fit} or less`);
+      }
       const shardPath = whole ? path : join(dir, `${shardName(shardKeys, layout)}.ttc`);
       const bytes = encodeShard({
         header: { version: CACHE_FORMAT_VERSION, teacherId: teacher.id, dim: out.dim, tokenCount, dtype: layout.dtype, count: shardKeys.length, keys: shardKeys },

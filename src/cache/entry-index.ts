@@ -5,9 +5,10 @@
  * entries from. A file that fails to decode is reported once and its entries count as missing.
  */
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { warn } from '../util/log.js';
+import { FileReadError, GiB, MiB, openRegular, readExactly } from '../util/safe-read.js';
 import { CACHE_FORMAT_VERSION } from './key.js';
 import { CorruptShardError, decodeShard, type ShardData, type ShardHeader } from './shard.js';
 
@@ -21,26 +22,71 @@ export async function listShardFiles(dir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith(SHARD_EXT) && !n.startsWith('.')).sort();
 }
 
-/** Reads only the header of a shard file (no checksum: that needs the whole file; decodeShard does it). */
-export async function readShardHeader(path: string): Promise<ShardHeader> {
-  const fh = await open(path, 'r');
+/** The largest shard file read (a 512-image shard of 1024-d float32 with a 16x16 token map is 0.5 GB). */
+export const MAX_SHARD_BYTES = 2 * GiB;
+/** The largest header (the keys are 64 hex characters an entry). */
+const MAX_HEADER_BYTES = 64 * MiB;
+const PREFIX_BYTES = MAGIC.length + 4;
+const HASH_BYTES = 32;
+
+/** Opens a shard (regular files only, non-blocking, capped) and reads its header; FileReadErrors become CorruptShardErrors but ENOENT. */
+async function openShard(path: string): Promise<{ fh: FileHandle; size: number; header: ShardHeader; headerEnd: number }> {
+  let opened: { fh: FileHandle; size: number };
   try {
-    const prefix = Buffer.alloc(MAGIC.length + 4);
-    const { bytesRead } = await fh.read(prefix, 0, prefix.length, 0);
-    if (bytesRead < prefix.length || prefix.toString('ascii', 0, MAGIC.length) !== MAGIC) throw new CorruptShardError('not a tintem cache shard');
+    opened = await openRegular(path, { what: 'cache shard', maxBytes: MAX_SHARD_BYTES });
+  } catch (e) {
+    if (e instanceof FileReadError && e.code !== 'ENOENT') throw new CorruptShardError(e.reason);
+    throw e;
+  }
+  const { fh, size } = opened;
+  try {
+    const prefix = await readExactly(fh, 0, PREFIX_BYTES);
+    if (prefix.length < PREFIX_BYTES || prefix.toString('ascii', 0, MAGIC.length) !== MAGIC) throw new CorruptShardError('not a tintem cache shard');
     const length = prefix.readUInt32LE(MAGIC.length);
-    if (length > 1 << 30) throw new CorruptShardError('unreadable header');
-    const headerBytes = Buffer.alloc(length);
-    const r = await fh.read(headerBytes, 0, length, prefix.length);
-    if (r.bytesRead < length) throw new CorruptShardError(`truncated header`);
+    if (length > MAX_HEADER_BYTES || PREFIX_BYTES + length + HASH_BYTES > size) throw new CorruptShardError(length > MAX_HEADER_BYTES ? 'unreadable header' : 'truncated header');
+    const headerBytes = await readExactly(fh, PREFIX_BYTES, length);
+    if (headerBytes.length < length) throw new CorruptShardError('truncated header');
+    let header: ShardHeader;
     try {
-      return JSON.parse(headerBytes.toString('utf8')) as ShardHeader;
+      header = JSON.parse(headerBytes.toString('utf8')) as ShardHeader;
     } catch {
       throw new CorruptShardError('unreadable header');
     }
+    if (header === null || typeof header !== 'object') throw new CorruptShardError('unreadable header');
+    return { fh, size, header, headerEnd: PREFIX_BYTES + length };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Reads only the header of a shard file (no checksum: that needs the whole file; decodeShard does it). */
+export async function readShardHeader(path: string): Promise<ShardHeader> {
+  const { fh, header } = await openShard(path);
+  await fh.close();
+  return header;
+}
+
+/**
+ * The bytes of a shard file for decodeShard: a regular file, never more than its header says it holds (a file
+ * that is larger, e.g. a link to a huge file, is refused before its body is read).
+ */
+export async function readShardFile(path: string): Promise<Buffer> {
+  const { fh, size, header, headerEnd } = await openShard(path);
+  try {
+    const { count, dim, tokenCount, dtype } = header;
+    const valid = [count, dim, tokenCount].every((n) => Number.isSafeInteger(n) && n >= 0);
+    const expected = valid ? headerEnd + count * dim * (1 + tokenCount) * (dtype === 'float16' ? 2 : 4) + HASH_BYTES : Number.NaN;
+    if (!valid || size > expected) throw new CorruptShardError(valid ? `${size} bytes, more than the ${expected} its header describes` : 'unreadable header');
+    return await readExactly(fh, 0, size);
   } finally {
     await fh.close();
   }
+}
+
+/** readShardFile + decodeShard. */
+export async function loadShard(path: string): Promise<ShardData> {
+  return decodeShard(await readShardFile(path));
 }
 
 interface Location { file: string; row: number }
@@ -102,7 +148,7 @@ export class EntryIndex {
     const path = join(this.dir, file);
     let shard: ShardData;
     try {
-      shard = decodeShard(await readFile(path));
+      shard = await loadShard(path);
     } catch (e) {
       if (!(e instanceof CorruptShardError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       warn(`cache shard ${path} is unusable (${(e as Error).message}); its entries will be recomputed`);

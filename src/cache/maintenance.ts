@@ -4,7 +4,7 @@
  * and merging caches filled in separate folders (copies are verified first, then written temp + rename).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet } from '../data/types.js';
 import { imageChecksum, type ViewSpec } from '../data/index.js';
@@ -12,11 +12,12 @@ import type { Teacher } from '../teachers/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { quoteName } from '../util/quote.js';
 import { teacherCacheDir } from './embed.js';
-import { EntryIndex, listShardFiles, SHARD_EXT } from './entry-index.js';
+import { EntryIndex, listShardFiles, readShardFile, SHARD_EXT } from './entry-index.js';
 import { entryKeysOf, shardName } from './key.js';
-import { MANIFEST_DIR, readManifests } from './manifest.js';
-import { CorruptShardError, decodeShard } from './shard.js';
+import { MANIFEST_DIR, readManifests, type Manifest } from './manifest.js';
+import { CorruptShardError, decodeShard, type ShardHeader } from './shard.js';
 
 const EMBEDDINGS = 'embeddings';
 
@@ -24,12 +25,37 @@ const EMBEDDINGS = 'embeddings';
 async function teacherDirs(cacheDir: string, what: string): Promise<string[]> {
   const root = join(cacheDir, EMBEDDINGS);
   if (!existsSync(root)) {
-    if (!existsSync(cacheDir)) throw new UserError(`${what} ${cacheDir}: no such folder`);
-    throw new UserError(`${what} ${cacheDir}: not a tintem cache (no ${EMBEDDINGS}/ folder in it)`);
+    if (!existsSync(cacheDir)) throw new UserError(`${what} ${quoteName(cacheDir)}: no such folder`);
+    throw new UserError(`${what} ${quoteName(cacheDir)}: not a tintem cache (no ${EMBEDDINGS}/ folder in it)`);
   }
+  const listing = async (dir: string) => readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`${what} ${quoteName(dir)}: not a readable folder (${e.code ?? e.message})`);
+  });
   const out: string[] = [];
-  for (const name of (await readdir(root)).sort()) if ((await stat(join(root, name))).isDirectory()) out.push(name);
+  for (const name of (await listing(root)).sort()) if ((await stat(join(root, name)).catch(() => undefined))?.isDirectory()) out.push(name);
+  // Each teacher folder must be listable too (a folder without read permission is named here, not as a stack trace).
+  for (const name of out) await listing(join(root, name));
   return out;
+}
+
+/**
+ * Reads and checks one shard file as `cache verify` does: regular file, capped by its header, checksum, header,
+ * its name is the content address of its entries, and it holds the teacher its folder is named for.
+ * Throws CorruptShardError with the reason.
+ */
+async function checkShardFile(dir: string, tdir: string, file: string): Promise<{ header: ShardHeader; bytes: Buffer }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readShardFile(join(dir, file));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptShardError('removed while being read');
+    throw e;
+  }
+  const { header: h } = decodeShard(bytes);
+  const expectName = `${shardName(h.keys, { dtype: h.dtype, tokens: h.tokenCount > 0 })}${SHARD_EXT}`;
+  if (expectName !== file) throw new CorruptShardError(`its entries belong in ${expectName} (renamed or misplaced file)`);
+  if (!tdir.endsWith(`-${sha256(h.teacherId).slice(0, 12)}`)) throw new CorruptShardError(`it holds teacher ${h.teacherId}, not this folder's`);
+  return { header: h, bytes };
 }
 
 const isTemp = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
@@ -99,6 +125,7 @@ export interface VerifyReport {
   /** Job arrays (plans) with shards that wrote no manifest (not finished, or not run). */
   unfinished: Array<{ teacherDir: string; planId: string; view: string; shardCount: number; shards: number[] }>;
   manifests: number;
+  /** 'embeddings/<teacher>/manifests/<file>: reason'. */
   badManifests: string[];
   /** Temp files left by killed writers (harmless; safe to delete). */
   tempFiles: number;
@@ -119,12 +146,8 @@ export async function verifyCache(cacheDir: string, coverage?: CoverageRequest):
     for (const file of present) {
       report.files++;
       try {
-        const bytes = await readFile(join(dir, file));
+        const { header: h, bytes } = await checkShardFile(dir, tdir, file);
         report.bytes += bytes.length;
-        const { header: h } = decodeShard(bytes);
-        const expectName = `${shardName(h.keys, { dtype: h.dtype, tokens: h.tokenCount > 0 })}${SHARD_EXT}`;
-        if (expectName !== file) throw new CorruptShardError(`its entries belong in ${expectName} (renamed or misplaced file)`);
-        if (!tdir.endsWith(`-${sha256(h.teacherId).slice(0, 12)}`)) throw new CorruptShardError(`it holds teacher ${h.teacherId}, not this folder's`);
         report.entries += h.count;
       } catch (e) {
         if (!(e instanceof CorruptShardError)) throw e;
@@ -133,7 +156,7 @@ export async function verifyCache(cacheDir: string, coverage?: CoverageRequest):
     }
     const { manifests, unreadable } = await readManifests(dir);
     report.manifests += manifests.length;
-    report.badManifests.push(...unreadable.map((m) => rel(`${MANIFEST_DIR}/${m}`)));
+    report.badManifests.push(...unreadable.map((m) => `${rel(`${MANIFEST_DIR}/${m.name}`)}: ${m.reason}`));
     const plans = new Map<string, { view: string; count: number; done: Set<number> }>();
     for (const m of manifests) {
       for (const f of m.files) if (!present.has(f)) report.missing.push({ file: rel(f), manifest: rel(`${MANIFEST_DIR}/${m.file}`) });
@@ -166,7 +189,10 @@ export function formatVerify(r: VerifyReport): string {
     problems.push(`unfinished shards: ${listed(r.unfinished.map((u) => `${u.shards.map((s) => `${s}/${u.shardCount}`).join(' ')} of plan ${u.planId} (${u.view})`))}`);
   }
   if (r.badManifests.length) problems.push(`${r.badManifests.length} unreadable manifests (${listed(r.badManifests)})`);
-  return `cache verify ${r.cacheDir}: FAILED: ${problems.join('; ')}; ${base}${cov}`;
+  if (r.coverage && r.coverage.present < r.coverage.needed) problems.push(`incomplete coverage: ${formatCoverage(r.coverage)}`);
+  // Never a bare "FAILED:": every way ok can be false is named above; this guards a future one.
+  if (problems.length === 0) problems.push('unknown problem');
+  return `cache verify ${r.cacheDir}: FAILED: ${problems.join('; ')}; ${base}`;
 }
 
 export interface TeacherStats {
@@ -199,7 +225,7 @@ export async function cacheStats(cacheDir: string): Promise<TeacherStats[]> {
     const dims = new Set<number>(), tokens = new Set<number>(), dtypes = new Set<string>();
     for (const file of await listShardFiles(dir)) {
       s.files++;
-      s.bytes += (await stat(join(dir, file))).size;
+      s.bytes += (await stat(join(dir, file)).catch(() => undefined))?.size ?? 0;
       try {
         const h = await readShardHeader(join(dir, file));
         s.teacherId ||= h.teacherId;
@@ -220,33 +246,61 @@ export async function cacheStats(cacheDir: string): Promise<TeacherStats[]> {
   return out;
 }
 
-export interface MergeReport { copied: number; present: number; differing: number; damaged: string[]; manifests: number }
+export interface MergeReport { copied: number; present: number; differing: number; manifests: number }
+
+/** Every problem `cache verify` would name in the sources (damaged or misplaced shards, bad manifests, listed files that are absent). */
+async function mergeProblems(sources: string[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const src of sources) {
+    for (const tdir of await teacherDirs(src, 'cache merge:')) {
+      const from = join(src, EMBEDDINGS, tdir);
+      const present = new Set(await listShardFiles(from));
+      for (const file of present) {
+        try {
+          await checkShardFile(from, tdir, file);
+        } catch (e) {
+          if (!(e instanceof CorruptShardError)) throw e;
+          problems.push(`${quoteName(join(from, file))}: ${e.message}`);
+        }
+      }
+      const { manifests, unreadable } = await readManifests(from);
+      problems.push(...unreadable.map((m) => `${quoteName(join(from, MANIFEST_DIR, m.name))}: ${m.reason}`));
+      for (const m of manifests) {
+        for (const f of m.files) if (!present.has(f)) problems.push(`${quoteName(join(from, f))}: missing (listed by ${quoteName(join(from, MANIFEST_DIR, m.file))})`);
+      }
+    }
+  }
+  return problems;
+}
 
 /**
- * Copies every verified shard file and manifest of `sources` into `into`. Names are content addresses, so a file
- * already there is the same entries: it is kept (a copy whose values differ, e.g. computed on other hardware,
- * is counted, not written). Damaged source files are skipped and named; a damaged target file is replaced.
+ * Copies every shard file and manifest of `sources` into `into`, after checking all of them as `cache verify`
+ * does: any problem in any source refuses the merge (one line naming the files and why) before anything is copied.
+ * Names are content addresses, so a file already there is the same entries: it is kept (a copy whose values
+ * differ, e.g. computed on other hardware, is counted, not written); a damaged target file is replaced.
  */
 export async function mergeCaches(sources: string[], into: string): Promise<MergeReport> {
-  const report: MergeReport = { copied: 0, present: 0, differing: 0, damaged: [], manifests: 0 };
+  const problems = await mergeProblems(sources);
+  if (problems.length > 0) {
+    throw new UserError(`cache merge: nothing copied: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the sources (${listed(problems)}); delete or re-fill those files (\`tintem cache verify <dir>\` lists them), then merge again`);
+  }
+  const report: MergeReport = { copied: 0, present: 0, differing: 0, manifests: 0 };
   for (const src of sources) {
     for (const tdir of await teacherDirs(src, 'cache merge:')) {
       const from = join(src, EMBEDDINGS, tdir), to = join(into, EMBEDDINGS, tdir);
       for (const file of await listShardFiles(from)) {
-        const bytes = await readFile(join(from, file));
-        try {
-          decodeShard(bytes);
-        } catch (e) {
-          if (!(e instanceof CorruptShardError)) throw e;
-          report.damaged.push(join(from, file));
-          continue;
-        }
+        // Checked above; read again through the same checks (a source changed since is refused, not copied).
+        const { bytes } = await checkShardFile(from, tdir, file).catch((e: unknown) => {
+          throw e instanceof CorruptShardError ? new UserError(`cache merge: ${quoteName(join(from, file))}: ${e.message} (changed during the merge)`) : e;
+        });
         const target = join(to, file);
         if (existsSync(target)) {
-          const existing = await readFile(target);
-          let usable = true;
-          try { decodeShard(existing); } catch (e) { if (!(e instanceof CorruptShardError)) throw e; usable = false; }
-          if (usable) {
+          let existing: Buffer | undefined;
+          try { existing = await readShardFile(target); decodeShard(existing); } catch (e) {
+            if (!(e instanceof CorruptShardError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+            existing = undefined;
+          }
+          if (existing) {
             report.present++;
             if (!existing.equals(bytes)) report.differing++;
             continue;
@@ -255,12 +309,13 @@ export async function mergeCaches(sources: string[], into: string): Promise<Merg
         await writeFileAtomic(target, bytes);
         report.copied++;
       }
-      const mdir = join(from, MANIFEST_DIR);
-      if (!existsSync(mdir)) continue;
-      for (const name of (await readdir(mdir)).filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
-        const target = join(to, MANIFEST_DIR, name);
+      const { manifests } = await readManifests(from);
+      for (const m of manifests) {
+        const target = join(to, MANIFEST_DIR, m.file);
         if (existsSync(target)) continue;
-        await writeFileAtomic(target, await readFile(join(mdir, name)));
+        const manifest: Manifest & { file?: string } = { ...m };
+        delete manifest.file;
+        await writeFileAtomic(target, `${JSON.stringify(manifest, null, 1)}\n`);
         report.manifests++;
       }
     }

@@ -32,11 +32,12 @@ export const teacherOptionsSchema = z.strictObject({
   preset: z.enum(['dinov2', 'clip', 'siglip', 'imagenet']).optional().describe('published preprocessing of a family: dinov2, clip, siglip, imagenet'),
   outputs: z.array(z.string().min(1)).min(1).optional().describe("output names (several are concatenated along the feature axis); default the model's first"),
   cls: z.string().min(1).optional().describe("token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name"),
-  registers: z.number().int().min(0).optional().describe('register tokens after CLS to skip (DINOv2 with registers: 4)'),
-  patchGrid: positiveInt.optional().describe('patch grid side (default sqrt of the patch count)'),
-  grid: z.union([z.literal('full'), positiveInt]).optional().describe("'full' keeps the patch grid whole instead of pooling it to teacherGrid"),
+  // Bounds as teachers/options.ts TEACHER_OPTION_LIMITS (config loads no teacher module).
+  registers: z.number().int().min(0).max(1024).optional().describe('register tokens after CLS to skip (DINOv2 with registers: 4)'),
+  patchGrid: positiveInt.max(1024).optional().describe('patch grid side (default sqrt of the patch count)'),
+  grid: z.union([z.literal('full'), positiveInt.max(64)]).optional().describe("'full' keeps the patch grid whole instead of pooling it to teacherGrid"),
   layout: z.enum(['auto', 'nchw', 'nhwc']).optional().describe("4-D outputs: channels first or last ('auto': from the model's declared shape)"),
-  inputSize: positiveInt.min(8).optional().describe('input side in pixels'),
+  inputSize: positiveInt.min(8).max(4096).optional().describe('input side in pixels'),
   resize: z.enum(['crop', 'squash']).optional().describe("'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square"),
   crop: z.number().gt(0).max(1).optional().describe("fraction of the shorter side kept by resize 'crop'"),
   interpolation: z.enum(['bilinear', 'nearest']).optional().describe('resize interpolation'),
@@ -69,14 +70,14 @@ export const baseConfigSchema = z.strictObject({
   warmupEpochs: z.number().min(0).default(1).describe('linear warm-up length in epochs (warmupSteps overrides it)'),
   warmupSteps: z.number().int().min(0).optional().describe('linear warm-up length in steps'),
   seed: z.number().int().default(0).describe('seed for initialisation, shuffling and augmentation'),
-  views: z.number().int().min(0).default(0).describe('cached augmented views per image besides the identity view'),
+  views: z.number().int().min(0).max(1000).default(0).describe('cached augmented views per image besides the identity view'),
   augment: augmentSchema.prefault({}),
   cacheDir: z.string().min(1).default(DEFAULT_CACHE_DIR).describe('teacher-embedding cache'),
   runDir: z.string().min(1).default('runs/distill').describe('where checkpoints, logs and the trained student go'),
   fp16: z.boolean().default(false).describe('store cached teacher embeddings as float16 (half the disk)'),
   cacheOnly: z.boolean().default(false)
     .describe('train only from the cache: refuse to start (naming what is missing) unless it holds every teacher entry the run needs, and never load the teacher (for a cache filled ahead by `distill --embed-only --shard i/n` jobs)'),
-  teacherBatchSize: positiveInt.default(64).describe('images per teacher forward when filling the cache'),
+  teacherBatchSize: positiveInt.max(4096).default(64).describe('images per teacher forward when filling the cache'),
   teacherPrecision: z.enum(['fp32', 'int8', 'bf16']).default('fp32')
     .describe("precision of the teacher pass that fills the cache: fp32 (the student follows the real teacher), int8 (ONNX teachers: dynamic int8 MatMul/Gemm weights, about 2x faster) or bf16; a quantised teacher must pass a fidelity check against fp32 first (docs/teachers.md)"),
   teacherFidelity: z.strictObject({

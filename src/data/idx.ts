@@ -2,9 +2,9 @@
  * Reader for the IDX format used by MNIST and Fashion-MNIST: two zero bytes, a dtype byte, a dimension count,
  * big-endian uint32 dims, then big-endian values. Gzipped files (magic 1f 8b) are gunzipped transparently.
  */
-import { open, readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../util/errors.js';
+import { GiB, openRegular, readFileCheckedAsync } from '../util/safe-read.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -64,14 +64,12 @@ function decodeValues(view: DataView, start: number, n: number, dtype: IdxDtype,
 }
 
 /** Reads an IDX file, gunzipping it first when it is gzip-compressed (detected by content, not by name). */
+/** The largest IDX file read (an IDX set of tintem's own, e.g. a corrupted copy, can be larger than MNIST). */
+export const MAX_IDX_BYTES = 4 * GiB;
+
 export async function readIdx(path: string): Promise<IdxArray> {
-  let raw: Uint8Array;
-  try {
-    raw = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read IDX file (${code ?? (e as Error).message})`);
-  }
+  // Regular files only, opened non-blocking, at most MAX_IDX_BYTES (MNIST's largest is 47 MB).
+  let raw: Uint8Array = await readFileCheckedAsync(path, { what: 'IDX file', maxBytes: MAX_IDX_BYTES });
   if (isGzip(raw)) {
     try {
       raw = gunzipSync(raw);
@@ -114,13 +112,7 @@ export function encodeIdx(dtype: IdxDtype, dims: number[], values: ArrayLike<num
  * files are read whole.
  */
 export async function readIdxRows(path: string, offset: number, limit: number): Promise<IdxArray & { firstRow: number }> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot read IDX file (${code ?? (e as Error).message})`);
-  }
+  const { fh } = await openRegular(path, { what: 'IDX file', maxBytes: MAX_IDX_BYTES });
   try {
     const head = new Uint8Array(4);
     const { bytesRead } = await fh.read(head, 0, 4, 0);

@@ -57,8 +57,9 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   if (!rootStat.isDirectory()) throw new UserError(`image folder ${dir} is not a directory`);
 
   const skipped: SkippedFile[] = [];
-  const skip = (path: string, reason: string) => {
-    if (opts.strict) throw new UserError(`${quoteName(path)}: ${reason} (strict mode)`);
+  const skip = (path: string, reason: string, hidden = false) => {
+    // A hidden file is never a candidate, so strict mode lists it like the rest instead of stopping at it.
+    if (opts.strict && !hidden) throw new UserError(`${quoteName(path)}: ${reason} (strict mode)`);
     skipped.push({ path, reason });
   };
   const { candidates, classNames } = await scan(dir, skip);
@@ -116,20 +117,22 @@ function compare(a: string, b: string): number {
  * Walks the folder (following symlinks, each real directory once). Returns image candidates in sorted order;
  * when all images sit in top-level sub-folders, each of those is a class.
  */
-async function scan(root: string, skip: (path: string, reason: string) => void): Promise<{ candidates: Candidate[]; classNames?: string[] }> {
+async function scan(root: string, skip: (path: string, reason: string, hidden?: boolean) => void): Promise<{ candidates: Candidate[]; classNames?: string[] }> {
   const visited = new Set<string>([await realpath(root)]);
   const files: Array<{ path: string; top: string | undefined }> = [];
 
   async function walk(dir: string, top: string | undefined): Promise<void> {
     let names: string[];
     try {
-      names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort(compare);
+      names = (await readdir(dir)).sort(compare);
     } catch (e) {
       skip(dir, `cannot read directory (${(e as NodeJS.ErrnoException).code})`);
       return;
     }
     for (const name of names) {
       const path = join(dir, name);
+      // Hidden entries (.DS_Store, .git, editor swap files) are never images of the set: listed as skipped, not read.
+      if (name.startsWith('.')) { skip(path, 'hidden file (name starts with a dot)', true); continue; }
       let info;
       try {
         info = await stat(path); // follows symlinks

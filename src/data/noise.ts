@@ -15,6 +15,9 @@ export interface NoiseOptions {
   kind?: NoiseKind;
 }
 
+/** Memory generated noise may take (float32 pixels). */
+export const MAX_NOISE_BYTES = 2 * 2 ** 30;
+
 export function makeNoiseImages(opts: NoiseOptions): ImageSet {
   const { count, size, channels, seed } = opts;
   const kind = opts.kind ?? 'uniform';
@@ -23,6 +26,11 @@ export function makeNoiseImages(opts: NoiseOptions): ImageSet {
   if (channels !== 1 && channels !== 3) throw new UserError(`noise: channels must be 1 or 3, got ${String(channels)}`);
   if (!NOISE_KINDS.includes(kind)) throw new UserError(`noise: unknown kind '${kind}' (expected ${NOISE_KINDS.join(', ')})`);
   const per = size * size * channels;
+  // The images are float32 in memory: bound them before allocating (noise:5000000 would need 60 GB at 28 px).
+  const maxCount = Math.floor(MAX_NOISE_BYTES / (per * 4));
+  if (count > maxCount) {
+    throw new UserError(`noise:${count}: ${count} images of ${size}x${size}x${channels} need ${((count * per * 4) / 2 ** 30).toFixed(1)} GiB; the limit for generated noise is ${MAX_NOISE_BYTES / 2 ** 30} GiB, at most ${maxCount} images at this size`);
+  }
   const pixels = new Float32Array(count * per);
   const root = new Rng(seed).fork(kind);
   for (let n = 0; n < count; n++) {

@@ -10,13 +10,13 @@
  * where it stopped and a reader never sees a torn file.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageSet } from '../data/types.js';
-import { readIdx } from '../data/idx.js';
+import { MAX_IDX_BYTES, readIdx } from '../data/idx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { MiB, readFileCheckedAsync, readTextCheckedAsync } from '../util/safe-read.js';
 import { corruptImageSet } from './apply.js';
 import type { CorruptionName } from './params.js';
 
@@ -110,8 +110,9 @@ export async function readManifest(dir: string): Promise<CorruptedManifest> {
   const path = join(dir, 'manifest.json');
   let parsed: CorruptedManifest;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8')) as CorruptedManifest;
+    parsed = JSON.parse(await readTextCheckedAsync(path, { what: 'corrupted-dataset manifest', maxBytes: 64 * MiB })) as CorruptedManifest;
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`${path}: cannot read corrupted-dataset manifest (${(e as Error).message.split('\n')[0]})`);
   }
   if (parsed?.format !== 'tintem-corrupted/1') throw new UserError(`${path}: not a tintem corrupted-dataset manifest (format '${String(parsed?.format)}')`);
@@ -128,7 +129,7 @@ export async function readCorruptedSet(dir: string, corruption: CorruptionName |
   const expected = manifest.files[rel];
   if (!expected) throw new UserError(`${dir}: has no ${rel} (generate it with 'tintem corrupt --corruptions ${corruption} --severities ${severity}')`);
   const path = join(dir, rel);
-  const bytes = await readFile(path).catch(() => { throw new UserError(`${path}: missing (listed in the manifest)`); });
+  const bytes = await readFileCheckedAsync(path, { what: 'corrupted images (listed in the manifest)', maxBytes: MAX_IDX_BYTES });
   if (sha256(bytes) !== expected) throw new UserError(`${path}: checksum does not match the manifest (file damaged or edited)`);
   const idx = await readIdx(path);
   const pixels = Float32Array.from(idx.data as Uint8Array, (v) => v / 255);

@@ -4,6 +4,7 @@
  */
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
+import { assertGridFits } from './options.js';
 import { mapToOutputs, prepareImages, type Normalization } from './features.js';
 import { GraphForward } from './graph-forward.js';
 import type { Teacher, TeacherOutput } from './types.js';
@@ -25,7 +26,10 @@ export interface FeatureMapTeacherOptions {
 
 /** Output of a model as teacher outputs (4-D: map -> pooled + tokens; 2-D: pooled only). */
 export function featuresToOutput(y: tf.Tensor, grid: number, source: string): TeacherOutput {
-  if (y.rank === 4) return mapToOutputs(y as tf.Tensor4D, grid);
+  if (y.rank === 4) {
+    assertGridFits(grid, y.shape[1]!, y.shape[2]!, source);
+    return mapToOutputs(y as tf.Tensor4D, grid);
+  }
   if (y.rank === 2) return { pooled: y as tf.Tensor2D };
   throw new UserError(`${source}: expected a 4-D feature map or a 2-D embedding, got an output of shape [${y.shape.join(', ')}]`);
 }

@@ -123,6 +123,12 @@ function staticChannels(session: Session): 1 | 3 {
   return meta?.isTensor && meta.shape?.[1] === 1 ? 1 : 3;
 }
 
+/** onnxruntime's message, one line and short: its first line without the source-file prefix, at most 160 characters. */
+function ortReason(e: unknown): string {
+  const first = ((e as Error).message ?? String(e)).split('\n')[0]!.replace(/^\[[^\]]*\]\s*/, '').replace(/^.*?(?:onnxruntime|ort)[^:]*:\d+ [^ ]+ /, '');
+  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+}
+
 export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions = {}): Promise<AsyncTeacher> {
   const abs = resolve(path);
   const bytes = readFileChecked(abs, { what: 'onnx teacher model (an .onnx file)', maxBytes: MAX_ONNX_BYTES });
@@ -138,13 +144,15 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   const ort = await import('onnxruntime-node');
   let session: Session;
   try {
-    const sessionOptions = { graphOptimizationLevel: 'all' as const, ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}) };
+    // logSeverityLevel 3 (errors only) keeps onnxruntime's own coloured warning lines off the terminal; its errors
+    // reach the user through the one-line message below.
+    const sessionOptions = { graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const, ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}) };
     // External data resolves against the model's own folder only when ONNX Runtime opens the file by path.
     session = int8 ? await ort.InferenceSession.create(int8.bytes, sessionOptions) : files.external.length > 0
       ? await ort.InferenceSession.create(abs, sessionOptions)
       : await ort.InferenceSession.create(new Uint8Array(files.graph.buffer, files.graph.byteOffset, files.graph.byteLength), sessionOptions);
   } catch (e) {
-    throw new UserError(`onnx teacher: could not load '${path}' (${(e as Error).message.split('\n')[0]})`);
+    throw new UserError(`onnx teacher: could not load '${path}' (${ortReason(e)})`);
   }
   const t = opts.teacher ?? {};
   const outputs = t.outputs ?? [opts.output ?? session.outputNames[0]!];
@@ -160,7 +168,13 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   const layout: TokenLayoutOptions = {
     outputs, cls, registers: t.registers ?? 0, patchGrid: t.patchGrid, grid: t.grid ?? opts.grid ?? 2, layout: t.layout ?? 'auto',
   };
-  const pre = resolvePreprocess(t, { inputSize: opts.inputSize ?? staticInputSize(session) ?? 224, normalization: opts.normalization ?? IMAGENET_MEAN_STD });
+  const fixed = staticInputSize(session);
+  const pre = resolvePreprocess(t, { inputSize: opts.inputSize ?? fixed ?? 224, normalization: opts.normalization ?? IMAGENET_MEAN_STD });
+  if (fixed !== undefined && pre.inputSize !== fixed) {
+    await session.release();
+    const from = t.preset ? `the ${pre.inputSize}px of preset ${t.preset}` : t.inputSize !== undefined ? `the size option's ${pre.inputSize}px` : `${pre.inputSize}px`;
+    throw new UserError(`onnx teacher: '${path}' takes a fixed ${fixed}px input, not ${from}; add size=${fixed} to the teacher options (--teacher-option size=${fixed} or '#size=${fixed}' after the path)`);
+  }
   const teacher = new OnnxTeacher(ort, session, session.inputNames[0]!, layout, pre, staticChannels(session), files.hash, declared);
   if (int8) teacher.quantized(int8.sha, () => createOnnxTeacher(path, { ...opts, precision: 'fp32' }));
   // Probe once to learn the width and whether the output is a spatial map.
@@ -172,7 +186,7 @@ export async function createOnnxTeacher(path: string, opts: OnnxTeacherOptions =
   } catch (e) {
     await session.release();
     if (e instanceof UserError) throw e;
-    throw new UserError(`onnx teacher: '${path}' failed on a ${pre.inputSize}px input (${(e as Error).message.split('\n')[0]}); check the input size and the output name`);
+    throw new UserError(`onnx teacher: '${path}' failed on a ${pre.inputSize}px input (${ortReason(e)}); check the input size (size=<px> teacher option) and the output name`);
   }
   teacher.embedDim = probe.pooled.shape[1];
   teacher.tokenGrid = probe.tokens ? Math.round(Math.sqrt(probe.tokens.shape[1])) : undefined;

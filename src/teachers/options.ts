@@ -58,27 +58,64 @@ function numberList(where: string, key: string, value: string): number[] {
   return xs;
 }
 
-function intValue(where: string, key: string, value: string, min: number): number {
+function intValue(where: string, key: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${where}: ${key} expects an integer >= ${min}, got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${where}: ${key} expects an integer from ${min} to ${max}, got '${value}'`);
   return n;
 }
 
-/** One 'key=value' option (from a spec fragment or a flag) into `into`. */
+/**
+ * Bounds of the sizes a teacher option sets, checked before any work: each multiplies memory or cache size.
+ * grid matches the config's teacherGrid limit (64: 4096 tokens an image).
+ */
+export const TEACHER_OPTION_LIMITS = { grid: 64, patchGrid: 1024, registers: 1024, inputSize: 4096 } as const;
+
+/**
+ * A token grid may pool a feature map down, never up: a grid finer than the map would store each token several
+ * times (a 4x4 patch grid "pooled" to 100x100 repeats every token 625 times). 1x1 maps carry no tokens.
+ */
+export function assertGridFits(grid: number, h: number, w: number, source: string): void {
+  if (h * w > 1 && (grid > h || grid > w)) {
+    throw new UserError(`${source}: token grid ${grid}x${grid} is finer than the model's ${h}x${w} feature map (pooling can only make it coarser); use grid=${Math.min(h, w)} or less (teacher option grid / config teacherGrid), or grid=full`);
+  }
+}
+
+/**
+ * The teacher's token grid must not be finer than the student's: the token losses pool the finer map to the
+ * coarser one, so a finer teacher grid only stores tokens that are averaged away (the cache grows by its square).
+ */
+export function assertTeacherGridFits(teacherGrid: number | undefined, studentGrid: number, source: string): void {
+  if (teacherGrid !== undefined && teacherGrid > studentGrid) {
+    throw new UserError(`${source}: the teacher's token grid ${teacherGrid}x${teacherGrid} is finer than the student's ${studentGrid}x${studentGrid} (the losses would pool it down to ${studentGrid}x${studentGrid}); set teacherGrid (or the teacher option grid) to ${studentGrid} or less`);
+  }
+}
+
+/** The TeacherOptions field each option key sets (aliases share one). */
+const FIELD: Record<string, keyof TeacherOptions> = {
+  preset: 'preset', output: 'outputs', outputs: 'outputs', cls: 'cls', registers: 'registers', 'patch-grid': 'patchGrid', patchGrid: 'patchGrid',
+  grid: 'grid', layout: 'layout', size: 'inputSize', 'input-size': 'inputSize', inputSize: 'inputSize', resize: 'resize', crop: 'crop',
+  interp: 'interpolation', interpolation: 'interpolation', mean: 'mean', std: 'std',
+};
+
+/** One 'key=value' option (from a spec fragment or a flag) into `into`; a key given twice (or as two aliases) is refused. */
 export function setTeacherOption(into: TeacherOptions, key: string, value: string, where: string): void {
+  const field = FIELD[key];
+  if (field !== undefined && into[field] !== undefined) {
+    throw new UserError(`${where}: teacher option ${key} is given twice (as ${field}=${JSON.stringify(into[field])} and ${key}=${value}); give it once`);
+  }
   switch (key) {
     case 'preset':
       if (!(PRESET_NAMES as readonly string[]).includes(value)) throw new UserError(`${where}: unknown preset '${value}' (expected ${PRESET_NAMES.join(', ')})`);
       into.preset = value as PresetName; break;
     case 'output': case 'outputs': into.outputs = value.split('+').filter(Boolean); break;
     case 'cls': into.cls = value; break;
-    case 'registers': into.registers = intValue(where, key, value, 0); break;
-    case 'patch-grid': case 'patchGrid': into.patchGrid = intValue(where, key, value, 1); break;
-    case 'grid': into.grid = value === 'full' ? 'full' : intValue(where, key, value, 1); break;
+    case 'registers': into.registers = intValue(where, key, value, 0, TEACHER_OPTION_LIMITS.registers); break;
+    case 'patch-grid': case 'patchGrid': into.patchGrid = intValue(where, key, value, 1, TEACHER_OPTION_LIMITS.patchGrid); break;
+    case 'grid': into.grid = value === 'full' ? 'full' : intValue(where, key, value, 1, TEACHER_OPTION_LIMITS.grid); break;
     case 'layout':
       if (!['auto', 'nchw', 'nhwc'].includes(value)) throw new UserError(`${where}: layout expects auto, nchw or nhwc, got '${value}'`);
       into.layout = value as MapLayout; break;
-    case 'size': case 'input-size': case 'inputSize': into.inputSize = intValue(where, key, value, 8); break;
+    case 'size': case 'input-size': case 'inputSize': into.inputSize = intValue(where, key, value, 8, TEACHER_OPTION_LIMITS.inputSize); break;
     case 'resize':
       if (value !== 'crop' && value !== 'squash') throw new UserError(`${where}: resize expects crop or squash, got '${value}'`);
       into.resize = value; break;
@@ -152,4 +189,21 @@ export function preprocessTag(p: Preprocess): string {
   const extra = p.resize === 'crop' ? `|crop${p.crop}` : '';
   const interp = p.interpolation === 'bilinear' ? '' : `|${p.interpolation}`;
   return `${p.inputSize}px|m${p.normalization.mean.join(',')}s${p.normalization.std.join(',')}${extra}${interp}`;
+}
+
+/** Teacher options a built-in teacher uses (the model-file kinds, tfjs: and onnx:, use them all). */
+const BUILTIN_OPTIONS: Record<string, ReadonlyArray<keyof TeacherOptions>> = { inception: ['inputSize'], mobilenet: ['inputSize'], random: [] };
+
+/**
+ * Refuses teacher options that the teacher `kind` would ignore (e.g. --teacher-preset dinov2 with the built-in
+ * inception teacher, whose preprocessing is fixed): an ignored option is a silent surprise.
+ */
+export function assertTeacherOptionsApply(kind: string, options: TeacherOptions | undefined): void {
+  const accepts = BUILTIN_OPTIONS[kind];
+  if (!accepts || !options) return;
+  const ignored = Object.entries(options).filter(([k, v]) => v !== undefined && !accepts.includes(k as keyof TeacherOptions)).map(([k]) => k);
+  if (ignored.length > 0) {
+    const allowed = accepts.length ? `it takes only ${accepts.join(', ')}` : 'it takes none';
+    throw new UserError(`--teacher ${kind}: teacher option${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} (from --teacher-preset, --teacher-option or teacherOptions) would be ignored by the built-in ${kind} teacher (${allowed}); they apply to tfjs: and onnx: model files`);
+  }
 }

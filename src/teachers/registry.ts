@@ -13,7 +13,7 @@ import { onnxTeacher } from './entries/onnx.js';
 import { randomTeacher } from './entries/random.js';
 import { tfjsTeacher } from './entries/tfjs.js';
 import type { Normalization } from './normalization.js';
-import type { TeacherOptions } from './options.js';
+import { assertTeacherOptionsApply, type TeacherOptions } from './options.js';
 import type { Teacher } from './types.js';
 
 export interface CreateTeacherOptions {
@@ -107,6 +107,7 @@ export async function createTeacher(spec: string = DEFAULT_TEACHER, opts: Create
     const able = teacherEntries().filter((e) => e.precisions?.includes(precision)).map((e) => e.kind);
     throw new UserError(`teacherPrecision '${precision}': the ${entry.kind} teacher runs in ${(entry.precisions ?? ['fp32']).join(' or ')} only${able.length ? ` (${precision} is for ${able.join(', ')} teachers)` : ''}`);
   }
+  assertTeacherOptionsApply(entry.kind, opts.teacher);
   return entry.create(arg, opts);
 }
 

@@ -11,7 +11,7 @@ import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
 import { adaptiveAvgPoolTokens } from './features.js';
-import type { MapLayout } from './options.js';
+import { assertGridFits, type MapLayout } from './options.js';
 import type { TeacherOutput } from './types.js';
 
 export interface TokenLayoutOptions {
@@ -113,6 +113,7 @@ export function outputsToTeacherOutput(outputs: Record<string, NamedOutput>, o: 
     if (!warned.has(source)) { warned.add(source); warn(`${source}: the feature map is 1x1, so it has no spatial tokens; using pooled only`); }
     return { pooled };
   }
+  if (o.grid !== 'full') assertGridFits(o.grid, h!, w!, source);
   const tokens = o.grid === 'full' || (o.grid === h && o.grid === w)
     ? (tf.reshape(map, [map.shape[0], h * w, map.shape[3]]) as tf.Tensor3D)
     : adaptiveAvgPoolTokens(map, o.grid);

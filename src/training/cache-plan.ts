@@ -12,7 +12,7 @@ import { createStudent } from '../students/index.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
-import { loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
+import { checkTeacherGrid, loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
 
 export interface DistillCachePlan extends CoverageRequest {
   /** Lazy: loads its weights only when an entry has to be computed. The caller disposes it. */
@@ -22,20 +22,26 @@ export interface DistillCachePlan extends CoverageRequest {
 
 /** Dataset, (lazy) teacher at the run's token grid, and views of a distill config, exactly as runDistill builds them. */
 export async function distillCachePlan(config: DistillConfig): Promise<DistillCachePlan> {
-  const set = await loadTrainingData(config);
-  const spec = resolveStudentSpec(config, set);
+  const studentSet = await loadTrainingData(config);
+  const spec = resolveStudentSpec(config, studentSet);
   // The teacher's grid follows the student's token map; building the student is the one way to know it.
   const student = createStudent(spec, config.seed);
   const grid = teacherGridFor(config, student.tokenGrid);
+  const studentGrid = student.tokenGrid;
   student.dispose();
-  const teacher = await createTeacher(config.teacher, { grid, lazy: true, ...teacherPrecisionOptions(config) });
+  const teacher = await createTeacher(config.teacher, { grid, lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
+  // The images as runDistill hands them to the teacher (decoded again at its resolution where the source allows):
+  // the entries' keys hash those pixels, so filling or checking the student-resolution ones would miss every entry.
+  let set: ImageSet;
   try {
+    if (config.method.tokens) checkTeacherGrid(config, teacher, studentGrid);
+    set = await loadTeacherData(config, studentSet, teacher);
     await checkTeacherFidelity(teacher, set, config);
   } catch (e) {
     teacher.dispose();
     throw e;
   }
-  return { teacher, set, views: viewSpecs(config, set.channels), tokens: config.method.tokens, fp16: config.fp16 };
+  return { teacher, set, views: viewSpecs(config, studentSet.channels), tokens: config.method.tokens, fp16: config.fp16 };
 }
 
 export interface FillSummary { images: number; views: number; hits: number; misses: number; seconds: number }

@@ -5,7 +5,8 @@
  *
  * Layout: "TINTEMCK" | u32 version | u32 header bytes | header JSON | pad to 4 | float32 tensors | sha256 (32 bytes)
  */
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { GiB, readFileCheckedAsync } from '../util/safe-read.js';
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -163,13 +164,12 @@ export async function checkpointExists(path: string): Promise<boolean> {
   }
 }
 
+/** The largest checkpoint read (student, method and AdamW moments: a ViT-B would be about 1 GB). */
+export const MAX_CHECKPOINT_BYTES = 2 * GiB;
+
 export async function loadCheckpoint(path: string): Promise<CheckpointData> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read checkpoint (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  // A regular file only (a FIFO or a device link is refused before anything waits on it), at most MAX_CHECKPOINT_BYTES.
+  const bytes = await readFileCheckedAsync(path, { what: 'checkpoint', maxBytes: MAX_CHECKPOINT_BYTES });
   return decodeCheckpoint(bytes, path);
 }
 

@@ -24,6 +24,7 @@ import { checkStudentKeys, createStudent, describeStudent, smallerStudentHint, s
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/registry.js';
+import { assertTeacherGridFits } from '../teachers/options.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
@@ -89,6 +90,15 @@ export function viewSpecs(config: DistillConfig, channels: 1 | 3): ViewSpec[] {
 
 /** Teacher token grid: the config's teacherGrid, else 2x2 (or the student's grid when that is coarser). */
 export { DEFAULT_TEACHER_GRID };
+
+/**
+ * Refuses a teacher token grid finer than the student's (teachers/options.ts assertTeacherGridFits), unless the
+ * user asked for the whole patch grid (grid=full, a documented choice bounded by the model's own patch grid).
+ */
+export function checkTeacherGrid(config: DistillConfig, teacher: Teacher, studentGrid: number): void {
+  const full = config.teacherOptions?.grid === 'full' || /[#,]grid=full(,|$)/.test(config.teacher);
+  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
+}
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
   return config.teacherGrid ?? Math.min(DEFAULT_TEACHER_GRID, studentGrid);
@@ -204,7 +214,12 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions, ...teacherPrecisionOptions(config) }).catch((e) => { student.dispose(); throw e; });
   try {
+    if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
     if (config.teacherPrecision !== 'fp32') await checkTeacherFidelity(teacher, await loadTeacherData(config, data, teacher), config);
+  } catch (e) {
+    student.dispose(); teacher.dispose(); throw e;
+  }
+  try {
     const n = Math.min(16, data.count);
     const side = Math.max(data.height, teacher.decodeSize ?? teacher.inputSize);
     const batch = tf.tidy(() => {
@@ -350,6 +365,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     // Lazy: a run whose every view is already cached never loads the teacher weights.
     teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
     teacherSize = teacher.inputSize;
+    if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
   } catch (e) {
     student.dispose();
     throw e;

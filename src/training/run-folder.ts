@@ -12,7 +12,7 @@
  *                     (besides the checkpoint and lock), so a damaged file, or one left over from another run,
  *                     is refused with one line when the folder is read back.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +24,11 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
-import { GiB, MiB, readFileChecked } from '../util/safe-read.js';
+import { GiB, MiB, readFileChecked, readTextChecked } from '../util/safe-read.js';
 import { saveLayersModel, saveMethodState, MODEL_FILE, VARIABLES_FILE, WEIGHTS_FILE, type MethodStateFile } from './save.js';
 import type { StepRecord } from './checkpoint.js';
 import { CHECKPOINT_FILE, LOG_FILE } from './trainer.js';
+import { parseLog } from './train-log.js';
 
 export const RUN_FORMAT = 'tintem-run';
 export const RUN_FORMAT_VERSION = 1;
@@ -46,6 +47,7 @@ export const RUN_FILES = {
   methodVariables: `method-state/${VARIABLES_FILE}`,
   methodWeights: `method-state/${WEIGHTS_FILE}`,
   summary: 'summary.json',
+  teacherNorm: 'teacher-norm.json',
 } as const;
 
 /** The files summary.json seals, in the order they are written. */
@@ -173,7 +175,7 @@ export function acquireRunLock(dir: string): RunLock {
       if (code !== 'EEXIST') throw new UserError(`${quoteName(path)}: cannot create the run lock (${code})`);
       let holder: z.infer<typeof lockSchema> | undefined;
       try {
-        const parsed = lockSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+        const parsed = lockSchema.safeParse(JSON.parse(readTextChecked(path, { what: 'run lock', maxBytes: 64 * 1024 })));
         holder = parsed.success ? parsed.data : undefined;
       } catch { holder = undefined; }
       if (holder && holder.host !== hostname()) {
@@ -193,7 +195,7 @@ export function acquireRunLock(dir: string): RunLock {
       released = true;
       process.off('exit', release);
       try {
-        const now = lockSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+        const now = lockSchema.safeParse(JSON.parse(readTextChecked(path, { what: 'run lock', maxBytes: 64 * 1024 })));
         if (now.success && now.data.pid === process.pid) rmSync(path, { force: true });
       } catch { /* already gone */ }
     };
@@ -256,6 +258,8 @@ export async function saveRunOutputs(dir: string, runId: string, model: tf.Layer
   await saveMethodState(method, join(dir, RUN_FILES.methodDir), { taus: summary.method.taus, teacherId: summary.teacher.id, runId });
   const files: RunSummary['files'] = {};
   for (const name of SEALED) files[name] = await entryFor(dir, name);
+  // teacher-norm.json carries its own seal (teacher-norm.ts); summary.json seals it too, with the rest of the run.
+  if (existsSync(join(dir, RUN_FILES.teacherNorm))) files[RUN_FILES.teacherNorm] = await entryFor(dir, RUN_FILES.teacherNorm);
   const full = { format: RUN_FORMAT, formatVersion: RUN_FORMAT_VERSION, runId, ...summary, files } as RunSummary;
   const parsed = runSummarySchema.safeParse(full);
   if (!parsed.success) throw new Error(`run summary does not fit its own schema: ${zodLine(parsed.error)}`);
@@ -285,7 +289,41 @@ export function readRunSummary(dir: string): RunSummary {
     throw new UserError(`${quoteName(dir)}: mixes two runs (summary.json is run ${summary.runId}, run.json is run ${identity}); re-run distill in a fresh --run-dir`);
   }
   for (const name of SEALED) if (!summary.files[name]) throw new UserError(`${quoteName(path)}: no checksum for ${name}`);
+  const extra = Object.keys(summary.files).filter((name) => !(SEALED as readonly string[]).includes(name) && name !== RUN_FILES.teacherNorm);
+  if (extra.length > 0) throw new UserError(`${quoteName(path)}: seals files a run does not write (${extra.slice(0, 4).join(', ')}); the summary was edited`);
+  if ((summary.teacherNorm ?? 'none') !== 'none' && !summary.files[RUN_FILES.teacherNorm]) {
+    throw new UserError(`${quoteName(path)}: teacherNorm is ${summary.teacherNorm} but ${RUN_FILES.teacherNorm} is not sealed; the summary was edited, or written by an older tintem`);
+  }
+  crossCheckMethodState(dir, summary, path);
   return summary;
+}
+
+/**
+ * summary.json is the seal, so its own fields are checked against a file it seals: method-state/variables.json
+ * records the run id, teacher id and method (name and loss weights) when it is written. An edited teacher id or
+ * method in summary.json (which export and eval would pass on) is refused.
+ */
+function crossCheckMethodState(dir: string, summary: RunSummary, path: string): void {
+  const meta = parseMethodState(dir, readSealed(dir, summary, RUN_FILES.methodVariables));
+  const differs: string[] = [];
+  if (meta.extra?.runId !== undefined && meta.extra.runId !== summary.runId) differs.push('runId');
+  if (meta.extra?.teacherId !== summary.teacher.id) differs.push('teacher.id');
+  if (meta.method !== summary.method.name) differs.push('method.name');
+  if (JSON.stringify(meta.weights) !== JSON.stringify(summary.method.weights)) differs.push('method.weights');
+  if (differs.length > 0) {
+    throw new UserError(`${quoteName(path)}: ${differs.join(', ')} differ${differs.length === 1 ? 's' : ''} from ${RUN_FILES.methodVariables} (sealed, written by the run): the summary was edited; restore it or re-run distill`);
+  }
+}
+
+function parseMethodState(dir: string, bytes: Buffer): MethodStateFile {
+  let meta: unknown;
+  try {
+    meta = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new UserError(`${quoteName(join(dir, RUN_FILES.methodVariables))}: not valid JSON`);
+  }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new UserError(`${quoteName(join(dir, RUN_FILES.methodVariables))}: not a JSON object`);
+  return meta as MethodStateFile;
 }
 
 /** Reads one sealed file and checks it against summary.json. */
@@ -296,7 +334,9 @@ function readSealed(dir: string, summary: RunSummary, name: string): Buffer {
   if (!existsSync(path)) throw new UserError(`${quoteName(path)}: not found (run ${summary.runId} wrote it; restore the folder or re-run distill)`);
   const mismatch = (detail: string) => new UserError(`${quoteName(path)}: SHA-256 mismatch with summary.json${detail}: damaged, or left by another run; re-run distill (--resume if the checkpoint is intact) to rewrite it`);
   // The size first (from stat, before reading): a file that grew is refused without reading it.
-  const size = statSync(path).size;
+  const info = statSync(path);
+  if (!info.isFile()) throw new UserError(`${quoteName(path)}: not a regular file (run folder file)`);
+  const size = info.size;
   if (size !== entry.bytes) throw mismatch(` (expected ${entry.bytes} bytes, found ${size})`);
   const bytes = readFileChecked(path, { what: 'run folder file', maxBytes: entry.bytes, within: dir });
   if (sha256(bytes) !== entry.sha256) throw mismatch('');
@@ -306,6 +346,7 @@ function readSealed(dir: string, summary: RunSummary, name: string): Buffer {
 /** Every sealed file, verified. */
 export function verifyRunFolder(dir: string, summary = readRunSummary(dir)): RunSummary {
   for (const name of SEALED) readSealed(dir, summary, name);
+  if (summary.files[RUN_FILES.teacherNorm]) readSealed(dir, summary, RUN_FILES.teacherNorm);
   return summary;
 }
 
@@ -316,14 +357,7 @@ export function readRunConfigText(dir: string, summary: RunSummary): string {
 
 /** The loss log of a finished run, verified against the seal (the report's training curves). */
 export function readRunLog(dir: string, summary: RunSummary): StepRecord[] {
-  const text = readSealed(dir, summary, RUN_FILES.log).toString('utf8');
-  return text.split('\n').filter((l) => l.trim()).map((l, i) => {
-    try {
-      return JSON.parse(l) as StepRecord;
-    } catch {
-      throw new UserError(`${quoteName(join(dir, RUN_FILES.log))}: line ${i + 1} is not valid JSON`);
-    }
-  });
+  return parseLog(readSealed(dir, summary, RUN_FILES.log).toString('utf8'), join(dir, RUN_FILES.log));
 }
 
 /** The student as a tf.LayersModel, every byte verified against the seal and finite. */
@@ -349,13 +383,7 @@ export async function loadRunStudent(dir: string, summary: RunSummary): Promise<
 
 /** The method state (variables.json + weights.bin), verified. */
 export function readRunMethodState(dir: string, summary: RunSummary): { meta: MethodStateFile; data: Float32Array } {
-  const metaBytes = readSealed(dir, summary, RUN_FILES.methodVariables);
-  let meta: MethodStateFile;
-  try {
-    meta = JSON.parse(metaBytes.toString('utf8')) as MethodStateFile;
-  } catch {
-    throw new UserError(`${quoteName(join(dir, RUN_FILES.methodVariables))}: not valid JSON`);
-  }
+  const meta = parseMethodState(dir, readSealed(dir, summary, RUN_FILES.methodVariables));
   const bytes = readSealed(dir, summary, RUN_FILES.methodWeights);
   assertFinite(bytes, join(dir, RUN_FILES.methodWeights));
   const copy = new Uint8Array(bytes.length - (bytes.length % 4));

@@ -7,11 +7,14 @@
  * features sit in a narrow cone (InceptionV3 mixed5: mean pairwise cosine about 0.9), where cosine structure is
  * dominated by the shared mean direction.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import { quoteName } from '../util/quote.js';
+import { MiB, readTextChecked } from '../util/safe-read.js';
 import type { CachedView } from './teacher-source.js';
 
 export const TEACHER_NORM_MODES = ['none', 'center', 'standardize'] as const;
@@ -72,27 +75,43 @@ export function normalizeView(view: CachedView, stats: TeacherNormStats | undefi
   };
 }
 
+/** The largest teacher-norm.json read (two float arrays of the teacher width, pooled and tokens). */
+const MAX_NORM_BYTES = 64 * MiB;
+
+/**
+ * teacher-norm.json is sealed: its last key, `sha256`, is the SHA-256 of the JSON of the statistics before it,
+ * so an edited file (which would change every evaluation and a resumed run's targets) is refused on read.
+ */
+export function teacherNormText(stats: TeacherNormStats): string {
+  const body = JSON.stringify(stats);
+  return `${JSON.stringify({ ...stats, sha256: sha256(body) })}\n`;
+}
+
 export async function saveTeacherNorm(runDir: string, stats: TeacherNormStats): Promise<void> {
-  await writeFileAtomic(join(runDir, TEACHER_NORM_FILE), `${JSON.stringify(stats)}\n`);
+  await writeFileAtomic(join(runDir, TEACHER_NORM_FILE), teacherNormText(stats));
 }
 
 /** The run's stored statistics; a run configured with a teacherNorm other than 'none' must have them. */
 export function loadTeacherNorm(runDir: string, mode: TeacherNormMode): TeacherNormStats | undefined {
   if (mode === 'none') return undefined;
   const path = join(runDir, TEACHER_NORM_FILE);
-  if (!existsSync(path)) throw new UserError(`${path}: not found (the run was configured with teacherNorm: ${mode}, whose statistics live there)`);
+  if (!existsSync(path)) throw new UserError(`${quoteName(path)}: not found (the run was configured with teacherNorm: ${mode}, whose statistics live there)`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readTextChecked(path, { what: 'teacher-normalisation statistics', maxBytes: MAX_NORM_BYTES }));
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${quoteName(path)}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  const parsed = statsSchema.safeParse(raw);
-  if (!parsed.success) throw new UserError(`${path}: not teacher-normalisation statistics (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  const { sha256: seal, ...body } = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  if (typeof seal !== 'string') throw new UserError(`${quoteName(path)}: has no sha256 seal (written by an older tintem, or edited); re-run distill in a fresh --run-dir`);
+  if (sha256(JSON.stringify(body)) !== seal) throw new UserError(`${quoteName(path)}: SHA-256 mismatch with its seal: the statistics were edited or damaged; restore the file, or re-run distill in a fresh --run-dir`);
+  const parsed = statsSchema.safeParse(body);
+  if (!parsed.success) throw new UserError(`${quoteName(path)}: not teacher-normalisation statistics (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
   const s = parsed.data;
-  if (s.mode !== mode) throw new UserError(`${path}: holds teacherNorm ${s.mode} statistics, the run's config says ${mode}`);
+  if (s.mode !== mode) throw new UserError(`${quoteName(path)}: holds teacherNorm ${s.mode} statistics, the run's config says ${mode}`);
   for (const m of [s.pooled, ...(s.tokens ? [s.tokens] : [])]) {
-    if (m.mean.length !== s.dim || m.std.length !== s.dim) throw new UserError(`${path}: statistics of width ${m.mean.length}, expected ${s.dim}`);
+    if (m.mean.length !== s.dim || m.std.length !== s.dim) throw new UserError(`${quoteName(path)}: statistics of width ${m.mean.length}, expected ${s.dim}`);
   }
   return s;
 }

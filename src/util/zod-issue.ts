@@ -63,6 +63,12 @@ export function describeIssue(issue: Issue, opts: DescribeOptions = {}): string 
       if (opts.input !== undefined) return `${formatPath(path)}: expected ${issue.expected}, got ${typeName(got)}`;
       break;
     }
+    case 'too_big': case 'too_small': {
+      // Say what was given beside the bound: "views: too big: expected number to be <=1000, got 2000000".
+      const got = opts.input === undefined ? undefined : at(opts.input, issue.path);
+      if (typeof got === 'number') return `${formatPath(path)}: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}, got ${got}`;
+      break;
+    }
     default:
       break;
   }

@@ -69,5 +69,5 @@ test('truncated, corrupt and non-IDX files give a UserError naming the file', as
     writeFileSync(file, bytes);
     await assert.rejects(readIdx(file), (e: Error) => e instanceof UserError && pattern.test(e.message) && !e.message.includes('\n'), name);
   }
-  await assert.rejects(readIdx(join(dir, 'missing.idx')), /missing\.idx: cannot read IDX file \(ENOENT\)/);
+  await assert.rejects(readIdx(join(dir, 'missing.idx')), /missing\.idx: does not exist \(IDX file\)/);
 });

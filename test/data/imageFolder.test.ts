@@ -31,7 +31,7 @@ before(async () => {
   await solid(3, 3, [10, 20, 30]).gif().toFile(join(dogs, 'tiny.gif'));
   symlinkSync(root, join(cats, 'nested', 'loop')); // directory loop back to the root
   symlinkSync('self.png', join(dogs, 'self.png')); // a link to itself
-  writeFileSync(join(root, '.DS_Store'), 'junk'); // hidden files are ignored
+  writeFileSync(join(root, '.DS_Store'), 'junk'); // hidden files are listed as skipped, never read
 });
 
 test('loadImageFolder: class sub-folders, decoding, resizing, and every hostile file skipped with a reason', async () => {
@@ -51,8 +51,9 @@ test('loadImageFolder: class sub-folders, decoding, resizing, and every hostile 
 
   const reasons = Object.fromEntries(skipped.map((s) => [s.path.slice(root.length + 1), s.reason]));
   assert.deepEqual(Object.keys(reasons).sort(), [
-    'cats/empty.png', 'cats/nested/loop', 'dogs/huge.png', 'dogs/notes.jpg', 'dogs/readme.txt', 'dogs/self.png', 'dogs/truncated.jpg',
+    '.DS_Store', 'cats/empty.png', 'cats/nested/loop', 'dogs/huge.png', 'dogs/notes.jpg', 'dogs/readme.txt', 'dogs/self.png', 'dogs/truncated.jpg',
   ]);
+  assert.match(reasons['.DS_Store']!, /hidden file/);
   assert.match(reasons['cats/empty.png']!, /empty file/);
   assert.match(reasons['cats/nested/loop']!, /already scanned/);
   assert.match(reasons['dogs/huge.png']!, /too large: 20000x20000/);

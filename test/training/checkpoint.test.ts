@@ -53,7 +53,7 @@ test('checkpoint: a file that is not a checkpoint, or missing, is a UserError', 
   const path = join(dir, 'checkpoint.bin');
   writeFileSync(path, 'x'.repeat(100));
   await assert.rejects(loadCheckpoint(path), (e: unknown) => e instanceof UserError && /not a tintem checkpoint/.test(e.message));
-  await assert.rejects(loadCheckpoint(join(dir, 'nope.bin')), (e: unknown) => e instanceof UserError && /ENOENT/.test(e.message));
+  await assert.rejects(loadCheckpoint(join(dir, 'nope.bin')), (e: unknown) => e instanceof UserError && /does not exist \(checkpoint\)/.test(e.message));
 });
 
 test('checkpoint: a write that fails half-way (disk full) leaves the previous checkpoint intact', async () => {

@@ -69,7 +69,7 @@ test('config: unknown keys are rejected with the keys that are allowed', async (
 test('config: bad values from the command line name the key', async () => {
   await rejectsWith(loadConfig(undefined, { set: ['method.name=distill'] }),
     "command line: method.name: unknown method 'distill' (expected one of tintem, proteus, cosine, relational)");
-  await rejectsWith(loadConfig(undefined, { values: { batchSize: -4 } }), 'command line: batchSize: too small: expected number to be >0');
+  await rejectsWith(loadConfig(undefined, { values: { batchSize: -4 } }), 'command line: batchSize: too small: expected number to be >0, got -4');
   await rejectsWith(loadConfig(undefined, { set: ['epochs'] }), "--set 'epochs': expected key.path=value");
   await rejectsWith(loadConfig(undefined, { set: ['augment.crop=0.5'] }), 'command line: augment.crop: unexpected value 0.5');
 });

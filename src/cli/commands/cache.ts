@@ -81,14 +81,12 @@ export function register(program: Command): void {
 
   cache
     .command('merge <dirs...>')
-    .description('copy the verified shard files and manifests of several caches into one (damaged files are skipped and named)')
+    .description('copy the shard files and manifests of several caches into one, after checking them all as verify does (any problem: nothing is copied)')
     .requiredOption('--into <dir>', 'the cache to merge into (created if absent)')
     .action(async (dirs: string[], f: { into: string }) => {
       const { mergeCaches } = await import('../../cache/maintenance.js');
       const r = await mergeCaches(dirs, f.into);
       process.stdout.write(`merged ${dirs.length} cache(s) into ${f.into}: ${r.copied} shard files copied, ${r.present} already there`
-        + `${r.differing ? ` (${r.differing} with other values: kept the existing)` : ''}, ${r.manifests} manifests`
-        + `${r.damaged.length ? `; skipped ${r.damaged.length} damaged: ${r.damaged.join(', ')}` : ''}\n`);
-      if (r.damaged.length) process.exitCode = 1;
+        + `${r.differing ? ` (${r.differing} with other values: kept the existing)` : ''}, ${r.manifests} manifests\n`);
     });
 }

@@ -98,7 +98,7 @@ export function register(program: Command): void {
     .action(async (o: EmbedCliOptions) => {
       if (o.out && !['.json', '.bin'].includes(extname(o.out))) throw new UserError(`--out: expected a path ending in .json or .bin, got '${o.out}'`);
       const limit = intOption('--limit', o.limit, 1);
-      const batchSize = intOption('--batch-size', o.batchSize, 1)!;
+      const batchSize = intOption('--batch-size', o.batchSize, 1, 4096)!; // a batch is resized to the teacher's input: bound it
       const viewId = intOption('--view', o.view, 0)!;
       const seed = intOption('--seed', o.seed, 0)!;
       const view = viewFromOptions(viewId, seed, o.cropScale, Boolean(o.flip));
