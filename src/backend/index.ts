@@ -43,6 +43,10 @@ async function withNativeStderrSilenced<T>(load: () => Promise<T>): Promise<T> {
   } catch {
     return load();
   }
+  // Node builds process.stderr/stdout lazily, by the type of fd 2/1 at first touch: built while fd 2 is /dev/null,
+  // stderr would stay a file stream (isTTY undefined) for the whole process, and no progress bar would ever show.
+  void process.stderr.isTTY;
+  void process.stdout.isTTY;
   const saved = fd.dup(2);
   const devNull = fd.open('/dev/null', 1 /* O_WRONLY */);
   if (saved < 0 || devNull < 0 || fd.dup2(devNull, 2) < 0) {
