@@ -52,6 +52,6 @@ test('a terminal shows the teacher-pass and training progress bars; stderr to a 
   const file = underPty(main, args('file'), ` 2>${quote(log)}`);
   assert.equal(file.status, 0, file.out);
   const stderr = readFileSync(log, 'utf8');
-  assert.ok(!stderr.includes("ETA") && !stderr.includes(String.fromCharCode(27)), 'no bar or terminal codes in a log file');
+  assert.ok(!stderr.includes('ETA') && !stderr.includes(String.fromCharCode(27)), 'no bar or terminal codes in a log file');
   assert.match(stderr, /^epoch 2\/2 .* img\/s$/m, 'one line per epoch instead');
 });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BuiltinTeacherInfo } from '../../teachers/nsfw.js';
+import { nativeFixCommand } from '../../util/native-fix.js';
 
 const require = createRequire(import.meta.url);
 
@@ -132,6 +133,7 @@ export function register(program: Command): void {
       }
       const lines = [
         `backend   ${backend.name} (${backend.native ? 'native' : 'NOT native'}), ${backend.threads} threads${backend.fallbackReason ? `; ${backend.fallbackReason}` : ''}`,
+        ...(backend.native ? [] : [`fix       install the native backend (about 50x faster) with: ${nativeFixCommand()}`]),
         `training  ${graph.available ? 'graph (each step runs as one TensorFlow graph)' : `eager only: graph training unavailable (${graph.reason})`}`,
         `versions  ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         ...checks.map((c) => `${(c.ok ? 'ok' : 'MISSING').padEnd(8)}${c.name.padEnd(22)} ${c.detail}`),
