@@ -8,9 +8,9 @@ import { fashionMnistDir, loadDataset, subsetImages } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { redecodable } from '../training/run-distill.js';
+import { configImageShape, redecodable } from '../training/run-distill.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -107,7 +107,13 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
   let trainNote = specs.trainSource ? "the run's training images" : undefined;
   let test: SetPair;
   let testNote: string | undefined;
-  if (specs.test !== undefined) {
+  // The same images as queries and bank score each image against itself (nearest neighbour 1.000, issue 27):
+  // hold out queries instead, as when no test set is named.
+  const sameAsTrain = specs.test !== undefined && sameImages(specs.test, specs.train) && specs.testLimit === undefined;
+  if (sameAsTrain) {
+    warn(`--test ${specs.test} names the bank's own images (--train ${specs.train}): holding out ${Math.round((specs.heldOut ?? DEFAULT_HELD_OUT) * 100)}% of them as the queries instead, so that no query is in the bank`);
+  }
+  if (specs.test !== undefined && !sameAsTrain) {
     test = await load(specs.test, { ...shape, limit: specs.testLimit, seed: specs.seed });
   } else {
     // Seeded split of the bank: the queries are never in the bank (the student did train on them, label-free).
@@ -127,6 +133,16 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
     test = both(test, (t) => firstImages(t, specs.testLimit));
   }
   if (specs.trainSource) train = both(train, (t) => firstImages(t, specs.trainLimit));
+  // Whatever the specs, a query never sits in the bank: bank images identical to a query are left out.
+  const overlap = bankRowsInQueries(train.student, test.student);
+  if (overlap.length > 0) {
+    if (overlap.length === train.student.count) throw new UserError(`--train ${specs.train}: every bank image is also a query (--test ${specs.test ?? specs.train}); choose a test set with other images, or leave --test out to hold out queries from the bank`);
+    warn(`${overlap.length} of ${train.student.count} bank images (${specs.train}) are also queries; left out of the bank so that no query is scored against itself`);
+    const drop = new Set(overlap);
+    const keep = Array.from({ length: train.student.count }, (_, i) => i).filter((i) => !drop.has(i));
+    train = both(train, (t) => ({ ...subsetImages(t, keep), name: t.name }));
+    trainNote = `${trainNote ?? specs.train}, less ${overlap.length} images that are also queries`;
+  }
   const ood: Record<string, SetPair> = {};
   for (const spec of specs.ood) {
     const set = await load(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.student.height, channels: test.student.channels });
@@ -153,6 +169,66 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
     ood: Object.fromEntries(Object.entries(ood).map(([name, p]) => [name, p.teacher ?? p.student])),
   } : undefined;
   return { train: train.student, test: test.student, ood: oodStudent, records, ...(teacherView ? { teacherView } : {}) };
+}
+
+/** Whether two dataset specs name the same images ('folder:X' and 'X', trailing slashes). */
+function sameImages(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/^folder:/, '').replace(/\/+$/, '');
+  return norm(a) === norm(b);
+}
+
+/** FNV-1a over an image's pixels (a fingerprint for exact duplicates). */
+function imageHash(set: ImageSet, i: number): string {
+  const per = set.height * set.width * set.channels;
+  const px = set.pixels.subarray(i * per, (i + 1) * per);
+  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ per;
+  for (let k = 0; k < px.length; k++) {
+    const v = Math.round(px[k]! * 255);
+    h1 = Math.imul(h1 ^ v, 0x01000193);
+    h2 = Math.imul(h2 ^ v, 0x5bd1e995) ^ (h2 >>> 15);
+  }
+  return `${(h1 >>> 0).toString(16)}:${(h2 >>> 0).toString(16)}`;
+}
+
+/** Rows of `bank` whose pixels equal those of some row of `queries` (same shape only). */
+export function bankRowsInQueries(bank: ImageSet, queries: ImageSet): number[] {
+  if (bank.height !== queries.height || bank.width !== queries.width || bank.channels !== queries.channels) return [];
+  const seen = new Set<string>();
+  for (let i = 0; i < queries.count; i++) seen.add(imageHash(queries, i));
+  const rows: number[] = [];
+  for (let i = 0; i < bank.count; i++) if (seen.has(imageHash(bank, i))) rows.push(i);
+  return rows;
+}
+
+/**
+ * Whether runs can be scored on one set of evaluation images without the user naming them: they trained on the
+ * same images (same data spec, test set and limit, and the same seed where the spec's images depend on it). Student
+ * input sizes may differ: the images are loaded at the largest size (and in colour if any run is) and each student
+ * gets them resized to its own input. Throws a UserError naming what differs otherwise.
+ */
+export function sharedRunData(runs: ReadonlyArray<{ runDir: string; config: DistillConfig }>): { size?: number; channels?: 1 | 3 } {
+  const first = runs[0]!;
+  const seeded = (c: DistillConfig) => /^(photos|noise)(:|$)/.test(c.data.train) || c.data.limit !== undefined;
+  const fields = (c: DistillConfig): Record<string, unknown> => ({
+    'data.train': c.data.train, 'data.test': c.data.test ?? '(none)', 'data.limit': c.data.limit ?? '(all)', ...(seeded(c) ? { seed: c.seed } : {}),
+  });
+  for (const r of runs.slice(1)) {
+    const a = fields(first.config), b = fields(r.config);
+    const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    if (diff.length > 0) {
+      throw new UserError(`--run: ${first.runDir} and ${r.runDir} were trained on different images (${diff.map((k) => `${k} ${String(a[k] ?? '-')} vs ${String(b[k] ?? '-')}`).join(', ')}); pass --train <spec> (and --test <spec>) to score both on the same images`);
+    }
+  }
+  return largestRunShape(runs);
+}
+
+/** The image shape that serves every run: the largest input size, colour if any run is. */
+export function largestRunShape(runs: ReadonlyArray<{ config: DistillConfig }>): { size?: number; channels?: 1 | 3 } {
+  const shapes = runs.map((r) => configImageShape(r.config));
+  const sizes = shapes.map((s) => s.size);
+  const size = sizes.every((s) => s !== undefined) ? Math.max(...(sizes as number[])) : undefined;
+  const channels = shapes.some((s) => s.channels === 3) ? 3 : shapes.every((s) => s.channels === 1) ? 1 : undefined;
+  return { size, channels };
 }
 
 /** One line per set for the evaluation header: which images are the bank, the queries and the OOD sets. */

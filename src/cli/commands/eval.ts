@@ -42,8 +42,7 @@ export function register(program: Command): void {
       const { initBackend } = await import('../../backend/index.js');
       const { loadRun, teacherForRun } = await import('../../experiment/run.js');
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
-      const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
-      const { configImageShape } = await import('../../training/run-distill.js');
+      const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList, largestRunShape, sharedRunData } = await import('../../experiment/sets.js');
       const { info } = await import('../../util/log.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
 
@@ -76,18 +75,14 @@ export function register(program: Command): void {
         if (other && !flags.teacher) {
           throw new UserError(`--run: ${first.runDir} was distilled from ${first.summary.teacher.id} but ${other.runDir} from ${other.summary.teacher.id}; pass --teacher <spec> to score every student against that teacher`);
         }
-        // Evaluation data follows the runs unless named; runs trained on different data need it named.
-        const dataOf = (r: typeof first) => JSON.stringify({ train: r.config.data.train, limit: r.config.data.limit, test: r.config.data.test, seed: r.config.seed, shape: configImageShape(r.config) });
-        const otherData = runs.find((r) => dataOf(r) !== dataOf(first));
-        if (otherData && !flags.train) {
-          throw new UserError(`--run: ${first.runDir} was trained on ${first.config.data.train} but ${otherData.runDir} on ${otherData.config.data.train} (or another limit/seed); pass --train and --test to choose the evaluation sets`);
-        }
+        // Evaluation data follows the runs unless named; runs trained on different images need it named.
+        const shape = flags.train ? largestRunShape(runs) : sharedRunData(runs);
         const teacherSpec: string = flags.teacher ?? first.config.teacher;
         const teacher = await teacherForRun(first, teacherSpec, await teacherOptionsFromFlags(flags.teacherPreset, flags.teacherOption));
         try {
           const specs = evalSpecsForRun(first.config, { train: flags.train, test: flags.test, ood: flags.ood ? parseList(String(flags.ood)) : undefined });
           const sets = await loadEvalSets({
-            ...specs, ...configImageShape(first.config), strict: flags.strict, teacherSize: teacher.decodeSize ?? teacher.inputSize,
+            ...specs, ...shape, strict: flags.strict, teacherSize: teacher.decodeSize ?? teacher.inputSize,
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
           info(`teacher: ${teacherSpec}${flags.teacher && other === undefined && flags.teacher !== first.config.teacher ? ` (the runs were distilled from ${first.summary.teacher.id})` : ''}\n${describeEvalSets(sets.records!)}`);
