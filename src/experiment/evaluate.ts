@@ -48,6 +48,11 @@ export interface EvaluateOptions {
   seed: number;
   robustness?: RobustnessSettings | false;
   progress?: boolean;
+  /**
+   * Also score an untrained student of each run's architecture and seed (the verdict's floor for agreement, CKA
+   * and OOD; issue 27). Default true.
+   */
+  floors?: boolean;
 }
 
 /** Raw samples for the report's pictures (all indices refer to the ID test set / train bank). */
@@ -65,6 +70,8 @@ export interface EvaluationResult {
   scorecard: Scorecard;
   robustness?: RobustnessReport;
   samples: ReportSamples;
+  /** The scorecard of untrained students of the runs' architectures and seeds, keyed by run name. */
+  floors?: Scorecard;
 }
 
 export const TEACHER_ID = 'teacher';
@@ -151,6 +158,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     oodSets[name] = { teacher: await embedTeacherSet(teacher, sets.teacherView?.ood[name] ?? set, cacheDir, progress), students };
   }
   const labels = sets.train.labels && sets.test.labels ? { train: sets.train.labels, test: sets.test.labels } : undefined;
+  const floors = opts.floors === false ? undefined : await scoreUntrained(runs, sets, teacherEmb, oodSets, labels, seed);
   info('evaluating: scorecard (kNN, linear probe, agreement, CKA, mutual kNN, OOD, bootstrap CIs)');
   const scorecard = evaluateFaithfulness({
     teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
@@ -182,5 +190,29 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     });
   }
   const samples = sampleReport(teacherEmb, studentEmb, seed);
-  return { scorecard, robustness, samples };
+  return { scorecard, robustness, samples, ...(floors ? { floors } : {}) };
+}
+
+/**
+ * The floor of each figure: a fresh student of the run's spec and seed, never trained, scored against the same
+ * teacher embeddings (a separate scorecard, so the trained students' bootstrap draws are untouched).
+ */
+async function scoreUntrained(
+  runs: LoadedRun[], sets: EvalSets, teacher: ModelEmbeddings, oodSets: Record<string, OodSetInput>,
+  labels: { train: Int32Array; test: Int32Array } | undefined, seed: number,
+): Promise<Scorecard> {
+  const { createStudent } = await import('../students/index.js');
+  info(`evaluating: the floor (an untrained student of each run's architecture and seed)`);
+  const students: Record<string, ModelEmbeddings> = {};
+  const ood: Record<string, OodSetInput> = Object.fromEntries(Object.entries(oodSets).map(([k, v]) => [k, { teacher: v.teacher, students: {} }]));
+  for (const run of runs) {
+    const fresh = createStudent(run.summary.student.spec, run.summary.seed);
+    try {
+      students[run.name] = { train: await embedStudentSet(fresh.model, sets.train), test: await embedStudentSet(fresh.model, sets.test) };
+      for (const [name, set] of Object.entries(sets.ood)) ood[name]!.students[run.name] = await embedStudentSet(fresh.model, set);
+    } finally {
+      fresh.dispose();
+    }
+  }
+  return evaluateFaithfulness({ teacher, students, idLabels: labels, oodSets: ood, seed, options: { bootstrapResamples: 200 } });
 }

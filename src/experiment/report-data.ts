@@ -174,7 +174,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }))])),
       })),
     },
-    verdict: buildVerdict(card, ev.robustness),
+    verdict: buildVerdict(card, ev.robustness, {}, ev.floors),
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };

@@ -45,6 +45,7 @@ export function register(program: Command): void {
       const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList, largestRunShape, sharedRunData } = await import('../../experiment/sets.js');
       const { info } = await import('../../util/log.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
+      const { shortSpec } = await import('../../experiment/report-verdict.js');
 
       const runDirs: string[] = flags.run;
       if (runDirs.length === 0) throw new UserError('--run: give at least one distill run folder');
@@ -92,9 +93,9 @@ export function register(program: Command): void {
           });
           await publishEvaluation({
             outDir,
-            title: `tintem eval: ${teacherSpec} teacher vs ${runs.map((r) => r.name).join(', ')}`,
+            title: `tintem eval: ${shortSpec(teacherSpec)} teacher vs ${runs.map((r) => r.name).join(', ')}`,
             config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
-            runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,
+            runs, teacherLabel: `teacher (${shortSpec(teacherSpec)})`, evaluation, sets, report: flags.report,
           });
         } finally {
           teacher.dispose();
