@@ -32,7 +32,7 @@ export interface LoadDatasetOptions {
 }
 
 export const DATASET_SPECS = [
-  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'photos:train|test (colour crops at the requested size)', 'noise[:<count>]',
+  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'photos:train|test (colour crops at the requested size)', 'noise[:<count>]', 'blobs[:<count>] (soft colour blobs on a dark background, synthetic)',
 ];
 
 /** Defaults when the caller gives no size/channels: MNIST-shaped for synthetic sources, 64x64 RGB for folders. */
@@ -77,6 +77,10 @@ export async function loadDataset(spec: string, opts: LoadDatasetOptions = {}): 
   if (kind === 'noise' && (rest.length === 0 || /^\d+$/.test(arg))) {
     const count = Math.min(rest.length ? Number(arg) : DEFAULT_NOISE_COUNT, opts.limit ?? Infinity);
     return makeNoiseImages({ count, size: opts.size ?? DEFAULT_SIZE, channels: opts.channels ?? 1, seed });
+  }
+  if (kind === 'blobs' && (rest.length === 0 || /^\d+$/.test(arg))) {
+    const count = Math.min(rest.length ? Number(arg) : DEFAULT_NOISE_COUNT, opts.limit ?? Infinity);
+    return makeNoiseImages({ count, size: opts.size ?? DEFAULT_SIZE, channels: opts.channels ?? 3, seed, kind: 'blobs' });
   }
   if (isDirectory(spec)) return loadFolder(spec, opts, seed); // named specs above win over same-named directories
   throw new UserError(`dataset '${spec}': unknown spec (expected one of ${DATASET_SPECS.join(', ')})`);

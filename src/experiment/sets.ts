@@ -67,6 +67,8 @@ export interface SetSpecs {
   teacherSize?: number;
   /** Which specs came from the run rather than the caller (recorded in the scorecard). */
   fromRun?: { train?: boolean; test?: boolean; ood?: boolean };
+  /** The OOD sets are tintem's defaults (defaultOodFor), named by neither the run nor the caller. */
+  oodDefault?: boolean;
 }
 
 export const DEFAULT_HELD_OUT = 0.2;
@@ -100,7 +102,7 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
       ? await loadDataset(spec, { strict: specs.strict, ...opts, size, channels: student.channels }) : undefined;
     return checkPair({ student, teacher }, spec);
   };
-  const from = (key: 'train' | 'test' | 'ood') => (specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
+  const from = (key: 'train' | 'test' | 'ood') => (key === 'ood' && specs.oodDefault ? 'default' : specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
   let train = specs.trainSource
     ? await load(specs.train, { ...shape, limit: specs.trainSource.limit, seed: specs.trainSource.seed })
     : await load(specs.train, { ...shape, limit: specs.trainLimit, seed: specs.seed });
@@ -233,7 +235,7 @@ export function largestRunShape(runs: ReadonlyArray<{ config: DistillConfig }>):
 
 /** One line per set for the evaluation header: which images are the bank, the queries and the OOD sets. */
 export function describeEvalSets(records: NonNullable<EvalSets['records']>): string {
-  const line = (role: string, r: EvalSetRecord) => `  ${role.padEnd(8)} ${r.spec}: ${r.count} images${r.note ? ` (${r.note})` : ''}${r.from === 'run' ? ' [from the run]' : ''}`;
+  const line = (role: string, r: EvalSetRecord) => `  ${role.padEnd(8)} ${r.spec}: ${r.count} images${r.note ? ` (${r.note})` : ''}${r.from === 'run' ? ' [from the run]' : r.from === 'default' ? ' [default OOD set]' : ''}`;
   return [
     'evaluation sets:',
     line('bank', records.train),
@@ -248,9 +250,18 @@ function builtinTestSplit(train: string): string | undefined {
   return m ? `${m[1]}:test` : undefined;
 }
 
-/** The default OOD sets for an ID set: Fashion-MNIST (MNIST for a Fashion-MNIST run), natural photos, noise. */
+/** Synthetic default OOD sets for colour and folder runs: generated in milliseconds, so they cannot overlap a user's images. */
+export const COLOUR_DEFAULT_OOD = ['blobs:300', 'noise:300'];
+
+/**
+ * The default OOD sets for an ID set. MNIST-family runs: Fashion-MNIST (MNIST for a Fashion-MNIST run), the
+ * natural photos, noise. Any other run (a folder of photos, the colour photo crops): synthetic sets only
+ * (COLOUR_DEFAULT_OOD): 2,000 28-px Fashion-MNIST digits through a ViT teacher cost minutes and say little about
+ * photos, and the shipped photo crops can overlap the user's own data (issue 27).
+ */
 export function defaultOodFor(train: string): string[] {
   const family = train.split(':')[0];
+  if (family !== 'mnist' && family !== 'fashion') return [...COLOUR_DEFAULT_OOD];
   const near = family === 'fashion' ? 'mnist:test' : 'fashion:test';
   if (near === 'fashion:test' && !existsSync(fashionMnistDir())) {
     info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
@@ -270,7 +281,7 @@ export interface RunDataOptions {
  * images as the bank, the test set the run names (data.test), the matching built-in test split, or a held-out
  * split of the training images as queries, and OOD sets other than the ID family.
  */
-export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun'> {
+export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun' | 'oodDefault'> {
   const train = given.train ?? config.data.train;
   const test = given.test ?? (given.train ? builtinTestSplit(given.train) : config.data.test ?? builtinTestSplit(config.data.train));
   return {
@@ -278,6 +289,7 @@ export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): P
     test,
     ood: given.ood ?? defaultOodFor(train),
     trainSource: given.train ? undefined : { limit: config.data.limit, seed: config.seed },
-    fromRun: { train: !given.train, test: !given.test && !given.train, ood: !given.ood },
+    fromRun: { train: !given.train, test: !given.test && !given.train, ood: false },
+    oodDefault: !given.ood,
   };
 }

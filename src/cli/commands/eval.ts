@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the matching mnist/fashion test split, or a held-out 20% of the bank)")
     .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'use only the first N test images', intArg('--test-limit', 1))
-    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500)")
+    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default for MNIST-family runs: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500; for any other run: blobs:300, noise:300, synthetic, so they cannot overlap your images)")
     .option('--ood-limit <n>', 'images per OOD set', intArg('--ood-limit', 1), 2000)
     .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
     .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', intArg('--robustness', 0), 0)
