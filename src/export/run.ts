@@ -14,7 +14,7 @@ import { quoteName } from '../util/quote.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
 import { KNN_OOD_SCORE } from './knn.js';
 import { exportStudent } from './exporter.js';
-import { buildGallery, DEFAULT_OOD_K, writeGallery } from './gallery.js';
+import { buildGallery, DEFAULT_OOD_K, MIN_CALIBRATION_IMAGES, writeGallery } from './gallery.js';
 import { loadStudent } from './load.js';
 import type { OodSpec, StudentMetadata, TintemJson } from './meta.js';
 import type { Gallery } from './gallery-format.js';
@@ -132,7 +132,7 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
     if (size === 0) return { meta: student.meta };
     if (!gallerySpec) throw new UserError(`${quoteName(runDir)}: cannot tell which images the gallery should use; pass --gallery <dataset> (or --gallery-size 0)`);
     info(`building a ${size}-image gallery from ${gallerySpec}…`);
-    const set = await loadDataset(gallerySpec, { limit: 2 * size, seed: opts.seed ?? 0, size: student.meta.inputSize, channels: student.meta.channels, strict: opts.strict });
+    const set = await loadDataset(gallerySpec, { limit: size + Math.max(size, MIN_CALIBRATION_IMAGES), seed: opts.seed ?? 0, size: student.meta.inputSize, channels: student.meta.channels, strict: opts.strict });
     const gallery = await buildGallery(student, set, size, opts.seed ?? 0, { k: student.meta.ood?.k });
     await writeGallery(outDir, gallery);
     return { meta: student.meta, gallery, gallerySpec };

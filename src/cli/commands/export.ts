@@ -31,7 +31,7 @@ export function register(program: Command): void {
         `exported ${meta.method} student (teacher ${meta.teacher.id}) to ${o.out}`,
         `  input ${meta.inputSize}x${meta.inputSize}x${meta.channels} -> ${meta.outputs.join(' + ')} (d=${meta.embedDim}); model ${kb.toFixed(1)} KB`,
         meta.ood?.threshold !== undefined ? `  scorecard kNN OOD threshold ${meta.ood.threshold.toFixed(4)} (k=${meta.ood.k})` : '',
-        gallery ? `  gallery: ${gallery.count} images of ${gallerySpec}; calibrated OOD threshold ${gallery.calibration.threshold.toFixed(4)} at ${Math.round(gallery.calibration.tpr * 100)}% ID TPR (k=${gallery.calibration.k})` : '  no gallery',
+        gallery ? `  gallery: ${gallery.count} images of ${gallerySpec}; calibrated OOD threshold ${gallery.calibration.threshold.toFixed(4)} at ${Math.round(gallery.calibration.tpr * 100)}% ID TPR (k=${gallery.calibration.k}) on ${gallery.calibration.images} ${gallery.calibration.method} images` : '  no gallery',
         `  try it: tintem serve --model ${o.out}`,
       ];
       process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);
