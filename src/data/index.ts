@@ -96,10 +96,16 @@ async function loadFolder(dir: string, opts: LoadDatasetOptions, seed: number): 
     // Names quoted when they hold anything unusual: a newline in a file name cannot forge a line of this list.
     const shown = result.skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => `\n  ${quoteName(s.path)}: ${s.reason}`).join('');
     const more = result.skipped.length > MAX_SKIPPED_SHOWN ? `\n  ... and ${result.skipped.length - MAX_SKIPPED_SHOWN} more` : '';
-    warn(`${quoteName(dir)}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`);
+    const message = `${quoteName(dir)}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`;
+    // A folder decoded twice (once for the student, once at the teacher's resolution) lists its files once.
+    if (!warnedSkips.has(message)) warn(message);
+    warnedSkips.add(message);
   }
   return result.set;
 }
+
+/** Skipped-file lists already printed in this process. */
+const warnedSkips = new Set<string>();
 
 function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();

@@ -15,7 +15,7 @@ import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
 import { LOSS_VERSION } from '../methods/defaults.js';
-import { createMethod, prepareMethod } from '../methods/registry.js';
+import { createMethod, getMethodEntry, prepareMethod } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, studentParamCount, validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
@@ -99,21 +99,29 @@ export async function loadTrainingData(config: DistillConfig, opts: { strict?: b
   return loadDataset(config.data.train, { limit: config.data.limit, ...configImageShape(config), seed: config.seed, strict: opts.strict });
 }
 
-/** Fewer optimiser steps an epoch than this trains almost nothing in the default budget. */
-export const MIN_STEPS_PER_EPOCH = 20;
+/**
+ * Fewer optimiser steps than this in the whole run train almost nothing (the warm-up alone takes a good part of
+ * them). Counted over the run, not per epoch: 300 photos at batch 16 for 32 epochs (18 steps an epoch, 576 in
+ * all) train fine and were warned about (issue 27).
+ */
+export const MIN_TOTAL_STEPS = 300;
 
 /**
- * A warning with the fix when an epoch has fewer than {@link MIN_STEPS_PER_EPOCH} steps, else undefined.
- * The suggested batch size is the largest power of two that gives at least that many steps.
+ * A warning with the fix when the run has fewer than {@link MIN_TOTAL_STEPS} steps, else undefined. The suggested
+ * batch size is the largest power of two (at least 8, below the current one) that reaches that many steps in the
+ * same epochs; failing that, the epochs that would.
  */
 export function fewStepsWarning(count: number, batchSize: number, epochs: number): string | undefined {
   const steps = stepsPerEpoch(count, Math.min(batchSize, count));
-  if (steps >= MIN_STEPS_PER_EPOCH) return undefined;
-  const fit = 2 ** Math.floor(Math.log2(Math.max(1, count / MIN_STEPS_PER_EPOCH)));
-  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${steps * epochs} steps in all), so the student will barely train`;
-  if (fit >= 8 && fit < batchSize) return `${what}: use --batch-size ${fit} (${stepsPerEpoch(count, fit)} steps an epoch), or more --epochs / images`;
-  const epochsFor = Math.ceil((MIN_STEPS_PER_EPOCH * epochs) / steps);
-  return `${what}: too few images for a smaller batch to help; use more images, or about --epochs ${epochsFor} for ${MIN_STEPS_PER_EPOCH * epochs} steps`;
+  const total = steps * epochs;
+  if (total >= MIN_TOTAL_STEPS) return undefined;
+  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${total} steps in all, under ${MIN_TOTAL_STEPS}), so the student will barely train`;
+  for (let fit = 2 ** Math.floor(Math.log2(Math.max(1, batchSize - 1))); fit >= 8; fit /= 2) {
+    const per = stepsPerEpoch(count, fit);
+    if (fit < batchSize && per * epochs >= MIN_TOTAL_STEPS) return `${what}: use --batch-size ${fit} (${per} steps an epoch, ${per * epochs} in all), or more --epochs / images`;
+  }
+  const epochsFor = Math.ceil(MIN_TOTAL_STEPS / steps);
+  return `${what}: too few images for a smaller batch to reach ${MIN_TOTAL_STEPS} steps; use more images, or about --epochs ${epochsFor} for ${epochsFor * steps} steps`;
 }
 
 /** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
@@ -333,6 +341,8 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   teacherInfo.tokenCount = source.hasTokens ? identity.tokenCount : 0;
   await writeRunConfig(runDir, configToYaml(config));
 
+  const dropped = droppedTokenTermsWarning(config, source.hasTokens);
+  if (dropped) warn(dropped);
   let method: DistillMethod;
   try {
     method = await buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
@@ -351,6 +361,9 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
         info(e.path === 'graph'
           ? `training path: graph (each step is one TensorFlow graph of ${e.kernels} kernels; oneDNN ${oneDnn ? 'on' : 'off'})`
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
+      }
+      if (e.type === 'start' && e.resumed) {
+        info(`resuming from step ${e.step} of ${e.totalSteps} (epoch ${Math.min(e.epoch + 1, config.epochs)} of ${config.epochs}, ${e.stepsPerEpoch} steps an epoch)`);
       }
       opts.onEvent?.(e);
       if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
@@ -381,6 +394,26 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   }
 }
 
+/**
+ * A warning when the method has token terms but the teacher gives no patch tokens (e.g. an ONNX ViT with
+ * `output=pooler_output`: one vector an image): those terms get no target and are dropped, which used to
+ * happen silently (issue 27). Undefined when tokens were switched off on purpose (method.tokens=false) or the
+ * method has no token terms.
+ */
+export function droppedTokenTermsWarning(config: DistillConfig, hasTokens: boolean): string | undefined {
+  if (hasTokens || config.method.tokens === false) return undefined;
+  const entry = getMethodEntry(config.method.name);
+  const weights = (config.method as { weights?: Record<string, number> }).weights ?? {};
+  const all = Object.entries(entry.terms as Record<string, { weight: number }>);
+  const tokenTerms = all.filter(([name]) => /local|token/i.test(name)).filter(([name, t]) => (weights[name] ?? t.weight) > 0).map(([name]) => name);
+  if (tokenTerms.length === 0) return undefined;
+  const kept = all.map(([name]) => name).filter((n) => !tokenTerms.includes(n));
+  const output = /[#,]output=([^,#]+)/.exec(config.teacher)?.[1] ?? config.teacherOptions?.outputs?.join('+');
+  const why = output ? `its output=${String(output)} is one vector an image, with no patch tokens` : 'it gives one vector an image, with no patch tokens';
+  return `teacher ${config.teacher.replace(/^([a-z]+:)?(?:[^:#]*\/)/, '$1')}: ${why}, so ${config.method.name}'s token terms (${tokenTerms.join(', ')}) have no target and are dropped; only ${kept.join(', ') || 'none'} train. `
+    + `Keep them with a token output (e.g. output=last_hidden_state, with cls=pooler_output for the pooled vector), or set method.tokens=false to silence this`;
+}
+
 /** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */
 function methodTaus(config: DistillConfig): number[] {
   return Array.isArray(config.method.taus) ? (config.method.taus as number[]) : [];
@@ -401,7 +434,7 @@ function makeSummary(
     firstEpochTerms: result.epochMeans[0] ?? {},
     finalTerms: result.epochMeans.at(-1) ?? {},
     epochMeans: result.epochMeans,
-    trainSeconds: result.seconds, imagesPerSec: result.imagesPerSec,
+    trainSeconds: result.totalSeconds, imagesPerSec: result.imagesPerSec,
     cache, backend: backendInfo()?.name ?? 'unknown',
   };
 }

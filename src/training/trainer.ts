@@ -81,7 +81,9 @@ export interface TrainResult {
   steps: number;
   /** Wall time of this call (not of earlier sessions). */
   seconds: number;
-  /** Training images per second in this call. */
+  /** Wall time of the whole run: earlier sessions (from the checkpoint) plus this call. */
+  totalSeconds: number;
+  /** Training images per second over the whole run (all its steps over totalSeconds; a resume used to divide by this call's time alone). */
   imagesPerSec: number;
   /** Mean loss terms of each completed epoch, over the whole run (earlier sessions included). */
   epochMeans: Array<Record<string, number>>;
@@ -275,7 +277,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 
   const progress = createProgress(config.progress ?? true);
-  let imagesThisCall = 0;
   let lastTerms: Record<string, number> = lossTail.at(-1)?.terms ?? {};
   let emaIps = 0;
   const { height: H, width: W, channels: C } = data;
@@ -318,7 +319,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         lossTail.push(record);
         if (lossTail.length > 200) lossTail = lossTail.slice(-200);
         appendStep(logPath, record);
-        imagesThisCall += indices.length;
         const ips = indices.length / ((performance.now() - stepStart) / 1000);
         emaIps = emaIps === 0 ? ips : 0.9 * emaIps + 0.1 * ips;
         emit({ type: 'step', record, imagesPerSec: ips });
@@ -357,9 +357,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   function result(interrupted: boolean): TrainResult {
     const seconds = (performance.now() - t0) / 1000;
+    const totalSeconds = elapsedBefore + seconds;
     return {
-      interrupted, epochsCompleted: epoch, steps: step, seconds,
-      imagesPerSec: seconds > 0 ? imagesThisCall / seconds : 0,
+      interrupted, epochsCompleted: epoch, steps: step, seconds, totalSeconds,
+      imagesPerSec: totalSeconds > 0 ? (step * batch) / totalSeconds : 0,
       epochMeans, lastTerms, checkpointPath: ckPath,
     };
   }
