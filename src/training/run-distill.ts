@@ -21,6 +21,7 @@ import { checkStudentKeys, createStudent, defaultStudentSpec, defaultVitSpec, st
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
+import type { Student } from '../students/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
@@ -28,7 +29,8 @@ import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
 import { toTrainConfig, trainingFingerprint } from './config.js';
-import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { createTeacherSource, gatherRows, type CachedView } from './teacher-source.js';
+import { labelFreeFaithfulness } from './label-free.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
@@ -48,6 +50,23 @@ export interface DistillRunOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
   onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
+  /**
+   * Hold this many training images (a seeded choice) out of training and score the student against the teacher
+   * on them after every epoch, without labels: linear CKA, mutual kNN overlap, RankMe (label-free.ts). The
+   * figures go into train.jsonl (`labelFree` on each epoch's last step) and the epoch's progress line. 0 = off.
+   */
+  monitor?: number;
+}
+
+/** Fewest held-out images for the label-free figures (mutual kNN at k = 10 needs a few times k). */
+export const MIN_MONITOR_IMAGES = 32;
+
+/** The held-out slice for `monitor` images of `count`: sorted rows, seeded by the run's seed. */
+export function monitorRows(count: number, monitor: number, seed: number): { heldOut: Int32Array; train: Int32Array } {
+  if (!Number.isInteger(monitor) || monitor < MIN_MONITOR_IMAGES) throw new UserError(`--monitor: expected at least ${MIN_MONITOR_IMAGES} held-out images, got ${monitor}`);
+  if (count - monitor < 2) throw new UserError(`--monitor ${monitor}: the training set has only ${count} images; hold out fewer`);
+  const order = new Rng(seed).fork('monitor').permutation(count);
+  return { heldOut: order.slice(0, monitor).sort(), train: order.slice(monitor).sort() };
 }
 
 export interface DistillRunResult {
@@ -368,9 +387,12 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
       opts.onEvent?.(e);
       if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };
+    const slice = opts.monitor ? monitorRows(data.count, opts.monitor, config.seed) : undefined;
+    if (slice) info(`label-free faithfulness every epoch on ${slice.heldOut.length} held-out training images (not trained on): CKA, mutual kNN (k=10), RankMe`);
+    const monitor = slice ? (s: Student) => labelFreeOnRows(s, data, identity.pooled, identity.dim, slice.heldOut) : undefined;
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
-      signal: opts.signal, onEvent,
+      signal: opts.signal, onEvent, ...(slice ? { trainRows: slice.train, monitor } : {}),
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id, runId, dataSha256 },
     });
@@ -412,6 +434,22 @@ export function droppedTokenTermsWarning(config: DistillConfig, hasTokens: boole
   const why = output ? `its output=${String(output)} is one vector an image, with no patch tokens` : 'it gives one vector an image, with no patch tokens';
   return `teacher ${config.teacher.replace(/^([a-z]+:)?(?:[^:#]*\/)/, '$1')}: ${why}, so ${config.method.name}'s token terms (${tokenTerms.join(', ')}) have no target and are dropped; only ${kept.join(', ') || 'none'} train. `
     + `Keep them with a token output (e.g. output=last_hidden_state, with cls=pooler_output for the pooled vector), or set method.tokens=false to silence this`;
+}
+
+/** The label-free figures of `student` against the cached teacher (pooled, identity view) on `rows` of `data`. */
+export function labelFreeOnRows(student: Student, data: ImageSet, teacherPooled: Float32Array, teacherDim: number, rows: Int32Array): Record<string, number> {
+  const per = data.height * data.width * data.channels;
+  const pixels = gatherRows(data.pixels, per, rows);
+  const pooled = tf.tidy(() => {
+    const y = student.model.predict(tf.tensor4d(pixels, [rows.length, data.height, data.width, data.channels]));
+    return (Array.isArray(y) ? y[0]! : y) as tf.Tensor2D;
+  });
+  const studentDim = pooled.shape[1];
+  const studentRows = pooled.dataSync() as Float32Array;
+  pooled.dispose();
+  const teacherRows = gatherRows(teacherPooled, teacherDim, rows);
+  const f = labelFreeFaithfulness(teacherRows, teacherDim, studentRows, studentDim, rows.length, 10);
+  return { cka: f.cka, mutualKnn: f.mutualKnn, rankMe: f.rankMe };
 }
 
 /** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */

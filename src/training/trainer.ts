@@ -72,6 +72,16 @@ export interface TrainOptions {
   fingerprintExtra?: Record<string, unknown>;
   /** Injected checkpoint writer (tests simulate a full disk with it). */
   checkpointWriter?: ByteWriter;
+  /**
+   * Rows of `data` to train on (default all). Rows left out are never seen by the optimiser: distill's held-out
+   * slice for the label-free faithfulness figures (issue 27).
+   */
+  trainRows?: Int32Array;
+  /**
+   * Called after the last step of each epoch, before its log record is written: figures that go into that
+   * record (`labelFree`) and the epoch's progress line.
+   */
+  monitor?: (student: Student) => Promise<Record<string, number>> | Record<string, number>;
 }
 
 export interface TrainResult {
@@ -211,15 +221,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const logPath = join(runDir, LOG_FILE);
   const emit = opts.onEvent ?? (() => {});
 
-  const batch = Math.min(config.batchSize, data.count);
-  const perEpoch = stepsPerEpoch(data.count, batch);
+  const pool = opts.trainRows;
+  const trainCount = pool ? pool.length : data.count;
+  if (pool && (trainCount < 1 || pool.some((r) => r < 0 || r >= data.count))) throw new Error('train: trainRows must be rows of data');
+  const batch = Math.min(config.batchSize, trainCount);
+  const perEpoch = stepsPerEpoch(trainCount, batch);
   const totalSteps = perEpoch * config.epochs;
   const warmupSteps = config.warmupSteps ?? Math.round(config.warmupEpochs * perEpoch);
   const lrAt = warmupCosine({ baseLr: config.lr, minLr: config.minLr, warmupSteps, totalSteps });
 
   const { progress: _p, ...trainKnobs } = config;
   const fingerprinted: Record<string, unknown> = {
-    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels },
+    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels, ...(pool ? { trainRows: trainCount } : {}) },
     ...(opts.fingerprintExtra ?? {}),
   };
   // Round-trip through JSON so the stored copy compares equal to the one rebuilt on resume.
@@ -279,6 +292,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const progress = createProgress(config.progress ?? true);
   let lastTerms: Record<string, number> = lossTail.at(-1)?.terms ?? {};
   let emaIps = 0;
+  let lastLabelFree: Record<string, number> | undefined;
   const { height: H, width: W, channels: C } = data;
   const pixelsPerImage = H * W * C;
 
@@ -286,7 +300,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   progress.start(totalSteps, step);
   try {
     while (epoch < config.epochs) {
-      const order = epochPermutation(config.seed, epoch, data.count);
+      const drawn = epochPermutation(config.seed, epoch, trainCount);
+      const order = pool ? Int32Array.from(drawn, (i) => pool[i]!) : drawn;
       const epochStart = performance.now();
       while (stepInEpoch < perEpoch) {
         const stepStart = performance.now();
@@ -314,7 +329,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         for (const [k, x] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + x;
         sumCount += 1;
-        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms };
+        const labelFree = stepInEpoch === perEpoch && opts.monitor ? await opts.monitor(student) : undefined;
+        if (labelFree) lastLabelFree = labelFree;
+        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms, ...(labelFree ? { labelFree } : {}) };
         lastTerms = terms;
         lossTail.push(record);
         if (lossTail.length > 200) lossTail = lossTail.slice(-200);
@@ -338,7 +355,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       sums = {};
       sumCount = 0;
       await checkpoint();
-      progress.epochDone(epoch, config.epochs, means, emaIps);
+      progress.epochDone(epoch, config.epochs, lastLabelFree ? { ...means, ...lastLabelFree } : means, emaIps);
+      lastLabelFree = undefined;
       emit({
         type: 'epoch', epoch, means, numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss,
         seconds: (performance.now() - epochStart) / 1000,
