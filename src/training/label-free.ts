@@ -66,17 +66,25 @@ function knnSets(x: ArrayLike<number>, d: number, n: number, k: number): Int32Ar
   });
 }
 
-/** Mean share of each image's k nearest neighbours (cosine, itself excluded) that teacher and student agree on. */
-export function mutualKnnOverlap(x: ArrayLike<number>, dx: number, y: ArrayLike<number>, dy: number, n: number, k: number): number {
+/** Each image's share of its k nearest neighbours (cosine, itself excluded) that teacher and student agree on. */
+export function mutualKnnPerImage(x: ArrayLike<number>, dx: number, y: ArrayLike<number>, dy: number, n: number, k: number): Float64Array {
   const kk = Math.min(k, n - 1);
-  if (kk < 1) return 0;
+  const out = new Float64Array(n);
+  if (kk < 1) return out;
   const a = knnSets(x, dx, n, kk), b = knnSets(y, dy, n, kk);
-  let total = 0;
   for (let i = 0; i < n; i++) {
     const set = new Set(a[i]);
-    for (const j of b[i]!) if (set.has(j)) total += 1;
+    let shared = 0;
+    for (const j of b[i]!) if (set.has(j)) shared += 1;
+    out[i] = shared / kk;
   }
-  return total / (n * kk);
+  return out;
+}
+
+/** Mean share of each image's k nearest neighbours (cosine, itself excluded) that teacher and student agree on. */
+export function mutualKnnOverlap(x: ArrayLike<number>, dx: number, y: ArrayLike<number>, dy: number, n: number, k: number): number {
+  const per = mutualKnnPerImage(x, dx, y, dy, n, k);
+  return n > 0 ? per.reduce((s, v) => s + v, 0) / n : 0;
 }
 
 /** Eigenvalues of a symmetric d x d matrix (cyclic Jacobi, float64). */

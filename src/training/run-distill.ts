@@ -31,6 +31,7 @@ import { mean } from '../util/stats.js';
 import { toTrainConfig, trainingFingerprint } from './config.js';
 import { createTeacherSource, gatherRows, type CachedView } from './teacher-source.js';
 import { labelFreeFaithfulness } from './label-free.js';
+import type { HeldOutEmbeddings } from './converge.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
@@ -53,16 +54,20 @@ export interface DistillRunOptions {
   /**
    * Hold this many training images (a seeded choice) out of training and score the student against the teacher
    * on them after every epoch, without labels: linear CKA, mutual kNN overlap, RankMe (label-free.ts). The
-   * figures go into train.jsonl (`labelFree` on each epoch's last step) and the epoch's progress line. 0 = off.
+   * figures go into train.jsonl (`labelFree` on each epoch's last step) and the epoch's progress line. 0 = off;
+   * 'auto' = a fifth of the images, at most 256 (at least MIN_MONITOR_IMAGES).
    */
-  monitor?: number;
+  monitor?: number | 'auto';
+  /** With `monitor`: the held-out teacher and student embeddings after each epoch (--converge compares runs on them). */
+  onHeldOut?: (e: HeldOutEmbeddings) => void;
 }
 
 /** Fewest held-out images for the label-free figures (mutual kNN at k = 10 needs a few times k). */
 export const MIN_MONITOR_IMAGES = 32;
 
 /** The held-out slice for `monitor` images of `count`: sorted rows, seeded by the run's seed. */
-export function monitorRows(count: number, monitor: number, seed: number): { heldOut: Int32Array; train: Int32Array } {
+export function monitorRows(count: number, requested: number | 'auto', seed: number): { heldOut: Int32Array; train: Int32Array } {
+  const monitor = requested === 'auto' ? Math.max(MIN_MONITOR_IMAGES, Math.min(256, Math.floor(count / 5))) : requested;
   if (!Number.isInteger(monitor) || monitor < MIN_MONITOR_IMAGES) throw new UserError(`--monitor: expected at least ${MIN_MONITOR_IMAGES} held-out images, got ${monitor}`);
   if (count - monitor < 2) throw new UserError(`--monitor ${monitor}: the training set has only ${count} images; hold out fewer`);
   const order = new Rng(seed).fork('monitor').permutation(count);
@@ -316,7 +321,9 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   const runDir = config.runDir;
   const ckPath = join(runDir, CHECKPOINT_FILE);
   const data = await loadTrainingData(config, { strict: opts.strict });
-  const fewSteps = fewStepsWarning(data.count, config.batchSize, config.epochs);
+  // The held-out slice (--monitor) is checked here, before any teacher work, and trains no steps.
+  const trained = opts.monitor ? monitorRows(data.count, opts.monitor, config.seed).train.length : data.count;
+  const fewSteps = fewStepsWarning(trained, config.batchSize, config.epochs);
   if (fewSteps) warn(fewSteps);
   // Resume must continue on the same images, not merely as many of the same size: hash their pixels.
   const dataSha256 = sha256(data.pixels);
@@ -389,7 +396,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     };
     const slice = opts.monitor ? monitorRows(data.count, opts.monitor, config.seed) : undefined;
     if (slice) info(`label-free faithfulness every epoch on ${slice.heldOut.length} held-out training images (not trained on): CKA, mutual kNN (k=10), RankMe`);
-    const monitor = slice ? (s: Student) => labelFreeOnRows(s, data, identity.pooled, identity.dim, slice.heldOut) : undefined;
+    const monitor = slice ? (s: Student) => labelFreeOnRows(s, data, identity.pooled, identity.dim, slice.heldOut, opts.onHeldOut) : undefined;
     const result = await train({
       student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
       signal: opts.signal, onEvent, ...(slice ? { trainRows: slice.train, monitor } : {}),
@@ -437,7 +444,9 @@ export function droppedTokenTermsWarning(config: DistillConfig, hasTokens: boole
 }
 
 /** The label-free figures of `student` against the cached teacher (pooled, identity view) on `rows` of `data`. */
-export function labelFreeOnRows(student: Student, data: ImageSet, teacherPooled: Float32Array, teacherDim: number, rows: Int32Array): Record<string, number> {
+export function labelFreeOnRows(
+  student: Student, data: ImageSet, teacherPooled: Float32Array, teacherDim: number, rows: Int32Array, onHeldOut?: (e: HeldOutEmbeddings) => void,
+): Record<string, number> {
   const per = data.height * data.width * data.channels;
   const pixels = gatherRows(data.pixels, per, rows);
   const pooled = tf.tidy(() => {
@@ -448,6 +457,7 @@ export function labelFreeOnRows(student: Student, data: ImageSet, teacherPooled:
   const studentRows = pooled.dataSync() as Float32Array;
   pooled.dispose();
   const teacherRows = gatherRows(teacherPooled, teacherDim, rows);
+  onHeldOut?.({ teacher: teacherRows, teacherDim, student: studentRows, studentDim, count: rows.length });
   const f = labelFreeFaithfulness(teacherRows, teacherDim, studentRows, studentDim, rows.length, 10);
   return { cka: f.cka, mutualKnn: f.mutualKnn, rankMe: f.rankMe };
 }
