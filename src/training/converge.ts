@@ -96,6 +96,26 @@ function interval(values: number[]): { lo: number; hi: number } {
 }
 
 /**
+ * The mean per-item gain (longer - shorter) of two paired vectors (one value per held-out image, e.g. a kNN
+ * probe's 0/1 correctness or the mutual-kNN share) with its 95% paired-bootstrap interval and noise floor, and
+ * whether it converged by the rule (the interval reaches 0). bench/paper-claim.ts applies it to the kNN probe.
+ */
+export function pairedGain(shorter: ArrayLike<number>, longer: ArrayLike<number>, seed: number, resamples = CONVERGE_RESAMPLES): { gain: number; lo: number; hi: number; noiseFloor: number; converged: boolean } {
+  const n = shorter.length;
+  if (longer.length !== n || n === 0) throw new Error(`pairedGain: ${n} vs ${longer.length} items`);
+  const d = Float64Array.from({ length: n }, (_, i) => longer[i]! - shorter[i]!);
+  const rng = new Rng(seed).fork('converge-paired');
+  const gains: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[Math.floor(rng.next() * n)]!;
+    gains.push(s / n);
+  }
+  const { lo, hi } = interval(gains);
+  return { gain: d.reduce((a, b) => a + b, 0) / n, lo, hi, noiseFloor: (hi - lo) / 2, converged: lo <= 0 };
+}
+
+/**
  * Compares the shorter run's student with the longer run's on the same held-out images and teacher rows; `k`
  * for the mutual kNN (default 10).
  */

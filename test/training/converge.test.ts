@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compareRuns, longerBudget } from '../../src/training/converge.js';
+import { compareRuns, longerBudget, pairedGain } from '../../src/training/converge.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const golden = JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'label-free', 'golden.json'), 'utf8')) as {
@@ -29,6 +29,18 @@ test('compareRuns: the same student twice converges with a zero noise floor; a l
   assert.ok(better.figures[0]!.longer > 0.999 && better.figures[0]!.lo > 0, 'CKA gain beyond its interval');
   assert.ok(better.figures.every((f) => f.noiseFloor > 0 && f.noiseFloor === (f.hi - f.lo) / 2));
   assert.deepEqual([1, 2, 3, 4, 10].map(longerBudget), [2, 3, 5, 6, 15]);
+});
+
+test('pairedGain (the kNN-probe form bench/paper-claim.ts uses): hand cases', () => {
+  const zeros = new Array(50).fill(0), ones = new Array(50).fill(1);
+  assert.deepEqual(pairedGain(zeros, ones, 0), { gain: 1, lo: 1, hi: 1, noiseFloor: 0, converged: false }); // every probe image gained
+  assert.deepEqual(pairedGain(ones, ones, 0), { gain: 0, lo: 0, hi: 0, noiseFloor: 0, converged: true });
+  // One image of 40 flips to correct: a 2.5-point gain that the paired bootstrap cannot tell from 0 (noise).
+  const a = new Array(40).fill(0), b = [1, ...new Array(39).fill(0)];
+  const g = pairedGain(a, b, 0);
+  assert.equal(g.gain, 0.025);
+  assert.equal(g.lo, 0);
+  assert.equal(g.converged, true);
 });
 
 test('distill --converge: budgets in <run-dir>/e<E>, held-out label-free figures every epoch, converge.json with the noise floors', () => {
