@@ -12,7 +12,7 @@ import { DASH, escapeHtml, fmt, fmtCount, isNum } from './format.js';
 import { normalizeReportData } from './normalize.js';
 import { bestStudents, formatCell, formatNumber, isFailure, modelLabel, NOT_AVAILABLE, scorecardColumns, type ScoreRowJson } from './scorecard.js';
 import { pearson, spearman } from './stats.js';
-import type { ReportData, ReportDataJson, SectionKey } from './types.js';
+import { HELD_OUT_TERMS, type ReportData, type ReportDataJson, type SectionKey } from './types.js';
 
 type Json = ReportDataJson;
 
@@ -269,10 +269,12 @@ async function curvesHtml(d: Json, colours: ModelColours): Promise<string | null
   for (const [method, points] of Object.entries(curves)) {
     const label = methodLabel(d, method);
     const sampled = thin(points, MAX_CURVE_POINTS);
-    const names = new Set(sampled.flatMap((p) => Object.keys(p.terms)));
+    // Held-out (label-free) figures come once an epoch: every one is drawn, never thinned away.
+    const heldOut = new Set<string>(Object.values(HELD_OUT_TERMS));
+    const names = new Set(points.flatMap((p) => Object.keys(p.terms)));
     for (const term of names) {
       if (!terms.includes(term)) terms.push(term);
-      for (const p of sampled) { const v = p.terms[term]; if (isNum(v)) rows.push({ method: label, term, step: p.step, value: v }); }
+      for (const p of heldOut.has(term) ? points : sampled) { const v = p.terms[term]; if (isNum(v)) rows.push({ method: label, term, step: p.step, value: v }); }
     }
     for (const p of sampled) if (isNum(p.lr)) rows.push({ method: label, term: 'learning rate', step: p.step, value: p.lr });
   }
@@ -280,11 +282,12 @@ async function curvesHtml(d: Json, colours: ModelColours): Promise<string | null
   const present = [...terms.filter((t) => rows.some((r) => r.term === t)), ...(rows.some((r) => r.term === 'learning rate') ? ['learning rate'] : [])];
   const domain = [...new Set(rows.map((r) => r.method))];
   const c = extendColours(colours, domain);
+  const heldOut = new Set<string>(Object.values(HELD_OUT_TERMS));
   const last = Object.entries(curves).map(([m, pts]) => {
     const p = pts[pts.length - 1];
     return p ? `${escapeHtml(methodLabel(d, m))}: step ${p.step}, epoch ${fmt(p.epoch, 2)}` : '';
   }).filter(Boolean).join('; ');
-  return figure('curves', await renderSvg(curvesSpec(rows, c, present)), `Unweighted loss terms per logged step (one panel per term, own y scale). Last logged: ${last}.`);
+  return figure('curves', await renderSvg(curvesSpec(rows, c, present)), `Unweighted loss terms per logged step (one panel per term, own y scale)${rows.some((r) => heldOut.has(r.term)) ? '; "held-out" panels: label-free faithfulness to the teacher on training images held out of training, once an epoch (distill --monitor; docs/convergence.md)' : ''}. Last logged: ${last}.`);
 }
 
 /** Keeps model colours for known names and assigns palette colours to new ones (e.g. a method with no model). */

@@ -28,6 +28,9 @@ export interface ReportModel {
 }
 
 /** One logged training step of one method. */
+/** Curve terms for distill --monitor's label-free figures (one point an epoch; the report draws every one). */
+export const HELD_OUT_TERMS = { cka: 'held-out CKA', mutualKnn: 'held-out mutual kNN', rankMe: 'held-out RankMe' } as const;
+
 export interface CurvePoint {
   step: number;
   epoch: number;

@@ -110,3 +110,14 @@ test('writeReport writes three files atomically, and `tintem report` re-renders 
     name: 'UserError', message: `--data ${join(dir, 'missing.json')}: file not found`,
   });
 });
+
+test('training curves draw the held-out label-free figures (distill --monitor) at every epoch, never thinned away', async () => {
+  const data = syntheticReportData();
+  const points = data.curves!.tintem!;
+  // Mark every 20th point as an epoch end carrying the held-out figures.
+  data.curves!.tintem = points.map((p, i) => ((i + 1) % 20 === 0 ? { ...p, terms: { ...p.terms, 'held-out CKA': 0.5 + i / 200, 'held-out mutual kNN': 0.3, 'held-out RankMe': 7 } } : p));
+  const html = await renderHtmlReport(data);
+  const curves = html.slice(html.indexOf('data-chart="curves"'), html.indexOf('</figure>', html.indexOf('data-chart="curves"')));
+  for (const panel of ['held-out CKA', 'held-out mutual kNN', 'held-out RankMe']) assert.ok(curves.includes(panel), `${panel} panel`);
+  assert.match(curves, /"held-out" panels: label-free faithfulness to the teacher on training images held out of training, once an epoch/);
+});
