@@ -214,5 +214,10 @@ async function scoreUntrained(
       fresh.dispose();
     }
   }
-  return evaluateFaithfulness({ teacher, students, idLabels: labels, oodSets: ood, seed, options: { bootstrapResamples: 200 } });
+  // The verdict reads agreement, CKA and kNN OOD AUROC from this card; the probe figures are unused, so the probe
+  // gets one setting and few steps (the floor must not double the evaluation's time).
+  return evaluateFaithfulness({
+    teacher, students, idLabels: labels, oodSets: ood, seed,
+    options: { bootstrapResamples: 200, probe: { lrs: [1e-2], weightDecays: [0], epochs: 1, minSteps: 30 } },
+  });
 }
