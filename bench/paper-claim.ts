@@ -57,6 +57,7 @@ import { writeFileAtomic } from '../src/util/atomic.js';
 import { hashJson } from '../src/util/hash.js';
 import { info } from '../src/util/log.js';
 import { aggregate, type SeedEvaluation } from './lib/paper-metrics.js';
+import { pairedGain } from '../src/training/converge.js';
 import { blockConvergenceRows, blockKey, blockResult, CONVERGENCE_RULE, DATASETS, paperNotes, shellWord, studentDescription, type DatasetKey } from './lib/paper-grid.js';
 import { resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc } from './lib/paper-markdown.js';
 
@@ -142,16 +143,19 @@ function runConfig(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, 
 }
 
 /** What --converge found for one run (also <runDir>/convergence.json). */
-interface Convergence { epochs: number; knn: number[]; converged: boolean; rule: string }
-
-function hasConverged(knn: number[]): boolean {
-  if (knn.length < 3) return false;
-  const last = knn.slice(-3);
-  return (Math.max(...last) - Math.min(...last)) * 100 < 0.5;
+interface Convergence {
+  epochs: number;
+  knn: number[];
+  /** The last epoch's probe correctness, one 0/1 per probe test image (the paired comparison needs it). */
+  correct?: number[];
+  /** Against the 1.5x run: its epochs and the gain's interval (absent until that run was compared). */
+  longer?: { epochs: number; gain: number; lo: number; hi: number; noiseFloor: number };
+  converged: boolean;
+  rule: string;
 }
 
-/** kNN accuracy of a live student on the probe sets (synchronous: it runs inside the trainer's epoch event). */
-function probeAccuracy(model: tf.LayersModel, probe: { train: ImageSet; test: ImageSet }): number {
+/** Per-image kNN correctness of a live student on the probe sets (synchronous: it runs inside the trainer's epoch event). */
+function probeCorrectness(model: tf.LayersModel, probe: { train: ImageSet; test: ImageSet }): number[] {
   const embed = (set: ImageSet) => {
     const values = tf.tidy(() => {
       const x = tf.tensor4d(set.pixels, [set.count, set.height, set.width, set.channels]);
@@ -161,9 +165,7 @@ function probeAccuracy(model: tf.LayersModel, probe: { train: ImageSet; test: Im
     return embeddings(values, values.length / set.count);
   };
   const pred = knnClassify(embed(probe.train), probe.train.labels!, embed(probe.test)).predictions;
-  let correct = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === probe.test.labels![i]) correct++;
-  return correct / pred.length;
+  return Array.from(pred, (p, i) => (p === probe.test.labels![i] ? 1 : 0));
 }
 
 const probes = new Map<DatasetKey, { train: ImageSet; test: ImageSet }>();
@@ -180,22 +182,26 @@ async function ensureRun(config: DistillConfig, dataset: DatasetKey): Promise<Co
   const { runDir } = config;
   const convergencePath = join(runDir, 'convergence.json');
   const same = runConfigIs(runDir, configToYaml(config));
-  if (same && runState(runDir) === 'finished' && (!converge || existsSync(convergencePath))) {
+  const stored = converge && existsSync(convergencePath) ? JSON.parse(readFileSync(convergencePath, 'utf8')) as Convergence : undefined;
+  // Runs from before the paired rule have no per-image correctness: they are trained again under --converge.
+  if (same && runState(runDir) === 'finished' && (!converge || stored?.correct)) {
     info(`  reusing ${runDir}`);
-    return converge ? JSON.parse(readFileSync(convergencePath, 'utf8')) as Convergence : undefined;
+    return stored;
   }
   freshWork++;
   // A resumed run would miss the probe values of its earlier epochs, so --converge always trains from scratch.
   const resume = !converge && same && runState(runDir) === 'interrupted';
   if (!resume) rmSync(runDir, { recursive: true, force: true });
   const knn: number[] = [];
+  let correct: number[] = [];
   const probe = converge ? await probeSets(dataset) : undefined;
   const t = performance.now();
-  const r = await runDistill(config, { resume, onEpochEnd: probe ? (_e, model) => { knn.push(probeAccuracy(model, probe)); } : undefined });
+  const onEpochEnd = probe ? (_e: number, model: tf.LayersModel) => { correct = probeCorrectness(model, probe); knn.push(correct.reduce((a, b) => a + b, 0) / correct.length); } : undefined;
+  const r = await runDistill(config, { resume, onEpochEnd });
   if (r.interrupted) fail(`${runDir}: training was interrupted`);
   info(`  trained ${runDir} in ${((performance.now() - t) / 1000).toFixed(0)} s (train ${r.summary!.trainSeconds.toFixed(0)} s)`);
   if (!converge) return undefined;
-  const result: Convergence = { epochs: config.epochs, knn, converged: hasConverged(knn), rule: CONVERGENCE_RULE };
+  const result: Convergence = { epochs: config.epochs, knn, correct, converged: false, rule: CONVERGENCE_RULE };
   await writeFileAtomic(convergencePath, `${JSON.stringify(result)}\n`);
   return result;
 }
@@ -203,15 +209,29 @@ async function ensureRun(config: DistillConfig, dataset: DatasetKey): Promise<Co
 /** --converge: trains with growing epoch counts until the run meets the rule (or --max-epochs); prints the outcome. */
 async function ensureConvergedRun(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, method: string): Promise<{ config: DistillConfig; convergence?: Convergence }> {
   let runEpochs = epochs;
+  let config = runConfig(norm, dataset, seed, method, runEpochs);
+  let convergence = await ensureRun(config, dataset);
+  if (!convergence) return { config };
+  // The rule (src/training/converge.ts): this run against a whole run --epoch-growth (1.5x) as long from the same
+  // seed, paired over the probe images; schedule flatness and epoch-to-epoch noise cannot satisfy it.
   for (;;) {
-    const config = runConfig(norm, dataset, seed, method, runEpochs);
-    const convergence = await ensureRun(config, dataset);
-    if (!convergence) return { config };
-    const last = convergence.knn.slice(-3).map((a) => (100 * a).toFixed(1)).join(', ');
-    const verdict = convergence.converged ? 'converged' : runEpochs >= maxEpochs ? `NOT converged (stopped at --max-epochs ${maxEpochs})` : 'not converged, training longer';
-    process.stdout.write(`convergence ${norm}/${dataset}/seed${seed}/${method}: ${runEpochs} epochs, kNN of the last epochs ${last} % -> ${verdict} [rule: ${CONVERGENCE_RULE}]\n`);
-    if (convergence.converged || runEpochs >= maxEpochs) return { config, convergence };
-    runEpochs = Math.min(maxEpochs, Math.ceil(runEpochs * epochGrowth));
+    if (runEpochs >= maxEpochs) {
+      process.stdout.write(`convergence ${norm}/${dataset}/seed${seed}/${method}: NOT converged (stopped at --max-epochs ${maxEpochs}) [rule: ${CONVERGENCE_RULE}]\n`);
+      return { config, convergence };
+    }
+    const longerEpochs = Math.min(maxEpochs, Math.max(runEpochs + 1, Math.ceil(runEpochs * epochGrowth)));
+    const longerConfig = runConfig(norm, dataset, seed, method, longerEpochs);
+    const longer = (await ensureRun(longerConfig, dataset))!;
+    const g = pairedGain(convergence.correct!, longer.correct!, seed);
+    const verdict = g.converged ? `converged at ${runEpochs} epochs` : `not converged, comparing ${longerEpochs} with a longer run`;
+    process.stdout.write(`convergence ${norm}/${dataset}/seed${seed}/${method}: ${runEpochs} vs ${longerEpochs} epochs, kNN gain ${(100 * g.gain).toFixed(1)} points `
+      + `(95% ${(100 * g.lo).toFixed(1)}..${(100 * g.hi).toFixed(1)}, noise floor ±${(100 * g.noiseFloor).toFixed(1)}) -> ${verdict} [rule: ${CONVERGENCE_RULE}]\n`);
+    convergence = { ...convergence, converged: g.converged, longer: { epochs: longerEpochs, gain: g.gain, lo: g.lo, hi: g.hi, noiseFloor: g.noiseFloor } };
+    await writeFileAtomic(join(config.runDir, 'convergence.json'), `${JSON.stringify(convergence)}\n`);
+    if (g.converged) return { config, convergence };
+    runEpochs = longerEpochs;
+    config = longerConfig;
+    convergence = longer;
   }
 }
 

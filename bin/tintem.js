@@ -9,6 +9,12 @@ import { dirname, join } from 'node:path';
 // (src/cli/signals.ts), never by removing it. Removing the last listener closes Node's signal watcher, and a
 // signal that arrived just before (while the main thread was busy, e.g. loading the native backend) is then
 // dropped unhandled: the run went on to the end and exited 0.
+// Node builds process.stdout/stderr lazily from the type of fd 1/2 when first touched; touch them now, while they
+// are what the user gave us: the native backend points fd 2 at /dev/null for a moment while it loads
+// (src/backend/index.ts), and a stream first built then is a file stream (no isTTY, no progress bar) for good.
+void process.stdout.isTTY;
+void process.stderr.isTTY;
+
 const EARLY_EXIT = { SIGINT: 130, SIGHUP: 129, SIGTERM: 143 };
 const signals = { handler: undefined };
 const onSignal = (signal) => {

@@ -49,7 +49,11 @@ function obtainWheel() {
   rmSync(partial, { recursive: true, force: true });
   log(`fetching tensorflow-cpu==${TF_WHEEL_VERSION} wheel with pip (about 270 MB, once; cached in ${dir})`);
   const r = run('python3', ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '-q', '-d', partial, `tensorflow-cpu==${TF_WHEEL_VERSION}`]);
-  if (!r.ok) throw new Error(`pip could not download tensorflow-cpu==${TF_WHEEL_VERSION}: ${r.error?.message ?? r.out.trim().split('\n').pop()}`);
+  if (!r.ok) {
+    rmSync(partial, { recursive: true, force: true });
+    const why = r.error?.message ?? r.out.trim().split('\n').filter((l) => l.trim()).slice(-2).join(' | ');
+    throw Object.assign(new Error(`pip could not download the tensorflow-cpu==${TF_WHEEL_VERSION} wheel: ${why || 'no output'}`), { pip: true });
+  }
   const got = findWheel(partial);
   if (!got) throw new Error('pip finished but no tensorflow-cpu wheel was found');
   const dest = join(dir, got.split('/').pop());
@@ -112,7 +116,7 @@ function setupNative() {
   try { pkgDir = dirname(require.resolve('@tensorflow/tfjs-node/package.json')); } catch {
     warn('@tensorflow/tfjs-node is not installed; tintem will use the wasm/cpu backend'); return;
   }
-  if (nativeLoads()) { log('native TensorFlow backend: ready'); return; }
+  if (!process.env.TINTEM_NATIVE_FORCE && nativeLoads()) { log('native TensorFlow backend: ready'); return; }
   const started = Date.now();
   try {
     const wheel = obtainWheel();
@@ -123,9 +127,35 @@ function setupNative() {
     if (!nativeLoads()) throw new Error('the binding was built but does not load');
     log(`native TensorFlow backend: ready (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   } catch (e) {
-    warn(`${e.message}`);
-    warn('tintem will fall back to the wasm/cpu backend, which trains about 50x slower.');
+    loudFailure(e);
   }
+}
+
+/** The same command as src/util/native-fix.ts's nativeFixCommand() (test/util/native-fix.test.ts checks it). */
+function fixCommand() {
+  return `python3 -m pip download --no-deps -d ${cacheDir()} tensorflow-cpu==${TF_WHEEL_VERSION} && node ${join(root, 'scripts', 'install-native.mjs')}`;
+}
+
+/**
+ * npm prints a root package's install-script output among its own lines, where two WARNING lines were missed
+ * (issue 27): a framed block on stderr that says what failed, what it costs and the one command that fixes it.
+ * The install itself still succeeds (tintem runs on wasm/cpu); TINTEM_SKIP_NATIVE=1 skips this step.
+ */
+function loudFailure(e) {
+  const lines = [
+    'tintem: the native TensorFlow backend was NOT installed.',
+    e.message,
+    ...(e.pip ? [`(tintem's install step runs pip to fetch the tensorflow-cpu wheel, about 270 MB, from PyPI or your pip index.)`] : []),
+    'Without it tintem runs on the wasm/cpu backend: training is about 50x slower.',
+    'Fix it with this one command (it shows pip\'s own error if pip still cannot fetch the wheel):',
+    '',
+    `  ${fixCommand()}`,
+    '',
+    'With the wheel file already at hand: TINTEM_TF_WHEEL=<path to tensorflow_cpu-*.whl> node scripts/install-native.mjs',
+    'To install without the native backend and without this message: TINTEM_SKIP_NATIVE=1 npm ci',
+  ];
+  const bar = '='.repeat(Math.min(100, Math.max(...lines.map((l) => l.length))));
+  process.stderr.write(`\n${bar}\n${lines.join('\n')}\n${bar}\n\n`);
 }
 
 setupNative();

@@ -8,7 +8,7 @@ export const DATASETS = {
 } as const;
 export type DatasetKey = keyof typeof DATASETS;
 
-export const CONVERGENCE_RULE = 'kNN accuracy (k = 20) moves < 0.5 points over the last two epochs (max - min of the last three epoch values)';
+export const CONVERGENCE_RULE = 'a run of E epochs has converged when a whole run 1.5x as long from the same seed is no better on the probe: the 95% paired-bootstrap interval (400 resamples of the probe test images) of its kNN accuracy (k = 20) gain reaches 0 (src/training/converge.ts; docs/convergence.md); the interval half-width is the noise floor';
 
 /** The key of one (teacherNorm, dataset) block in the results JSON: 'mnist', 'fashion-norm-center', ... */
 export function blockKey(norm: string, dataset: DatasetKey): string {
@@ -68,7 +68,8 @@ export interface NotesInput {
   evaluations: number;
   teacherNorms: string[];
   quick: boolean;
-  converge?: { maxEpochs: number; epochGrowth: number; probeTrain: number; probeTest: number };
+  /** `rule`: the rule the stored runs were judged by (older results: the flatness rule); default CONVERGENCE_RULE. */
+  converge?: { maxEpochs: number; epochGrowth: number; probeTrain: number; probeTest: number; rule?: string };
 }
 
 /** The caveats printed under every results doc (docs/results.md and its parts). */
@@ -82,7 +83,7 @@ export function paperNotes(n: NotesInput): string[] {
     'relational (PKT) optimises the student\'s own pairwise-similarity distribution towards the teacher\'s, which is close to what the similarity, neighbour-agreement and OOD-score-Spearman figures measure; TinTeM applies a similar KL only to its teacher head and then asks the student to match h(t) pointwise.',
     `Teacher-feature normalisation: ${n.teacherNorms.join(', ')} (a setting other than none is its own block of results; the teacher row then shows the normalised teacher features the students were trained against).`,
     ...(n.converge
-      ? [`Convergence rule (--converge): ${CONVERGENCE_RULE}, on a probe of ${n.converge.probeTrain} training / ${n.converge.probeTest} test images; runs that missed it were retrained with x${n.converge.epochGrowth} epochs up to ${n.converge.maxEpochs} (per run: the Convergence table).`]
+      ? [`Convergence rule (--converge): ${n.converge.rule ?? CONVERGENCE_RULE}, on a probe of ${n.converge.probeTrain} training / ${n.converge.probeTest} test images; runs that missed it were retrained with x${n.converge.epochGrowth} epochs up to ${n.converge.maxEpochs} (per run: the Convergence table).`]
       : ['Students were trained for a fixed number of epochs (no convergence rule: run with --converge for it).']),
     'The teacher row is identical for every seed (same images, frozen teacher, same evaluation seed), so its std is 0.',
     'OOD AUROC/FPR/AUPR are ranked "higher AUROC is better" as in the scorecard; for faithfulness the closer figure is the score Spearman vs teacher, and the teacher row shows the target.',

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { UserError } from '../util/errors.js';
+import { nativeFixCommand } from '../util/native-fix.js';
 
 export { tf };
 
@@ -43,6 +44,10 @@ async function withNativeStderrSilenced<T>(load: () => Promise<T>): Promise<T> {
   } catch {
     return load();
   }
+  // Node builds process.stderr/stdout lazily, by the type of fd 2/1 at first touch: built while fd 2 is /dev/null,
+  // stderr would stay a file stream (isTTY undefined) for the whole process, and no progress bar would ever show.
+  void process.stderr.isTTY;
+  void process.stdout.isTTY;
   const saved = fd.dup(2);
   const devNull = fd.open('/dev/null', 1 /* O_WRONLY */);
   if (saved < 0 || devNull < 0 || fd.dup2(devNull, 2) < 0) {
@@ -110,14 +115,14 @@ async function select(requested: string | undefined, opts: BackendOptions): Prom
   const nativeErr = await tryNative(opts.oneDnn ?? false);
   if (!nativeErr) return info('tensorflow');
   if (want === 'native' || want === 'tensorflow') {
-    throw new UserError(`native backend (@tensorflow/tfjs-node) could not load: ${nativeErr}. Re-run 'npm ci' (its install step builds the binding).`);
+    throw new UserError(`native backend (@tensorflow/tfjs-node) could not load: ${nativeErr}. Install it with: ${nativeFixCommand()}`);
   }
   const wasmErr = await tryWasm(threads);
   const chosen: BackendName = wasmErr ? 'cpu' : 'wasm';
   if (chosen === 'cpu') await tf.setBackend('cpu');
   const reason = `native TensorFlow backend unavailable (${nativeErr})`;
   if (!process.env.TINTEM_QUIET_BACKEND) {
-    process.stderr.write(`tintem: warning: ${reason}; using the ${chosen} backend, which is about 50x slower. Re-run 'npm ci' to build it.\n`);
+    process.stderr.write(`tintem: warning: ${reason}; using the ${chosen} backend, which is about 50x slower. Install the native backend with: ${nativeFixCommand()}\n`);
   }
   return info(chosen, reason);
 }

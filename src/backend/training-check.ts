@@ -5,10 +5,11 @@
  */
 import { UserError } from '../util/errors.js';
 import { backendInfo } from './index.js';
+import { nativeFixCommand } from '../util/native-fix.js';
 
 export function assertBackendCanTrain(): void {
   const b = backendInfo();
   if (!b || b.name !== 'wasm') return;
   const why = b.fallbackReason ? `${b.fallbackReason}; ` : '';
-  throw new UserError(`distill cannot train on the wasm backend (${why}wasm has no convolution gradient kernels): build the native backend with 'npm rebuild @tensorflow/tfjs-node' (or 'npm ci'), or pass --backend cpu to train in pure JS (about 50x slower)`);
+  throw new UserError(`distill cannot train on the wasm backend (${why}wasm has no convolution gradient kernels): install the native backend with: ${nativeFixCommand()} ; or pass --backend cpu to train in pure JS (about 50x slower)`);
 }

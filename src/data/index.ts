@@ -32,7 +32,7 @@ export interface LoadDatasetOptions {
 }
 
 export const DATASET_SPECS = [
-  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'photos:train|test (colour crops at the requested size)', 'noise[:<count>]',
+  'mnist:train', 'mnist:test', 'fashion:train', 'fashion:test', 'folder:<path> (or an existing directory)', 'photos', 'photos:train|test (colour crops at the requested size)', 'noise[:<count>]', 'blobs[:<count>] (soft colour blobs on a dark background, synthetic)',
 ];
 
 /** Defaults when the caller gives no size/channels: MNIST-shaped for synthetic sources, 64x64 RGB for folders. */
@@ -78,6 +78,10 @@ export async function loadDataset(spec: string, opts: LoadDatasetOptions = {}): 
     const count = Math.min(rest.length ? Number(arg) : DEFAULT_NOISE_COUNT, opts.limit ?? Infinity);
     return makeNoiseImages({ count, size: opts.size ?? DEFAULT_SIZE, channels: opts.channels ?? 1, seed });
   }
+  if (kind === 'blobs' && (rest.length === 0 || /^\d+$/.test(arg))) {
+    const count = Math.min(rest.length ? Number(arg) : DEFAULT_NOISE_COUNT, opts.limit ?? Infinity);
+    return makeNoiseImages({ count, size: opts.size ?? DEFAULT_SIZE, channels: opts.channels ?? 3, seed, kind: 'blobs' });
+  }
   if (isDirectory(spec)) return loadFolder(spec, opts, seed); // named specs above win over same-named directories
   throw new UserError(`dataset '${spec}': unknown spec (expected one of ${DATASET_SPECS.join(', ')})`);
 }
@@ -92,10 +96,16 @@ async function loadFolder(dir: string, opts: LoadDatasetOptions, seed: number): 
     // Names quoted when they hold anything unusual: a newline in a file name cannot forge a line of this list.
     const shown = result.skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => `\n  ${quoteName(s.path)}: ${s.reason}`).join('');
     const more = result.skipped.length > MAX_SKIPPED_SHOWN ? `\n  ... and ${result.skipped.length - MAX_SKIPPED_SHOWN} more` : '';
-    warn(`${quoteName(dir)}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`);
+    const message = `${quoteName(dir)}: skipped ${result.skipped.length} unreadable file(s):${shown}${more}`;
+    // A folder decoded twice (once for the student, once at the teacher's resolution) lists its files once.
+    if (!warnedSkips.has(message)) warn(message);
+    warnedSkips.add(message);
   }
   return result.set;
 }
+
+/** Skipped-file lists already printed in this process. */
+const warnedSkips = new Set<string>();
 
 function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();

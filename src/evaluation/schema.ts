@@ -91,8 +91,8 @@ export const ModelCardSchema = z.object({
 export const EvalSetRecordSchema = z.object({
   spec: z.string().min(1),
   count: z.number().int().nonnegative(),
-  /** 'run': derived from the evaluated run's own data; 'option': named on the command line / by the caller. */
-  from: z.enum(['run', 'option']),
+  /** 'run': derived from the evaluated run's own data; 'option': named on the command line / by the caller; 'default': tintem's default OOD sets (neither named them). */
+  from: z.enum(['run', 'option', 'default']),
   /** How the set was cut from its spec (e.g. 'held-out 20% of the run's training images'). */
   note: z.string().optional(),
 }).strict();

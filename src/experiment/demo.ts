@@ -21,6 +21,7 @@ import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/run.js';
 import { publishEvaluation } from './publish.js';
+import { shortSpec } from './report-verdict.js';
 import { loadEvalSets } from './sets.js';
 import { loadRun, teacherForRun, type LoadedRun } from './run.js';
 
@@ -177,10 +178,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       });
       await publishEvaluation({
         outDir: opts.outDir,
-        title: `tintem demo: ${opts.teacher} teacher -> ${runs.map((r) => r.name).join(' / ')} students on ${photos ? 'colour photo crops' : 'MNIST'}`,
+        title: `tintem demo: ${shortSpec(opts.teacher)} teacher -> ${runs.map((r) => r.name).join(' / ')} students on ${photos ? 'colour photo crops' : 'MNIST'}`,
         preface: photos ? PHOTO_LABELS_NOTE : undefined,
         config: { demo: { ...opts, signal: undefined }, distill: configs[0] },
-        runs, teacherLabel: `teacher (${opts.teacher})`, evaluation, sets, report: true,
+        runs, teacherLabel: `teacher (${shortSpec(opts.teacher)})`, evaluation, sets, report: true,
       });
       const reportDir = join(opts.outDir, 'report');
       // The first method's student, exported with a gallery for the in-browser check (`npm run web`).

@@ -5,6 +5,7 @@ import { resizeImages } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embeddings, type Embeddings } from '../evaluation/index.js';
 import type { Teacher } from '../teachers/types.js';
+import { createStageProgress } from '../training/progress.js';
 
 /** Teacher pooled embeddings of a set, served from / stored into the embedding cache. */
 export async function embedTeacherSet(teacher: Teacher, set: ImageSet, cacheDir: string, progress = true): Promise<Embeddings> {
@@ -21,6 +22,8 @@ export async function embedStudentSet(model: tf.LayersModel, set: ImageSet, batc
   const per = input.height * input.width * input.channels;
   let out: Float32Array | undefined;
   let dim = 0;
+  // A terminal bar for the long passes (a student over a 60k-image bank); short sets pass silently.
+  const bar = createStageProgress(`student ${set.name}`, input.count, 'img', { minTotal: 2000 });
   for (let start = 0; start < input.count; start += batchSize) {
     const n = Math.min(batchSize, input.count - start);
     const pooled = tf.tidy(() => {
@@ -33,7 +36,9 @@ export async function embedStudentSet(model: tf.LayersModel, set: ImageSet, batc
     pooled.dispose();
     out ??= new Float32Array(input.count * dim);
     out.set(values, start * dim);
+    bar.tick(n);
   }
+  bar.stop();
   return embeddings(out ?? new Float32Array(0), dim || 1, `student embeddings of ${set.name}`);
 }
 

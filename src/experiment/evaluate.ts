@@ -54,6 +54,11 @@ export interface EvaluateOptions {
    * and compared with the fp32 student they came from (`reference`, one of the runs' names).
    */
   exported?: Array<ExportedEntry & { embed(set: ImageSet): Promise<Embeddings> }>;
+  /**
+   * Also score an untrained student of each run's architecture and seed (the verdict's floor for agreement, CKA
+   * and OOD; issue 27). Default true.
+   */
+  floors?: boolean;
 }
 
 /** Raw samples for the report's pictures (all indices refer to the ID test set / train bank). */
@@ -73,6 +78,8 @@ export interface EvaluationResult {
   samples: ReportSamples;
   /** Each exported form against its fp32 student (paired differences), when --model was given. */
   exported?: ExportedComparison[];
+  /** The scorecard of untrained students of the runs' architectures and seeds, keyed by run name. */
+  floors?: Scorecard;
 }
 
 export const TEACHER_ID = 'teacher';
@@ -165,6 +172,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     oodSets[name] = { teacher: await embedTeacherSet(teacher, sets.teacherView?.ood[name] ?? set, cacheDir, progress), students };
   }
   const labels = sets.train.labels && sets.test.labels ? { train: sets.train.labels, test: sets.test.labels } : undefined;
+  const floors = opts.floors === false ? undefined : await scoreUntrained(runs, sets, teacherEmb, oodSets, labels, seed);
   info('evaluating: scorecard (kNN, linear probe, agreement, CKA, mutual kNN, OOD, bootstrap CIs)');
   const scorecard = evaluateFaithfulness({
     teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
@@ -204,5 +212,34 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     });
   }
   const samples = sampleReport(teacherEmb, studentEmb, seed);
-  return { scorecard, robustness, samples, exported: comparisons };
+  return { scorecard, robustness, samples, exported: comparisons, ...(floors ? { floors } : {}) };
+}
+
+/**
+ * The floor of each figure: a fresh student of the run's spec and seed, never trained, scored against the same
+ * teacher embeddings (a separate scorecard, so the trained students' bootstrap draws are untouched).
+ */
+async function scoreUntrained(
+  runs: LoadedRun[], sets: EvalSets, teacher: ModelEmbeddings, oodSets: Record<string, OodSetInput>,
+  labels: { train: Int32Array; test: Int32Array } | undefined, seed: number,
+): Promise<Scorecard> {
+  const { createStudent } = await import('../students/index.js');
+  info(`evaluating: the floor (an untrained student of each run's architecture and seed)`);
+  const students: Record<string, ModelEmbeddings> = {};
+  const ood: Record<string, OodSetInput> = Object.fromEntries(Object.entries(oodSets).map(([k, v]) => [k, { teacher: v.teacher, students: {} }]));
+  for (const run of runs) {
+    const fresh = createStudent(run.summary.student.spec, run.summary.seed);
+    try {
+      students[run.name] = { train: await embedStudentSet(fresh.model, sets.train), test: await embedStudentSet(fresh.model, sets.test) };
+      for (const [name, set] of Object.entries(sets.ood)) ood[name]!.students[run.name] = await embedStudentSet(fresh.model, set);
+    } finally {
+      fresh.dispose();
+    }
+  }
+  // The verdict reads agreement, CKA and kNN OOD AUROC from this card; the probe figures are unused, so the probe
+  // gets one setting and few steps (the floor must not double the evaluation's time).
+  return evaluateFaithfulness({
+    teacher, students, idLabels: labels, oodSets: ood, seed,
+    options: { bootstrapResamples: 200, probe: { lrs: [1e-2], weightDecays: [0], epochs: 1, minSteps: 30 } },
+  });
 }

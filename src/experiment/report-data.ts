@@ -11,6 +11,7 @@ import type { RobustnessReport } from '../robustness/index.js';
 import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
 import { buildVerdict } from './report-verdict.js';
 import { addExportedToVerdict } from './exported-compare.js';
+import { HELD_OUT_TERMS } from '../report/types.js';
 import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
@@ -135,7 +136,9 @@ export function buildReportData(input: ReportInput): ReportData {
   const studentIds = Object.keys(card.students);
   const curves: ReportData['curves'] = {};
   for (const run of runs) {
-    curves[run.name] = readRunLog(run.runDir, run.summary).map((r) => ({ step: r.step, epoch: r.epoch, lr: r.lr, terms: r.terms }));
+    // distill --monitor: the label-free figures on the held-out slice, once an epoch, as their own curves.
+    const heldOut = (lf: Record<string, number> | undefined): Record<string, number | null> => (lf ? { [HELD_OUT_TERMS.cka]: lf.cka ?? null, [HELD_OUT_TERMS.mutualKnn]: lf.mutualKnn ?? null, [HELD_OUT_TERMS.rankMe]: lf.rankMe ?? null } : {});
+    curves[run.name] = readRunLog(run.runDir, run.summary).map((r) => ({ step: r.step, epoch: r.epoch, lr: r.lr, terms: { ...r.terms, ...heldOut(r.labelFree) } }));
   }
   const labelOf = (set: ImageSet, i: number) => (set.labels ? set.labels[i] : undefined);
   return {
@@ -176,7 +179,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }))])),
       })),
     },
-    verdict: addExportedToVerdict(buildVerdict(card, ev.robustness), ev.exported),
+    verdict: addExportedToVerdict(buildVerdict(card, ev.robustness, {}, ev.floors), ev.exported),
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };

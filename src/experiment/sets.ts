@@ -8,9 +8,9 @@ import { fashionMnistDir, loadDataset, subsetImages } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { info, warn } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { redecodable } from '../training/run-distill.js';
+import { configImageShape, redecodable } from '../training/run-distill.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -67,6 +67,8 @@ export interface SetSpecs {
   teacherSize?: number;
   /** Which specs came from the run rather than the caller (recorded in the scorecard). */
   fromRun?: { train?: boolean; test?: boolean; ood?: boolean };
+  /** The OOD sets are tintem's defaults (defaultOodFor), named by neither the run nor the caller. */
+  oodDefault?: boolean;
 }
 
 export const DEFAULT_HELD_OUT = 0.2;
@@ -100,14 +102,20 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
       ? await loadDataset(spec, { strict: specs.strict, ...opts, size, channels: student.channels }) : undefined;
     return checkPair({ student, teacher }, spec);
   };
-  const from = (key: 'train' | 'test' | 'ood') => (specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
+  const from = (key: 'train' | 'test' | 'ood') => (key === 'ood' && specs.oodDefault ? 'default' : specs.fromRun?.[key] ? 'run' : 'option') as EvalSetRecord['from'];
   let train = specs.trainSource
     ? await load(specs.train, { ...shape, limit: specs.trainSource.limit, seed: specs.trainSource.seed })
     : await load(specs.train, { ...shape, limit: specs.trainLimit, seed: specs.seed });
   let trainNote = specs.trainSource ? "the run's training images" : undefined;
   let test: SetPair;
   let testNote: string | undefined;
-  if (specs.test !== undefined) {
+  // The same images as queries and bank score each image against itself (nearest neighbour 1.000, issue 27):
+  // hold out queries instead, as when no test set is named.
+  const sameAsTrain = specs.test !== undefined && sameImages(specs.test, specs.train) && specs.testLimit === undefined;
+  if (sameAsTrain) {
+    warn(`--test ${specs.test} names the bank's own images (--train ${specs.train}): holding out ${Math.round((specs.heldOut ?? DEFAULT_HELD_OUT) * 100)}% of them as the queries instead, so that no query is in the bank`);
+  }
+  if (specs.test !== undefined && !sameAsTrain) {
     test = await load(specs.test, { ...shape, limit: specs.testLimit, seed: specs.seed });
   } else {
     // Seeded split of the bank: the queries are never in the bank (the student did train on them, label-free).
@@ -127,6 +135,16 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
     test = both(test, (t) => firstImages(t, specs.testLimit));
   }
   if (specs.trainSource) train = both(train, (t) => firstImages(t, specs.trainLimit));
+  // Whatever the specs, a query never sits in the bank: bank images identical to a query are left out.
+  const overlap = bankRowsInQueries(train.student, test.student);
+  if (overlap.length > 0) {
+    if (overlap.length === train.student.count) throw new UserError(`--train ${specs.train}: every bank image is also a query (--test ${specs.test ?? specs.train}); choose a test set with other images, or leave --test out to hold out queries from the bank`);
+    warn(`${overlap.length} of ${train.student.count} bank images (${specs.train}) are also queries; left out of the bank so that no query is scored against itself`);
+    const drop = new Set(overlap);
+    const keep = Array.from({ length: train.student.count }, (_, i) => i).filter((i) => !drop.has(i));
+    train = both(train, (t) => ({ ...subsetImages(t, keep), name: t.name }));
+    trainNote = `${trainNote ?? specs.train}, less ${overlap.length} images that are also queries`;
+  }
   const ood: Record<string, SetPair> = {};
   for (const spec of specs.ood) {
     const set = await load(spec, { limit: specs.oodLimit, seed: specs.seed, size: test.student.height, channels: test.student.channels });
@@ -155,9 +173,69 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
   return { train: train.student, test: test.student, ood: oodStudent, records, ...(teacherView ? { teacherView } : {}) };
 }
 
+/** Whether two dataset specs name the same images ('folder:X' and 'X', trailing slashes). */
+function sameImages(a: string, b: string): boolean {
+  const norm = (s: string) => s.replace(/^folder:/, '').replace(/\/+$/, '');
+  return norm(a) === norm(b);
+}
+
+/** FNV-1a over an image's pixels (a fingerprint for exact duplicates). */
+function imageHash(set: ImageSet, i: number): string {
+  const per = set.height * set.width * set.channels;
+  const px = set.pixels.subarray(i * per, (i + 1) * per);
+  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ per;
+  for (let k = 0; k < px.length; k++) {
+    const v = Math.round(px[k]! * 255);
+    h1 = Math.imul(h1 ^ v, 0x01000193);
+    h2 = Math.imul(h2 ^ v, 0x5bd1e995) ^ (h2 >>> 15);
+  }
+  return `${(h1 >>> 0).toString(16)}:${(h2 >>> 0).toString(16)}`;
+}
+
+/** Rows of `bank` whose pixels equal those of some row of `queries` (same shape only). */
+export function bankRowsInQueries(bank: ImageSet, queries: ImageSet): number[] {
+  if (bank.height !== queries.height || bank.width !== queries.width || bank.channels !== queries.channels) return [];
+  const seen = new Set<string>();
+  for (let i = 0; i < queries.count; i++) seen.add(imageHash(queries, i));
+  const rows: number[] = [];
+  for (let i = 0; i < bank.count; i++) if (seen.has(imageHash(bank, i))) rows.push(i);
+  return rows;
+}
+
+/**
+ * Whether runs can be scored on one set of evaluation images without the user naming them: they trained on the
+ * same images (same data spec, test set and limit, and the same seed where the spec's images depend on it). Student
+ * input sizes may differ: the images are loaded at the largest size (and in colour if any run is) and each student
+ * gets them resized to its own input. Throws a UserError naming what differs otherwise.
+ */
+export function sharedRunData(runs: ReadonlyArray<{ runDir: string; config: DistillConfig }>): { size?: number; channels?: 1 | 3 } {
+  const first = runs[0]!;
+  const seeded = (c: DistillConfig) => /^(photos|noise)(:|$)/.test(c.data.train) || c.data.limit !== undefined;
+  const fields = (c: DistillConfig): Record<string, unknown> => ({
+    'data.train': c.data.train, 'data.test': c.data.test ?? '(none)', 'data.limit': c.data.limit ?? '(all)', ...(seeded(c) ? { seed: c.seed } : {}),
+  });
+  for (const r of runs.slice(1)) {
+    const a = fields(first.config), b = fields(r.config);
+    const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    if (diff.length > 0) {
+      throw new UserError(`--run: ${first.runDir} and ${r.runDir} were trained on different images (${diff.map((k) => `${k} ${String(a[k] ?? '-')} vs ${String(b[k] ?? '-')}`).join(', ')}); pass --train <spec> (and --test <spec>) to score both on the same images`);
+    }
+  }
+  return largestRunShape(runs);
+}
+
+/** The image shape that serves every run: the largest input size, colour if any run is. */
+export function largestRunShape(runs: ReadonlyArray<{ config: DistillConfig }>): { size?: number; channels?: 1 | 3 } {
+  const shapes = runs.map((r) => configImageShape(r.config));
+  const sizes = shapes.map((s) => s.size);
+  const size = sizes.every((s) => s !== undefined) ? Math.max(...(sizes as number[])) : undefined;
+  const channels = shapes.some((s) => s.channels === 3) ? 3 : shapes.every((s) => s.channels === 1) ? 1 : undefined;
+  return { size, channels };
+}
+
 /** One line per set for the evaluation header: which images are the bank, the queries and the OOD sets. */
 export function describeEvalSets(records: NonNullable<EvalSets['records']>): string {
-  const line = (role: string, r: EvalSetRecord) => `  ${role.padEnd(8)} ${r.spec}: ${r.count} images${r.note ? ` (${r.note})` : ''}${r.from === 'run' ? ' [from the run]' : ''}`;
+  const line = (role: string, r: EvalSetRecord) => `  ${role.padEnd(8)} ${r.spec}: ${r.count} images${r.note ? ` (${r.note})` : ''}${r.from === 'run' ? ' [from the run]' : r.from === 'default' ? ' [default OOD set]' : ''}`;
   return [
     'evaluation sets:',
     line('bank', records.train),
@@ -172,9 +250,18 @@ function builtinTestSplit(train: string): string | undefined {
   return m ? `${m[1]}:test` : undefined;
 }
 
-/** The default OOD sets for an ID set: Fashion-MNIST (MNIST for a Fashion-MNIST run), natural photos, noise. */
+/** Synthetic default OOD sets for colour and folder runs: generated in milliseconds, so they cannot overlap a user's images. */
+export const COLOUR_DEFAULT_OOD = ['blobs:300', 'noise:300'];
+
+/**
+ * The default OOD sets for an ID set. MNIST-family runs: Fashion-MNIST (MNIST for a Fashion-MNIST run), the
+ * natural photos, noise. Any other run (a folder of photos, the colour photo crops): synthetic sets only
+ * (COLOUR_DEFAULT_OOD): 2,000 28-px Fashion-MNIST digits through a ViT teacher cost minutes and say little about
+ * photos, and the shipped photo crops can overlap the user's own data (issue 27).
+ */
 export function defaultOodFor(train: string): string[] {
   const family = train.split(':')[0];
+  if (family !== 'mnist' && family !== 'fashion') return [...COLOUR_DEFAULT_OOD];
   const near = family === 'fashion' ? 'mnist:test' : 'fashion:test';
   if (near === 'fashion:test' && !existsSync(fashionMnistDir())) {
     info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
@@ -194,7 +281,7 @@ export interface RunDataOptions {
  * images as the bank, the test set the run names (data.test), the matching built-in test split, or a held-out
  * split of the training images as queries, and OOD sets other than the ID family.
  */
-export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun'> {
+export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun' | 'oodDefault'> {
   const train = given.train ?? config.data.train;
   const test = given.test ?? (given.train ? builtinTestSplit(given.train) : config.data.test ?? builtinTestSplit(config.data.train));
   return {
@@ -202,6 +289,7 @@ export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): P
     test,
     ood: given.ood ?? defaultOodFor(train),
     trainSource: given.train ? undefined : { limit: config.data.limit, seed: config.seed },
-    fromRun: { train: !given.train, test: !given.test && !given.train, ood: !given.ood },
+    fromRun: { train: !given.train, test: !given.test && !given.train, ood: false },
+    oodDefault: !given.ood,
   };
 }

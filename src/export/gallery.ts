@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { ImageSet } from '../data/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { info, warn } from '../util/log.js';
 import { Rng } from '../util/random.js';
 import { sealExportFile } from './exporter.js';
 import { GALLERY_FILE, GALLERY_FORMAT, parseSealedGallery, serializeGallery, type Gallery } from './gallery-format.js';
@@ -24,6 +25,32 @@ export interface GalleryOptions {
 
 export const DEFAULT_OOD_K = 10;
 
+/**
+ * Held-out images the OOD threshold wants. The threshold is the `tpr` quantile of their kNN scores, so the share of
+ * in-distribution images it really passes is uncertain by about ±1.96·sqrt(tpr(1-tpr)/m): ±4 points at m = 100 for
+ * a 95% target, ±10 at m = 20, and with 4 images the "95% quantile" is simply the largest score (issue 27: 3 of 9
+ * training images flagged). The gallery gives up images to reach this (at most a quarter of the set).
+ */
+export const MIN_CALIBRATION_IMAGES = 100;
+/** Below this many held-out images the threshold is calibrated leave-one-out within the gallery instead. */
+export const MIN_HELD_OUT_IMAGES = 20;
+
+/** Half-width (points) of the 95% interval on the in-distribution pass rate a threshold from `m` images gives. */
+export const calibrationNoisePoints = (m: number, tpr: number) => 100 * 1.96 * Math.sqrt((tpr * (1 - tpr)) / m);
+
+/**
+ * How many gallery and held-out calibration images a set of `total` gives for a requested gallery `count`: the
+ * gallery shrinks so that min(MIN_CALIBRATION_IMAGES, total / 4) images stay out of it for the calibration (none
+ * when that is under MIN_HELD_OUT_IMAGES).
+ */
+export function calibrationSplit(total: number, count: number): { gallery: number; heldOut: number } {
+  const quarter = Math.min(MIN_CALIBRATION_IMAGES, Math.floor(total / 4));
+  // Too small a set to spare MIN_HELD_OUT_IMAGES: keep the gallery whole (calibrated leave-one-out).
+  const reserve = quarter >= MIN_HELD_OUT_IMAGES ? quarter : 0;
+  const gallery = Math.max(2, Math.min(count, total - reserve));
+  return { gallery, heldOut: Math.min(total - gallery, Math.max(gallery, MIN_CALIBRATION_IMAGES)) };
+}
+
 function subset(set: ImageSet, indices: ArrayLike<number>, name: string): ImageSet {
   const per = set.height * set.width * set.channels;
   const pixels = new Float32Array(indices.length * per);
@@ -43,18 +70,21 @@ export async function thumbnailDataUrl(set: ImageSet, index: number, maxSide: nu
 }
 
 /**
- * Draws `count` gallery images from `set` with `seed`, embeds them with the student, and calibrates the kNN
- * OOD threshold on up to `count` further held-out images of the same set (leave-one-out within the gallery when
- * the set has no spare images). The threshold belongs to this gallery: kNN distances to a few hundred images
+ * Draws `count` gallery images from `set` with `seed` (fewer when the set is too small to leave
+ * MIN_CALIBRATION_IMAGES out: calibrationSplit), embeds them with the student, and calibrates the kNN OOD threshold
+ * on up to max(`count`, MIN_CALIBRATION_IMAGES) further held-out images of the same set (leave-one-out within the
+ * gallery when fewer than MIN_HELD_OUT_IMAGES are spare), warning below MIN_CALIBRATION_IMAGES. The threshold belongs to this gallery: kNN distances to a few hundred images
  * are larger than to a full training set, so a threshold calibrated elsewhere would flag too much.
  */
 export async function buildGallery(student: LoadedStudent, set: ImageSet, count: number, seed: number, opts: GalleryOptions = {}): Promise<Gallery> {
   if (!Number.isInteger(count) || count < 2) throw new UserError(`gallery: size must be an integer >= 2, got ${count}`);
   if (set.count < 2) throw new UserError(`gallery: set '${set.name}' has ${set.count} images; need at least 2`);
-  const n = Math.min(count, set.count);
+  const split = calibrationSplit(set.count, count);
+  const n = split.gallery;
   const order = new Rng(seed).fork('gallery').permutation(set.count);
   const chosen = order.subarray(0, n);
-  const heldOut = order.subarray(n, Math.min(set.count, 2 * n));
+  const spare = order.subarray(n, n + split.heldOut);
+  const heldOut = spare.length >= MIN_HELD_OUT_IMAGES ? spare : order.subarray(n, n);
   const dim = student.meta.embedDim;
   const k = Math.max(1, Math.min(opts.k ?? student.meta.ood?.k ?? DEFAULT_OOD_K, n - 1));
   const tpr = opts.tpr ?? 0.95;
@@ -69,6 +99,10 @@ export async function buildGallery(student: LoadedStudent, set: ImageSet, count:
     for (let i = 0; i < n; i++) scores.push(knnScore(nearestNeighbours(embeddings.subarray(i * dim, (i + 1) * dim), unit, dim, k, i), k));
   }
 
+  if (n < Math.min(count, set.count)) info(`gallery: ${n} of the requested ${count} images, so that ${heldOut.length} images of ${set.name} stay out of it to calibrate the OOD threshold`);
+  if (scores.length < MIN_CALIBRATION_IMAGES) {
+    warn(`gallery: the OOD threshold is calibrated on only ${scores.length} ${heldOut.length > 0 ? 'held-out' : 'gallery (leave-one-out)'} images of ${set.name}: the share of in-distribution images it passes is ${Math.round(tpr * 100)}% ± ${calibrationNoisePoints(scores.length, tpr).toFixed(0)} points; export from a set with ${MIN_CALIBRATION_IMAGES} or more images beyond the gallery (--gallery, --gallery-size) for ±4`);
+  }
   const thumbSize = opts.thumbSize ?? 64;
   const items = await Promise.all(Array.from(chosen, async (index) => ({
     source: set.sources?.[index] ?? `${set.name}#${index}`,

@@ -18,7 +18,7 @@ import { MiB, readFileChecked } from '../util/safe-read.js';
 import { KNN_OOD_SCORE } from './knn.js';
 import { exportStudent, updateExportMetadata } from './exporter.js';
 import { addOnnxForms, type OnnxExportReport } from './onnx-export.js';
-import { buildGallery, DEFAULT_OOD_K, writeGallery } from './gallery.js';
+import { buildGallery, DEFAULT_OOD_K, MIN_CALIBRATION_IMAGES, writeGallery } from './gallery.js';
 import { loadStudent } from './load.js';
 import { METADATA_FILE, MODEL_FILE, WEIGHTS_FILE, type OodSpec, type StudentMetadata, type TintemJson } from './meta.js';
 import { readMetadata } from './open.js';
@@ -202,7 +202,7 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
     let set: ImageSet | undefined;
     if (size > 0) {
       info(`building a ${size}-image gallery from ${gallerySpec}…`);
-      set = await loadDataset(gallerySpec!, { limit: 2 * size, seed: opts.seed ?? 0, size: written.inputSize, channels: written.channels, strict: opts.strict });
+      set = await loadDataset(gallerySpec!, { limit: size + Math.max(size, MIN_CALIBRATION_IMAGES), seed: opts.seed ?? 0, size: written.inputSize, channels: written.channels, strict: opts.strict });
     }
     let onnx: OnnxExportReport | undefined;
     if (format !== 'tfjs') {

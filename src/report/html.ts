@@ -12,7 +12,7 @@ import { DASH, escapeHtml, fmt, fmtCount, isNum } from './format.js';
 import { normalizeReportData } from './normalize.js';
 import { bestStudents, formatCell, formatNumber, isFailure, modelLabel, NOT_AVAILABLE, scorecardColumns, type ScoreRowJson } from './scorecard.js';
 import { pearson, spearman } from './stats.js';
-import type { ReportData, ReportDataJson, SectionKey } from './types.js';
+import { HELD_OUT_TERMS, type ReportData, type ReportDataJson, type SectionKey } from './types.js';
 
 type Json = ReportDataJson;
 
@@ -95,16 +95,37 @@ function figureValue(f: VerdictFigureJson): string {
   return `<span${c.detail ? ` title="${escapeHtml(c.detail)}"` : ''}>${escapeHtml(c.text)}</span>`;
 }
 
+const RATING_WORD = { close: '● close', off: '◐ not clearly close', far: '○ diverges' } as const;
+
+/**
+ * The gap cell: the gap with its interval and a word for its rating in both directions (above the teacher is a
+ * divergence too). Its tint grows with the gap's size and fades when the interval includes 0 (uncertain).
+ */
 function figureGap(f: VerdictFigureJson): string {
   if (!f.gap) return f.teacher === undefined ? '' : `<span class="na">${NOT_AVAILABLE}</span>`;
   const unit = f.format === 'percent' ? ' pts' : '';
   const num = (x: number) => formatNumber(x, f.format, true).replace(/%$/, '');
   const range = isNum(f.gap.lo) && isNum(f.gap.hi) ? ` <span class="range">(${num(f.gap.lo)} to ${num(f.gap.hi)})</span>` : '';
-  const word = f.outcome ? ` <span class="outcome">${{ better: '▲ better', same: '= same', worse: '▼ worse' }[f.outcome]}</span>` : '';
+  const word = f.rating ? ` <span class="outcome">${RATING_WORD[f.rating]}</span>` : '';
   return `${escapeHtml(num(f.gap.value) + unit)}${range}${word}`;
 }
 
-/** The one-screen answer: per student, the headline figures against the teacher and a plain sentence. */
+/** Background tint of a gap cell: none when close; otherwise alpha grows with |gap| (full at 20 points), halved when uncertain. */
+export function gapTint(f: Pick<VerdictFigureJson, 'gap' | 'rating'>): string {
+  if (!f.gap || !f.rating || f.rating === 'close') return '';
+  const uncertain = isNum(f.gap.lo) && isNum(f.gap.hi) && f.gap.lo <= 0 && f.gap.hi >= 0;
+  const alpha = Math.min(1, Math.abs(f.gap.value) / 0.2) * (uncertain ? 0.5 : 1) * 0.55;
+  const rgb = f.rating === 'far' ? '201,60,60' : '224,160,40';
+  return ` style="background:rgba(${rgb},${alpha.toFixed(2)})"`;
+}
+
+function figureFloor(f: VerdictFigureJson): string {
+  return f.floor === undefined || f.floor === null ? `<span class="na" title="not measured">${NOT_AVAILABLE}</span>` : escapeHtml(formatNumber(f.floor, f.format));
+}
+
+const ANSWER = { faithful: 'faithful', partly: 'partly faithful', not: 'not faithful' } as const;
+
+/** The one-screen answer: per student, faithful / partly / not, the headline figures against the teacher and the floor, and a plain sentence. */
 function verdictHtml(d: Json): string {
   if (!d.verdict?.students.length) return '';
   const cards = d.verdict.students.map((s) => {
@@ -112,17 +133,21 @@ function verdictHtml(d: Json): string {
       const teacher = f.teacher === undefined || f.teacher === null
         ? `<span class="na" title="${f.teacher === null ? 'not computed' : 'the teacher is the reference for this figure'}">${NOT_AVAILABLE}</span>`
         : escapeHtml(formatNumber(f.teacher, f.format)) + (f.reference ? ` <span class="range">(${escapeHtml(f.reference)})</span>` : '');
-      return `<tr class="${f.outcome ? `outcome-${f.outcome}` : ''}"><td>${escapeHtml(f.label)}</td><td class="num">${figureValue(f)}</td><td class="num">${teacher}</td><td class="num">${figureGap(f)}</td></tr>`;
+      return `<tr class="${f.rating ? `rating-${f.rating}` : ''}"><td>${escapeHtml(f.label)}</td><td class="num">${figureValue(f)}</td><td class="num">${teacher}</td><td class="num">${figureFloor(f)}</td><td class="num"${gapTint(f)}>${figureGap(f)}</td></tr>`;
     }).join('');
-    return `<article class="verdict" data-model="${escapeHtml(s.model)}">
-<h3><span class="swatch" style="background:${modelColour(d, s.model)}"></span>${escapeHtml(modelLabel(d, s.model))}</h3>
+    const answer = s.faithful ? ` <span class="answer answer-${s.faithful}">${ANSWER[s.faithful]}</span>` : '';
+    return `<article class="verdict" data-model="${escapeHtml(s.model)}"${s.faithful ? ` data-faithful="${s.faithful}"` : ''}>
+<h3><span class="swatch" style="background:${modelColour(d, s.model)}"></span>${escapeHtml(modelLabel(d, s.model))}${answer}</h3>
 <p class="sentence">${escapeHtml(s.sentence)}</p>
-<table class="verdict-figures"><thead><tr><th>figure</th><th class="num">student</th><th class="num">teacher</th><th class="num">gap to teacher</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="verdict-figures"><thead><tr><th>figure</th><th class="num">student</th><th class="num">teacher</th><th class="num" title="an untrained student of the same architecture and seed">untrained</th><th class="num">gap to teacher</th></tr></thead><tbody>${rows}</tbody></table>
 </article>`;
   }).join('\n');
+  const small = d.verdict.smallTestSet
+    ? `<p class="warning">Only ${d.verdict.smallTestSet.count} test images: every figure carries about ±${d.verdict.smallTestSet.noisePoints.toFixed(0)} points of sampling noise.</p>`
+    : '';
   return `<section id="verdict"><h2>Verdict: is each student faithful to its teacher?</h2>
-<div class="verdicts">${cards}</div>
-<p class="caption">± is half the 95% bootstrap interval; gaps are student minus teacher in percentage points (negative: below the teacher). ${escapeHtml(d.verdict.rule)}</p>
+${small}<div class="verdicts">${cards}</div>
+<p class="caption">± is half the 95% bootstrap interval; gaps are student minus teacher in percentage points; "untrained" is what a student of the same architecture and seed scores before training. ${escapeHtml(d.verdict.rule)}</p>
 </section>`;
 }
 
@@ -244,10 +269,12 @@ async function curvesHtml(d: Json, colours: ModelColours): Promise<string | null
   for (const [method, points] of Object.entries(curves)) {
     const label = methodLabel(d, method);
     const sampled = thin(points, MAX_CURVE_POINTS);
-    const names = new Set(sampled.flatMap((p) => Object.keys(p.terms)));
+    // Held-out (label-free) figures come once an epoch: every one is drawn, never thinned away.
+    const heldOut = new Set<string>(Object.values(HELD_OUT_TERMS));
+    const names = new Set(points.flatMap((p) => Object.keys(p.terms)));
     for (const term of names) {
       if (!terms.includes(term)) terms.push(term);
-      for (const p of sampled) { const v = p.terms[term]; if (isNum(v)) rows.push({ method: label, term, step: p.step, value: v }); }
+      for (const p of heldOut.has(term) ? points : sampled) { const v = p.terms[term]; if (isNum(v)) rows.push({ method: label, term, step: p.step, value: v }); }
     }
     for (const p of sampled) if (isNum(p.lr)) rows.push({ method: label, term: 'learning rate', step: p.step, value: p.lr });
   }
@@ -255,11 +282,12 @@ async function curvesHtml(d: Json, colours: ModelColours): Promise<string | null
   const present = [...terms.filter((t) => rows.some((r) => r.term === t)), ...(rows.some((r) => r.term === 'learning rate') ? ['learning rate'] : [])];
   const domain = [...new Set(rows.map((r) => r.method))];
   const c = extendColours(colours, domain);
+  const heldOut = new Set<string>(Object.values(HELD_OUT_TERMS));
   const last = Object.entries(curves).map(([m, pts]) => {
     const p = pts[pts.length - 1];
     return p ? `${escapeHtml(methodLabel(d, m))}: step ${p.step}, epoch ${fmt(p.epoch, 2)}` : '';
   }).filter(Boolean).join('; ');
-  return figure('curves', await renderSvg(curvesSpec(rows, c, present)), `Unweighted loss terms per logged step (one panel per term, own y scale). Last logged: ${last}.`);
+  return figure('curves', await renderSvg(curvesSpec(rows, c, present)), `Unweighted loss terms per logged step (one panel per term, own y scale)${rows.some((r) => heldOut.has(r.term)) ? '; "held-out" panels: label-free faithfulness to the teacher on training images held out of training, once an epoch (distill --monitor; docs/convergence.md)' : ''}. Last logged: ${last}.`);
 }
 
 /** Keeps model colours for known names and assigns palette colours to new ones (e.g. a method with no model). */
@@ -437,7 +465,13 @@ details.setup > summary h2 { display:inline; border:none; }
 .verdict-figures td, .verdict-figures th { padding:3px 6px; }
 .verdict-figures .range { color:var(--muted); font-size:11.5px; }
 .verdict-figures .outcome { font-weight:600; }
-.verdict-figures tr.outcome-worse .outcome { color:#9a3b3b; }
+.verdict-figures tr.rating-far .outcome { color:#9a3b3b; }
+.verdict-figures tr.rating-off .outcome { color:#8a5a00; }
+.answer { font-size:12.5px; font-weight:600; padding:1px 7px; border-radius:9px; margin-left:6px; vertical-align:1px; }
+.answer-faithful { background:#dff0e3; color:#1f6b35; }
+.answer-partly { background:#fbeccd; color:#7a5000; }
+.answer-not { background:#f6d9d9; color:#8a2a2a; }
+.warning { background:#fff6e0; border-left:4px solid #e0a028; padding:4px 10px; font-size:13px; }
 .na { color:#8a8a90; font-style:italic; }
 .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; vertical-align:baseline; }
 .omitted { color:var(--muted); font-style:italic; }

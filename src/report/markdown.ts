@@ -17,7 +17,8 @@ export function renderMarkdownSummary(data: ReportData): string {
   out.push(table(['model', 'role', 'method', 'params'], d.models.map((m) => [m.label ?? m.id, m.role, m.method ?? DASH, fmtCount(m.params)]), [false, false, false, true]), '');
 
   if (d.verdict?.students.length) {
-    out.push('## Verdict', '', ...d.verdict.students.map((s) => `- **${modelLabel(d, s.model)}**: ${s.sentence}`), '', `_${d.verdict.rule}_`, '');
+    const answer = { faithful: 'faithful', partly: 'partly faithful', not: 'not faithful' } as const;
+    out.push('## Verdict', '', ...d.verdict.students.map((s) => `- **${modelLabel(d, s.model)}**${s.faithful ? ` (${answer[s.faithful]})` : ''}: ${s.sentence}`), '', `_${d.verdict.rule}_`, '');
   }
 
   out.push('## Scorecard', '');

@@ -28,6 +28,9 @@ export interface ReportModel {
 }
 
 /** One logged training step of one method. */
+/** Curve terms for distill --monitor's label-free figures (one point an epoch; the report draws every one). */
+export const HELD_OUT_TERMS = { cka: 'held-out CKA', mutualKnn: 'held-out mutual kNN', rankMe: 'held-out RankMe' } as const;
+
 export interface CurvePoint {
   step: number;
   epoch: number;
@@ -169,22 +172,33 @@ export interface VerdictFigure {
   reference?: string;
   /** Student minus teacher, with the widest difference of the two intervals when both have one. */
   gap?: { value: number; lo?: number | null; hi?: number | null } | null;
-  /** The gap under the win rule: better / same as / worse than the teacher. */
+  /** Reports before issue 27: the gap under the win rule. No longer written (faithfulness is two-sided: `rating`). */
   outcome?: 'better' | 'same' | 'worse';
+  /** How close the figure is to the teacher, in both directions (experiment/report-verdict.ts FAITHFULNESS_RULE). */
+  rating?: 'close' | 'off' | 'far';
+  /** What an untrained student of the same architecture and seed scores on this figure. */
+  floor?: number | null;
   missing?: string;
 }
+
+/** The verdict's answer for one student. */
+export type FaithfulnessWord = 'faithful' | 'partly' | 'not';
 
 export interface StudentVerdict {
   model: string;
   /** A plain-language summary of the figures. */
   sentence: string;
+  /** Faithful / partly / not, by the verdict's rule; absent when no figure could be rated. */
+  faithful?: FaithfulnessWord;
   figures: VerdictFigure[];
 }
 
 export interface Verdict {
   students: StudentVerdict[];
-  /** How better / same / worse were decided. */
+  /** How faithful / partly / not (and each figure's rating) were decided. */
   rule: string;
+  /** Set when the test set is small: its size and the half-width (points) of a 95% interval on a proportion near 50%. */
+  smallTestSet?: { count: number; noisePoints: number };
 }
 
 export type SectionKey = 'scorecard' | 'curves' | 'roc' | 'robustness' | 'similarity' | 'maps' | 'neighbours' | 'notes';
@@ -313,12 +327,15 @@ const verdictFigureSchema = z.strictObject({
   reference: z.string().optional(),
   gap: z.strictObject({ value: num, lo: optNum.optional(), hi: optNum.optional() }).nullable().optional(),
   outcome: z.enum(['better', 'same', 'worse']).optional(),
+  rating: z.enum(['close', 'off', 'far']).optional(),
+  floor: optNum.optional(),
   missing: z.string().optional(),
 });
 
 const verdictSchema = z.strictObject({
-  students: z.array(z.strictObject({ model: z.string(), sentence: z.string(), figures: z.array(verdictFigureSchema) })),
+  students: z.array(z.strictObject({ model: z.string(), sentence: z.string(), faithful: z.enum(['faithful', 'partly', 'not']).optional(), figures: z.array(verdictFigureSchema) })),
   rule: z.string(),
+  smallTestSet: z.strictObject({ count: z.number().int().min(0), noisePoints: num }).optional(),
 });
 
 const sectionKeys = ['scorecard', 'curves', 'roc', 'robustness', 'similarity', 'maps', 'neighbours', 'notes'] as const;

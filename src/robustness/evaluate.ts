@@ -14,6 +14,7 @@ import { UserError } from '../util/errors.js';
 import { finiteOrNull, meanOfPresent, pearson as pearsonOf } from '../util/stats.js';
 import { corruptImageSet, corruptionNames, parseCorruptionName } from './apply.js';
 import { checkSeverity, type CorruptionName } from './params.js';
+import { createStageProgress } from '../training/progress.js';
 
 export type { Embeddings } from '../evaluation/types.js';
 
@@ -163,11 +164,17 @@ export async function evaluateRobustness(opts: RobustnessOptions): Promise<Robus
 
   const clean = await measure(images);
   const cells: RobustnessCell[] = [];
-  for (const corruption of corruptions) {
-    for (const severity of severities) {
-      const set = await corruptImageSet(images, corruption, severity, seed);
-      cells.push({ corruption, severity, ...(await measure(set)) });
+  const bar = createStageProgress(`robustness (${images.count} images)`, corruptions.length * severities.length, 'cells');
+  try {
+    for (const corruption of corruptions) {
+      for (const severity of severities) {
+        const set = await corruptImageSet(images, corruption, severity, seed);
+        cells.push({ corruption, severity, ...(await measure(set)) });
+        bar.tick();
+      }
     }
+  } finally {
+    bar.stop();
   }
 
   const models = Object.keys(clean.accuracy);

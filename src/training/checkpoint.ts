@@ -30,6 +30,8 @@ export interface StepRecord {
   lr: number;
   loss: number;
   terms: Record<string, number>;
+  /** On an epoch's last step, with distill --monitor/--converge: label-free faithfulness on the held-out slice. */
+  labelFree?: Record<string, number>;
 }
 
 export interface CheckpointData {

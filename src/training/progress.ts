@@ -48,3 +48,34 @@ export function createProgress(enabled: boolean): TrainProgress {
     },
   };
 }
+
+export interface StageProgress {
+  /** `n` more items done. */
+  tick(n?: number): void;
+  stop(): void;
+}
+
+/**
+ * Progress of one long stage outside training (a student's pass over an evaluation set, the robustness cells):
+ * a bar with rate and ETA on a terminal; nothing otherwise (the stage's own summary line is the log). Bars only
+ * for stages of at least `minTotal` items, so short steps do not flicker.
+ */
+export function createStageProgress(label: string, total: number, unit: string, opts: { enabled?: boolean; minTotal?: number } = {}): StageProgress {
+  const enabled = (opts.enabled ?? true) && Boolean(process.stderr.isTTY) && total >= (opts.minTotal ?? 1);
+  if (!enabled) return { tick() {}, stop() {} };
+  const started = performance.now();
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr, hideCursor: null, etaBuffer: 50, barsize: 24,
+    format: `${label} |{bar}| {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
+  });
+  bar.start(total, 0, { rate: '-' });
+  let done = 0;
+  return {
+    tick(n = 1) {
+      done += n;
+      const seconds = (performance.now() - started) / 1000;
+      bar.update(done, { rate: seconds > 0 ? (done / seconds).toFixed(1) : '-' });
+    },
+    stop() { bar.stop(); },
+  };
+}

@@ -17,7 +17,7 @@ import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
 import { LOSS_VERSION } from '../methods/defaults.js';
-import { createMethod, prepareMethod } from '../methods/registry.js';
+import { createMethod, getMethodEntry, prepareMethod } from '../methods/registry.js';
 import { studentFitRows } from '../methods/student-fit.js';
 import type { DistillMethod } from '../methods/types.js';
 import { checkStudentKeys, createStudent, describeStudent, smallerStudentHint, studentName, resolveStudentSpec as resolveSpec, type Student, type StudentSpec } from '../students/index.js';
@@ -33,8 +33,10 @@ import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
 import { toTrainConfig, trainingFingerprint } from './config.js';
-import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { createTeacherSource, gatherRows, type CachedView } from './teacher-source.js';
 import { applyInitMethod, applyInitWeights, initLine, readInitSource, type InitSource } from './init.js';
+import { labelFreeFaithfulness } from './label-free.js';
+import type { HeldOutEmbeddings } from './converge.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -57,6 +59,27 @@ export interface DistillRunOptions {
   onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
   /** Called (synchronously) with the student and method just before the first step of this session. */
   onTrainStart?: (model: tf.LayersModel, method: DistillMethod) => void;
+  /**
+   * Hold this many training images (a seeded choice) out of training and score the student against the teacher
+   * on them after every epoch, without labels: linear CKA, mutual kNN overlap, RankMe (label-free.ts). The
+   * figures go into train.jsonl (`labelFree` on each epoch's last step) and the epoch's progress line. 0 = off;
+   * 'auto' = a fifth of the images, at most 256 (at least MIN_MONITOR_IMAGES).
+   */
+  monitor?: number | 'auto';
+  /** With `monitor`: the held-out teacher and student embeddings after each epoch (--converge compares runs on them). */
+  onHeldOut?: (e: HeldOutEmbeddings) => void;
+}
+
+/** Fewest held-out images for the label-free figures (mutual kNN at k = 10 needs a few times k). */
+export const MIN_MONITOR_IMAGES = 32;
+
+/** The held-out slice for `monitor` images of `count`: sorted rows, seeded by the run's seed. */
+export function monitorRows(count: number, requested: number | 'auto', seed: number): { heldOut: Int32Array; train: Int32Array } {
+  const monitor = requested === 'auto' ? Math.max(MIN_MONITOR_IMAGES, Math.min(256, Math.floor(count / 5))) : requested;
+  if (!Number.isInteger(monitor) || monitor < MIN_MONITOR_IMAGES) throw new UserError(`--monitor: expected at least ${MIN_MONITOR_IMAGES} held-out images, got ${monitor}`);
+  if (count - monitor < 2) throw new UserError(`--monitor ${monitor}: the training set has only ${count} images; hold out fewer`);
+  const order = new Rng(seed).fork('monitor').permutation(count);
+  return { heldOut: order.slice(0, monitor).sort(), train: order.slice(monitor).sort() };
 }
 
 export interface DistillRunResult {
@@ -116,21 +139,29 @@ export async function loadTrainingData(config: DistillConfig, opts: { strict?: b
   return loadDataset(config.data.train, { limit: config.data.limit, ...configImageShape(config), seed: config.seed, strict: opts.strict });
 }
 
-/** Fewer optimiser steps an epoch than this trains almost nothing in the default budget. */
-export const MIN_STEPS_PER_EPOCH = 20;
+/**
+ * Fewer optimiser steps than this in the whole run train almost nothing (the warm-up alone takes a good part of
+ * them). Counted over the run, not per epoch: 300 photos at batch 16 for 32 epochs (18 steps an epoch, 576 in
+ * all) train fine and were warned about (issue 27).
+ */
+export const MIN_TOTAL_STEPS = 300;
 
 /**
- * A warning with the fix when an epoch has fewer than {@link MIN_STEPS_PER_EPOCH} steps, else undefined.
- * The suggested batch size is the largest power of two that gives at least that many steps.
+ * A warning with the fix when the run has fewer than {@link MIN_TOTAL_STEPS} steps, else undefined. The suggested
+ * batch size is the largest power of two (at least 8, below the current one) that reaches that many steps in the
+ * same epochs; failing that, the epochs that would.
  */
 export function fewStepsWarning(count: number, batchSize: number, epochs: number): string | undefined {
   const steps = stepsPerEpoch(count, Math.min(batchSize, count));
-  if (steps >= MIN_STEPS_PER_EPOCH) return undefined;
-  const fit = 2 ** Math.floor(Math.log2(Math.max(1, count / MIN_STEPS_PER_EPOCH)));
-  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${steps * epochs} steps in all), so the student will barely train`;
-  if (fit >= 8 && fit < batchSize) return `${what}: use --batch-size ${fit} (${stepsPerEpoch(count, fit)} steps an epoch), or more --epochs / images`;
-  const epochsFor = Math.ceil((MIN_STEPS_PER_EPOCH * epochs) / steps);
-  return `${what}: too few images for a smaller batch to help; use more images, or about --epochs ${epochsFor} for ${MIN_STEPS_PER_EPOCH * epochs} steps`;
+  const total = steps * epochs;
+  if (total >= MIN_TOTAL_STEPS) return undefined;
+  const what = `${steps} step${steps === 1 ? '' : 's'} an epoch (${count} images at batch size ${batchSize}; ${total} steps in all, under ${MIN_TOTAL_STEPS}), so the student will barely train`;
+  for (let fit = 2 ** Math.floor(Math.log2(Math.max(1, batchSize - 1))); fit >= 8; fit /= 2) {
+    const per = stepsPerEpoch(count, fit);
+    if (fit < batchSize && per * epochs >= MIN_TOTAL_STEPS) return `${what}: use --batch-size ${fit} (${per} steps an epoch, ${per * epochs} in all), or more --epochs / images`;
+  }
+  const epochsFor = Math.ceil(MIN_TOTAL_STEPS / steps);
+  return `${what}: too few images for a smaller batch to reach ${MIN_TOTAL_STEPS} steps; use more images, or about --epochs ${epochsFor} for ${epochsFor * steps} steps`;
 }
 
 /** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
@@ -343,7 +374,9 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   const runDir = config.runDir;
   const ckPath = join(runDir, CHECKPOINT_FILE);
   const data = await loadTrainingData(config, { strict: opts.strict });
-  const fewSteps = fewStepsWarning(data.count, config.batchSize, config.epochs);
+  // The held-out slice (--monitor) is checked here, before any teacher work, and trains no steps.
+  const trained = opts.monitor ? monitorRows(data.count, opts.monitor, config.seed).train.length : data.count;
+  const fewSteps = fewStepsWarning(trained, config.batchSize, config.epochs);
   if (fewSteps) warn(fewSteps);
   // Resume must continue on the same images, not merely as many of the same size: hash their pixels.
   const dataSha256 = sha256(data.pixels);
@@ -402,6 +435,8 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   for (const [label, text] of studentRows) info(label === 'student size' ? text : `${label}: ${text}`);
   await writeRunConfig(runDir, configToYaml(config));
 
+  const dropped = droppedTokenTermsWarning(config, source.hasTokens);
+  if (dropped) warn(dropped);
   let method: DistillMethod;
   try {
     method = await buildMethod(config, identity.dim, spec.embedDim, source.hasTokens);
@@ -427,12 +462,18 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
       }
       if (e.type === 'start') opts.onTrainStart?.(student.model, method);
+      if (e.type === 'start' && e.resumed) {
+        info(`resuming from step ${e.step} of ${e.totalSteps} (epoch ${Math.min(e.epoch + 1, config.epochs)} of ${config.epochs}, ${e.stepsPerEpoch} steps an epoch)`);
+      }
       opts.onEvent?.(e);
       if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };
+    const slice = opts.monitor ? monitorRows(data.count, opts.monitor, config.seed) : undefined;
+    if (slice) info(`label-free faithfulness every epoch on ${slice.heldOut.length} held-out training images (not trained on): CKA, mutual kNN (k=10), RankMe`);
+    const monitor = slice ? (s: Student) => labelFreeOnRows(s, data, identity.pooled, identity.dim, slice.heldOut, opts.onHeldOut) : undefined;
     const result = await train({
       student, method, data, teacherFeatures: source, config: { ...toTrainConfig(config), precision }, runDir, resume: opts.resume,
-      signal: opts.signal, onEvent,
+      signal: opts.signal, onEvent, ...(slice ? { trainRows: slice.train, monitor } : {}),
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id, runId, dataSha256 },
     });
@@ -462,6 +503,45 @@ function studentSummary(spec: StudentSpec, student: Student, teacherTokens: numb
   return { spec, params: d.parameters, preset: d.name, flops: d.flops, tokenGrid: d.tokenGrid, teacherGrid: Math.round(Math.sqrt(teacherTokens)) };
 }
 
+/**
+ * A warning when the method has token terms but the teacher gives no patch tokens (e.g. an ONNX ViT with
+ * `output=pooler_output`: one vector an image): those terms get no target and are dropped, which used to
+ * happen silently (issue 27). Undefined when tokens were switched off on purpose (method.tokens=false) or the
+ * method has no token terms.
+ */
+export function droppedTokenTermsWarning(config: DistillConfig, hasTokens: boolean): string | undefined {
+  if (hasTokens || config.method.tokens === false) return undefined;
+  const entry = getMethodEntry(config.method.name);
+  const weights = (config.method as { weights?: Record<string, number> }).weights ?? {};
+  const all = Object.entries(entry.terms as Record<string, { weight: number }>);
+  const tokenTerms = all.filter(([name]) => /local|token/i.test(name)).filter(([name, t]) => (weights[name] ?? t.weight) > 0).map(([name]) => name);
+  if (tokenTerms.length === 0) return undefined;
+  const kept = all.map(([name]) => name).filter((n) => !tokenTerms.includes(n));
+  const output = /[#,]output=([^,#]+)/.exec(config.teacher)?.[1] ?? config.teacherOptions?.outputs?.join('+');
+  const why = output ? `its output=${String(output)} is one vector an image, with no patch tokens` : 'it gives one vector an image, with no patch tokens';
+  return `teacher ${config.teacher.replace(/^([a-z]+:)?(?:[^:#]*\/)/, '$1')}: ${why}, so ${config.method.name}'s token terms (${tokenTerms.join(', ')}) have no target and are dropped; only ${kept.join(', ') || 'none'} train. `
+    + `Keep them with a token output (e.g. output=last_hidden_state, with cls=pooler_output for the pooled vector), or set method.tokens=false to silence this`;
+}
+
+/** The label-free figures of `student` against the cached teacher (pooled, identity view) on `rows` of `data`. */
+export function labelFreeOnRows(
+  student: Student, data: ImageSet, teacherPooled: Float32Array, teacherDim: number, rows: Int32Array, onHeldOut?: (e: HeldOutEmbeddings) => void,
+): Record<string, number> {
+  const per = data.height * data.width * data.channels;
+  const pixels = gatherRows(data.pixels, per, rows);
+  const pooled = tf.tidy(() => {
+    const y = student.model.predict(tf.tensor4d(pixels, [rows.length, data.height, data.width, data.channels]));
+    return (Array.isArray(y) ? y[0]! : y) as tf.Tensor2D;
+  });
+  const studentDim = pooled.shape[1];
+  const studentRows = pooled.dataSync() as Float32Array;
+  pooled.dispose();
+  const teacherRows = gatherRows(teacherPooled, teacherDim, rows);
+  onHeldOut?.({ teacher: teacherRows, teacherDim, student: studentRows, studentDim, count: rows.length });
+  const f = labelFreeFaithfulness(teacherRows, teacherDim, studentRows, studentDim, rows.length, 10);
+  return { cka: f.cka, mutualKnn: f.mutualKnn, rankMe: f.rankMe };
+}
+
 /** The method's temperatures when it has them (TinTeM), for the summary and the method-state file. */
 function methodTaus(config: DistillConfig): number[] {
   return Array.isArray(config.method.taus) ? (config.method.taus as number[]) : [];
@@ -482,7 +562,7 @@ function makeSummary(
     firstEpochTerms: result.epochMeans[0] ?? {},
     finalTerms: result.epochMeans.at(-1) ?? {},
     epochMeans: result.epochMeans,
-    trainSeconds: result.seconds, imagesPerSec: result.imagesPerSec,
+    trainSeconds: result.totalSeconds, imagesPerSec: result.imagesPerSec,
     cache, backend: backendInfo()?.name ?? 'unknown',
   };
 }

@@ -79,6 +79,16 @@ export interface TrainOptions {
   fingerprintExtra?: Record<string, unknown>;
   /** Injected checkpoint writer (tests simulate a full disk with it). */
   checkpointWriter?: ByteWriter;
+  /**
+   * Rows of `data` to train on (default all). Rows left out are never seen by the optimiser: distill's held-out
+   * slice for the label-free faithfulness figures (issue 27).
+   */
+  trainRows?: Int32Array;
+  /**
+   * Called after the last step of each epoch, before its log record is written: figures that go into that
+   * record (`labelFree`) and the epoch's progress line.
+   */
+  monitor?: (student: Student) => Promise<Record<string, number>> | Record<string, number>;
 }
 
 export interface TrainResult {
@@ -88,7 +98,9 @@ export interface TrainResult {
   steps: number;
   /** Wall time of this call (not of earlier sessions). */
   seconds: number;
-  /** Training images per second in this call. */
+  /** Wall time of the whole run: earlier sessions (from the checkpoint) plus this call. */
+  totalSeconds: number;
+  /** Training images per second over the whole run (all its steps over totalSeconds; a resume used to divide by this call's time alone). */
   imagesPerSec: number;
   /** Mean loss terms of each completed epoch, over the whole run (earlier sessions included). */
   epochMeans: Array<Record<string, number>>;
@@ -216,8 +228,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const logPath = join(runDir, LOG_FILE);
   const emit = opts.onEvent ?? (() => {});
 
-  const batch = Math.min(config.batchSize, data.count);
-  const perEpoch = stepsPerEpoch(data.count, batch);
+  const pool = opts.trainRows;
+  const trainCount = pool ? pool.length : data.count;
+  if (pool && (trainCount < 1 || pool.some((r) => r < 0 || r >= data.count))) throw new Error('train: trainRows must be rows of data');
+  const batch = Math.min(config.batchSize, trainCount);
+  const perEpoch = stepsPerEpoch(trainCount, batch);
   const totalSteps = perEpoch * config.epochs;
   const warmupSteps = config.warmupSteps ?? Math.round(config.warmupEpochs * perEpoch);
   const lrAt = warmupCosine({ baseLr: config.lr, minLr: config.minLr, warmupSteps, totalSteps });
@@ -226,7 +241,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { progress: _p, precision: _precision, ...trainKnobs } = config;
   if (config.precision === 'bf16') Object.assign(trainKnobs, { precision: 'bf16' });
   const fingerprinted: Record<string, unknown> = {
-    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels },
+    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels, ...(pool ? { trainRows: trainCount } : {}) },
     ...(opts.fingerprintExtra ?? {}),
   };
   // Round-trip through JSON so the stored copy compares equal to the one rebuilt on resume.
@@ -284,9 +299,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 
   const progress = createProgress(config.progress ?? true);
-  let imagesThisCall = 0;
   let lastTerms: Record<string, number> = lossTail.at(-1)?.terms ?? {};
   let emaIps = 0;
+  let lastLabelFree: Record<string, number> | undefined;
   const { height: H, width: W, channels: C } = data;
   const pixelsPerImage = H * W * C;
 
@@ -294,7 +309,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   progress.start(totalSteps, step);
   try {
     while (epoch < config.epochs) {
-      const order = epochPermutation(config.seed, epoch, data.count);
+      const drawn = epochPermutation(config.seed, epoch, trainCount);
+      const order = pool ? Int32Array.from(drawn, (i) => pool[i]!) : drawn;
       const epochStart = performance.now();
       while (stepInEpoch < perEpoch) {
         const stepStart = performance.now();
@@ -322,12 +338,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         for (const [k, x] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + x;
         sumCount += 1;
-        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms };
+        const labelFree = stepInEpoch === perEpoch && opts.monitor ? await opts.monitor(student) : undefined;
+        if (labelFree) lastLabelFree = labelFree;
+        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms, ...(labelFree ? { labelFree } : {}) };
         lastTerms = terms;
         lossTail.push(record);
         if (lossTail.length > 200) lossTail = lossTail.slice(-200);
         appendStep(logPath, record);
-        imagesThisCall += indices.length;
         const ips = indices.length / ((performance.now() - stepStart) / 1000);
         emaIps = emaIps === 0 ? ips : 0.9 * emaIps + 0.1 * ips;
         emit({ type: 'step', record, imagesPerSec: ips });
@@ -347,7 +364,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       sums = {};
       sumCount = 0;
       await checkpoint();
-      progress.epochDone(epoch, config.epochs, means, emaIps);
+      progress.epochDone(epoch, config.epochs, lastLabelFree ? { ...means, ...lastLabelFree } : means, emaIps);
+      lastLabelFree = undefined;
       emit({
         type: 'epoch', epoch, means, numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss,
         seconds: (performance.now() - epochStart) / 1000,
@@ -366,9 +384,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   function result(interrupted: boolean): TrainResult {
     const seconds = (performance.now() - t0) / 1000;
+    const totalSeconds = elapsedBefore + seconds;
     return {
-      interrupted, epochsCompleted: epoch, steps: step, seconds,
-      imagesPerSec: seconds > 0 ? imagesThisCall / seconds : 0,
+      interrupted, epochsCompleted: epoch, steps: step, seconds, totalSeconds,
+      imagesPerSec: totalSeconds > 0 ? (step * batch) / totalSeconds : 0,
       epochMeans, lastTerms, checkpointPath: ckPath,
     };
   }

@@ -83,6 +83,6 @@ test('eval with no data flags scores a folder run on its own images, into <run>/
 test('distill --dry-run says when an epoch has too few steps, and which batch size fixes it', { timeout: 600_000 }, async () => {
   const r = await tintem(['distill', '--teacher', 'random:1', '--data', 'mnist:train', '--limit', '1000', '--run-dir', join(dir, 'dry'), '--cache-dir', cache, '--dry-run']);
   assert.equal(r.code, 0, r.stderr);
-  // 1000 images at the default batch 128: 7 steps an epoch; batch 32 gives 31.
-  assert.match(r.stdout, /warning +7 steps an epoch \(1000 images at batch size 128; 140 steps in all\).*use --batch-size 32 \(31 steps an epoch\)/);
+  // 1000 images at the default batch 128 for 20 epochs: 7 steps an epoch, 140 in all; batch 64 gives 15 x 20 = 300.
+  assert.match(r.stdout, /warning +7 steps an epoch \(1000 images at batch size 128; 140 steps in all, under 300\).*use --batch-size 64 \(15 steps an epoch, 300 in all\)/);
 });

@@ -75,7 +75,8 @@ test('distil -> load run -> evaluate -> report data, for tintem and proteus', as
   const gap = json.verdict!.students[0]!.figures.find((f) => f.label.startsWith('OOD AUROC, noise'))!;
   const auroc = (c: typeof card.teacher) => { const r = c.ood.noise!; return 'scores' in r && 'auroc' in r.scores.knn! && isValue(r.scores.knn.auroc) ? r.scores.knn.auroc.value : NaN; };
   assert.ok(Math.abs(gap.gap!.value - (auroc(card.students.tintem!) - auroc(card.teacher))) < 1e-9);
-  assert.match(json.verdict!.students[0]!.sentence, /^tintem agrees with the teacher on \d+\.\d% of kNN predictions/);
+  assert.match(json.verdict!.students[0]!.sentence, /^tintem is (faithful|partly faithful|not faithful) to its teacher \(rule below\)\. It agrees with the teacher on \d+\.\d% of kNN predictions \(untrained: \d+\.\d%\)/);
+  assert.ok(json.verdict!.students.every((s) => s.figures[0]!.floor !== undefined && s.faithful !== undefined), 'floors from an untrained student');
   teacher.dispose();
   for (const r of runs) r.dispose();
   assert.equal(tf.memory().numTensors, before, 'loading and evaluating runs leaks no tensors');

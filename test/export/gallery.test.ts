@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../../src/backend/index.js';
 import { exportStudent } from '../../src/export/exporter.js';
-import { buildGallery, readGallery, writeGallery } from '../../src/export/gallery.js';
+import { buildGallery, calibrationNoisePoints, calibrationSplit, readGallery, writeGallery } from '../../src/export/gallery.js';
 import { knnScore, nearestNeighbours, normalizeRows, quantile } from '../../src/export/knn.js';
 import { loadStudent } from '../../src/export/load.js';
 import { UserError } from '../../src/util/errors.js';
@@ -35,11 +35,11 @@ test('buildGallery: seeded sample, exact embeddings, held-out calibrated thresho
   assert.equal(a.count, 20);
   assert.equal(a.calibration.k, 3, 'k comes from the metadata');
   assert.equal(a.calibration.method, 'held-out');
-  assert.equal(a.calibration.images, 20);
+  assert.equal(a.calibration.images, 30, 'every image after the gallery, up to MIN_CALIBRATION_IMAGES');
   assert.equal(a.weightsSha256, student.meta.files['weights.bin']!.sha256);
 
   // Recompute everything from the set: the gallery's embeddings are the student's, the threshold the 95% quantile
-  // of the k-th-neighbour distances of the 20 images after the gallery in the same permutation.
+  // of the k-th-neighbour distances of the 30 images after the gallery in the same permutation.
   const all = await student.embed(set);
   const indexOf = (source: string) => Number(source.split('#')[1]);
   const chosen = a.items.map((i) => indexOf(i.source));
@@ -49,7 +49,7 @@ test('buildGallery: seeded sample, exact embeddings, held-out calibrated thresho
   const unit = normalizeRows(a.embeddings, 6);
   const order = new Rng(9).fork('gallery').permutation(50);
   assert.deepEqual(chosen, Array.from(order.subarray(0, 20)));
-  const heldScores = Array.from(order.subarray(20, 40), (i) => knnScore(nearestNeighbours(all.subarray(i * 6, i * 6 + 6), unit, 6, 3), 3));
+  const heldScores = Array.from(order.subarray(20, 50), (i) => knnScore(nearestNeighbours(all.subarray(i * 6, i * 6 + 6), unit, 6, 3), 3));
   assert.ok(Math.abs(a.calibration.threshold - quantile(heldScores, 0.95)) < 1e-6, `${a.calibration.threshold} vs ${quantile(heldScores, 0.95)}`);
 
   // thumbnails decode back to the image's 8-bit pixels (8 px < 64, so no resize)
@@ -79,4 +79,16 @@ test('buildGallery falls back to leave-one-out when the set has no spare images;
   await assert.rejects(() => readGallery(dir), (e: unknown) => e instanceof UserError && e.message.includes('gallery.json: SHA-256 mismatch with tintem.json'));
   await assert.rejects(() => buildGallery(student, set, 1, 0), /gallery: size must be an integer >= 2/);
   student.dispose();
+});
+
+test('calibrationSplit: the gallery gives up images so the threshold is calibrated on enough of them (hand values)', () => {
+  // 304 photos, gallery 300 asked (issue 27: 4 calibration images): a quarter (76) stays out.
+  assert.deepEqual(calibrationSplit(304, 300), { gallery: 228, heldOut: 76 });
+  assert.deepEqual(calibrationSplit(1000, 300), { gallery: 300, heldOut: 300 });
+  assert.deepEqual(calibrationSplit(1000, 20), { gallery: 20, heldOut: 100 });
+  assert.deepEqual(calibrationSplit(50, 20), { gallery: 20, heldOut: 30 });
+  assert.deepEqual(calibrationSplit(12, 30), { gallery: 12, heldOut: 0 }); // too small to spare 20: leave-one-out
+  // 1.96 * sqrt(0.95 * 0.05 / m) in points
+  assert.ok(Math.abs(calibrationNoisePoints(100, 0.95) - 4.272) < 1e-3);
+  assert.ok(Math.abs(calibrationNoisePoints(4, 0.95) - 21.36) < 1e-2);
 });

@@ -91,6 +91,9 @@ test('tintem export CLI writes the export and prints where to serve it', async (
   assert.match(r.stdout, /gallery: 8 images of noise:30/);
   assert.match(r.stdout, /student\.onnx [\d.]+ KB: onnxruntime-node matches TF\.js on 16 images/);
   assert.match(r.stdout, /student\.int8\.onnx [\d.]+ KB \(\d+% of fp32\); pooled cosine to fp32 min [\d.]+, mean [\d.]+; onnxruntime-node [\d.]+ ms\/image vs fp32/);
+  // The calibration set's size is printed, and a small one is warned about (22 = the 30 images less the gallery).
+  assert.match(r.stdout, /calibrated OOD threshold \d\.\d{4} at 95% ID TPR \(k=\d+\) on 22 held-out images/);
+  assert.match(r.stderr, /warning: gallery: the OOD threshold is calibrated on only 22 held-out images of noise-uniform: .*95% ± 9 points/);
   assert.match(r.stdout, new RegExp(`tintem serve --model ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const meta = JSON.parse(readFileSync(join(out, 'tintem.json'), 'utf8'));
   assert.equal(meta.scorecard['quality / kNN accuracy'], 0.91);

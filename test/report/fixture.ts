@@ -97,19 +97,19 @@ export function syntheticReportData(seed = 1): ReportData {
       ],
     },
     verdict: {
-      rule: 'Better / same / worse than the teacher: non-overlapping 95% intervals.',
+      rule: 'Faithful: every figure is close to the teacher. Not faithful: any figure is far from it. Partly faithful: otherwise.',
       students: [
-        { model: 'tintem', sentence: 'tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.', figures: [
-          { label: 'kNN agreement with the teacher', format: 'percent', value: 0.95, lo: 0.94, hi: 0.96 },
+        { model: 'tintem', faithful: 'not', sentence: 'tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.', figures: [
+          { label: 'kNN agreement with the teacher', format: 'percent', value: 0.95, lo: 0.94, hi: 0.96, floor: 0.3, rating: 'close' },
           { label: 'Linear CKA to the teacher', format: 'decimal', value: 0.9, lo: 0.88, hi: 0.92 },
-          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, lo: 0.93, hi: 0.97, teacher: 0.97, gap: { value: -0.02, lo: -0.05, hi: 0.01 }, outcome: 'same' },
-          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.7, teacher: 0.75, gap: { value: -0.05 }, outcome: 'worse' },
+          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, lo: 0.93, hi: 0.97, teacher: 0.97, gap: { value: -0.02, lo: -0.05, hi: 0.01 }, rating: 'close' },
+          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.7, teacher: 0.75, gap: { value: -0.05 }, rating: 'far' },
         ] },
         { model: 'proteus', sentence: 'proteus agrees with the teacher on 90.0% of kNN predictions, with linear CKA 0.800.', figures: [
           { label: 'kNN agreement with the teacher', format: 'percent', value: 0.9, lo: 0.88, hi: 0.92 },
           { label: 'Linear CKA to the teacher', format: 'decimal', value: null, missing: 'not computed' },
-          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, teacher: 0.97, gap: { value: -0.02 }, outcome: 'worse' },
-          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.68, teacher: 0.75, gap: { value: -0.07 }, outcome: 'worse' },
+          { label: 'OOD AUROC, fashion (kNN score)', format: 'percent', value: 0.95, teacher: 0.97, gap: { value: -0.02 }, rating: 'close' },
+          { label: 'Accuracy under corruption (mean)', format: 'percent', value: 0.68, teacher: 0.75, gap: { value: -0.07 }, rating: 'far' },
         ] },
       ],
     },

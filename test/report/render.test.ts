@@ -37,7 +37,7 @@ test('Markdown summary: best student under the win rule in bold, CI as ±, n/a a
   assert.ok(lines.includes('| pairwise cos MSE ↓ | — | **0.004 ± 0.001** | 0.020 ± 0.002 |'), 'lower is better, intervals apart');
   assert.ok(lines.includes('| AUROC (kNN) ↑ | 0.970 | 0.950 | 0.950 |'), 'a tie is not bold');
   assert.ok(lines.includes('| FPR@95 (kNN) ↓ | 40.0% | 96.0% ± 1.0 | 100.0% ± 0.0 |'), 'a failure is never bold');
-  assert.ok(lines.includes('- **tintem**: tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.'), 'verdict first');
+  assert.ok(lines.includes('- **tintem** (not faithful): tintem agrees with the teacher on 95.0% of kNN predictions, with linear CKA 0.900.'), 'verdict first');
   assert.ok(md.indexOf('## Verdict') < md.indexOf('## Scorecard'));
   // AUROC of tpr = fpr^b is 1 / (b + 1), in the scorecard's percent format.
   assert.ok(lines.includes('| fashion / knn | 90.9% | 87.0% | 76.9% |'));
@@ -59,7 +59,9 @@ test('HTML report: verdict first, best cells under the win rule, CI bounds in to
   assert.match(html, /<details class="hidden-rows"><summary>1 more row: logit-based OOD scores \(energy, MSP\), 1 AUROC row below 50%<\/summary>\n<p class="caption">Energy reads the probe logits.<\/p>/);
   assert.ok(html.indexOf('id="verdict"') < html.indexOf('id="scorecard"'));
   assert.ok(html.indexOf('id="setup"') > html.indexOf('id="neighbours"'), 'models and config come last, collapsed');
-  assert.ok(html.includes('-2.0 pts <span class="range">(-5.0 to +1.0)</span> <span class="outcome">= same</span>'));
+  assert.ok(html.includes('-2.0 pts <span class="range">(-5.0 to +1.0)</span> <span class="outcome">● close</span>'));
+  assert.ok(html.includes('<span class="answer answer-not">not faithful</span>'), 'the verdict answers its question');
+  assert.ok(html.includes('style="background:rgba(201,60,60,0.14)">-5.0 pts'), 'a far gap is tinted by its size (5 of 20 points)');
   assert.equal((html.match(/<figure class="chart"/g) ?? []).length, 10);
   assert.equal((html.match(/<svg /g) ?? []).length, 10);
   assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 20);
@@ -107,4 +109,15 @@ test('writeReport writes three files atomically, and `tintem report` re-renders 
   await assert.rejects(bad.parseAsync(['report', '--data', join(dir, 'missing.json')], { from: 'user' }), {
     name: 'UserError', message: `--data ${join(dir, 'missing.json')}: file not found`,
   });
+});
+
+test('training curves draw the held-out label-free figures (distill --monitor) at every epoch, never thinned away', async () => {
+  const data = syntheticReportData();
+  const points = data.curves!.tintem!;
+  // Mark every 20th point as an epoch end carrying the held-out figures.
+  data.curves!.tintem = points.map((p, i) => ((i + 1) % 20 === 0 ? { ...p, terms: { ...p.terms, 'held-out CKA': 0.5 + i / 200, 'held-out mutual kNN': 0.3, 'held-out RankMe': 7 } } : p));
+  const html = await renderHtmlReport(data);
+  const curves = html.slice(html.indexOf('data-chart="curves"'), html.indexOf('</figure>', html.indexOf('data-chart="curves"')));
+  for (const panel of ['held-out CKA', 'held-out mutual kNN', 'held-out RankMe']) assert.ok(curves.includes(panel), `${panel} panel`);
+  assert.match(curves, /"held-out" panels: label-free faithfulness to the teacher on training images held out of training, once an epoch/);
 });

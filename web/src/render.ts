@@ -3,6 +3,7 @@ import type { Gallery } from '../../src/export/gallery-format.js';
 import type { TintemJson } from '../../src/export/meta.js';
 import type { BackendInfo } from './backend-shim.js';
 import type { PageResult } from './main.js';
+import { headline, modelKb } from './model-info.js';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -17,14 +18,6 @@ export function setStatus(message: string, isError = false): void {
   status.classList.toggle('error', isError);
 }
 
-function headline(scorecard: Record<string, unknown> | undefined): string[] {
-  if (!scorecard) return [];
-  return Object.entries(scorecard)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-    .slice(0, 6)
-    .map(([k, v]) => `${k}: ${typeof v === 'number' ? (Math.abs(v) < 10 ? v.toFixed(3) : String(v)) : v}`);
-}
-
 /**
  * The teacher as a person would name it: its spec (e.g. 'inception', 'random:1') and width, not the cache key
  * (spec|input size|normalisation|grid) that identifies it to the embedding cache.
@@ -36,7 +29,7 @@ export function teacherLabel(teacher: TintemJson['teacher']): string {
 }
 
 export function renderModelInfo(meta: TintemJson, backend: Pick<BackendInfo, 'fallbackReason'> & { name: string }, gallery: Gallery | undefined): void {
-  const kb = Object.values(meta.files).reduce((s, f) => s + f.bytes, 0) / 1024;
+  const kb = modelKb(meta);
   const rows: Array<[string, string]> = [
     ['Student', `${String(meta.student.kind ?? meta.student.type ?? 'model')} · ${meta.inputSize}×${meta.inputSize}×${meta.channels} → ${meta.embedDim}-d · ${kb.toFixed(0)} KB`],
     ['Teacher', teacherLabel(meta.teacher)],

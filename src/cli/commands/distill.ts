@@ -39,6 +39,8 @@ export interface DistillFlags {
   teacherPrecision?: string;
   teacherMinCosine?: number;
   resume?: boolean;
+  monitor?: number;
+  converge?: boolean;
   dryRun?: boolean;
   strict?: boolean;
   progress: boolean;
@@ -159,6 +161,8 @@ export function register(program: Command): void {
     .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')
     .option('--cache-only', 'train only from the cache: refuse to start if it lacks any entry the run needs; never load the teacher')
+    .option('--monitor <n>', 'hold n training images out of training and log label-free faithfulness on them every epoch (CKA, mutual kNN, RankMe)', intArg('--monitor', 1))
+    .option('--converge', 'train the budget, then a run 1.5x as long from the same seed, and so on, until a held-out comparison shows no gain beyond its noise floor (runs in <run-dir>/e<epochs>; docs/convergence.md)')
     .addHelpText('after', configHelp)
     .action(async (flags: DistillFlags) => {
       if (flags.shard !== undefined && !flags.embedOnly) throw new UserError('--shard: only applies with --embed-only (training uses the whole cache)');
@@ -204,7 +208,19 @@ export function register(program: Command): void {
       // Ctrl-C, SIGTERM and SIGHUP stop after the current step with a checkpoint (signals.ts).
       const stop = stopAfterStepOnSignals();
       try {
-        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: stop.signal });
+        if (flags.converge) {
+          if (flags.resume) throw new UserError('--converge: cannot be combined with --resume (each budget is its own run folder under --run-dir)');
+          const { runConverge } = await import('../../training/converge-run.js');
+          const c = await runConverge(config, { monitor: flags.monitor ?? 'auto', strict: flags.strict, signal: stop.signal });
+          if (c.interrupted) {
+            info(`tintem: interrupted after step ${c.interrupted.step}; the finished budgets are kept in ${config.runDir}`);
+            process.exitCode = stop.exitCode();
+            return;
+          }
+          process.stdout.write(`${c.converged ? `converged at ${c.epochs} epochs` : `not converged after ${c.runs.length} runs (up to ${c.epochs} epochs)`}: use ${c.runDir} (comparisons in ${config.runDir}/converge.json)\n`);
+          return;
+        }
+        const r = await runDistill(config, { resume: flags.resume, strict: flags.strict, signal: stop.signal, monitor: flags.monitor });
         if (r.interrupted) {
           info(`tintem: interrupted after step ${r.step}; checkpoint saved to ${r.checkpointPath}`);
           info(`tintem: resume with: ${resumeCommand()}`);

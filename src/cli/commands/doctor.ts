@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BuiltinTeacherInfo } from '../../teachers/nsfw.js';
+import { nativeFixCommand } from '../../util/native-fix.js';
 
 const require = createRequire(import.meta.url);
 
@@ -137,6 +138,7 @@ export function register(program: Command): void {
       }
       const lines = [
         `backend   ${backend.name} (${backend.native ? 'native' : 'NOT native'}), ${backend.threads} threads${backend.fallbackReason ? `; ${backend.fallbackReason}` : ''}`,
+        ...(backend.native ? [] : [`fix       install the native backend (about 50x faster) with: ${nativeFixCommand()}`]),
         `training  ${graph.available ? 'graph (each step runs as one TensorFlow graph)' : `eager only: graph training unavailable (${graph.reason})`}`,
         `precision auto -> ${auto.precision} (${auto.reason}${bf16.supported || auto.reason === bf16.reason ? '' : `; bf16 on this CPU: ${bf16.reason}`})`,
         `versions  ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,

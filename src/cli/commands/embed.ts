@@ -152,7 +152,7 @@ export function register(program: Command): void {
         const which = shard ? `${rows} of ${set.count} images (shard ${formatShard(shard)})` : `${set.count} images`;
         const rate = result.misses > 0 ? `, ${(result.misses / result.seconds).toFixed(1)} img/s computed` : '';
         process.stdout.write(
-          `embedded ${which} of ${o.data} with ${teacher.id} on ${backendInfo()?.name ?? 'no backend (all cached)'}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
+          `embedded ${which} of ${o.data} with ${teacher.id} ${result.misses === 0 ? 'from the cache' : `on ${/^onnx:/.test(o.teacher) ? 'onnxruntime' : backendInfo()?.name ?? 'no backend'}`}: dim ${result.dim}, tokens ${result.tokens ? result.tokenCount : 0}; `
           + `${result.hits} hits, ${result.misses} misses in ${result.seconds.toFixed(2)} s${rate} (cache ${o.cacheDir})\n`,
         );
         if (o.out) {

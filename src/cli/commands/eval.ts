@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the matching mnist/fashion test split, or a held-out 20% of the bank)")
     .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'use only the first N test images', intArg('--test-limit', 1))
-    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500)")
+    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default for MNIST-family runs: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500; for any other run: blobs:300, noise:300, synthetic, so they cannot overlap your images)")
     .option('--ood-limit <n>', 'images per OOD set', intArg('--ood-limit', 1), 2000)
     .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
     .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', intArg('--robustness', 0), 0)
@@ -43,10 +43,10 @@ export function register(program: Command): void {
       const { initBackend } = await import('../../backend/index.js');
       const { loadRun, teacherForRun } = await import('../../experiment/run.js');
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
-      const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList } = await import('../../experiment/sets.js');
-      const { configImageShape } = await import('../../training/run-distill.js');
+      const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList, largestRunShape, sharedRunData } = await import('../../experiment/sets.js');
       const { info } = await import('../../util/log.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
+      const { shortSpec } = await import('../../experiment/report-verdict.js');
 
       const runDirs: string[] = [...flags.run];
       const modelSpecs: string[] = flags.model;
@@ -82,18 +82,14 @@ export function register(program: Command): void {
         if (other && !flags.teacher) {
           throw new UserError(`--run: ${first.runDir} was distilled from ${first.summary.teacher.id} but ${other.runDir} from ${other.summary.teacher.id}; pass --teacher <spec> to score every student against that teacher`);
         }
-        // Evaluation data follows the runs unless named; runs trained on different data need it named.
-        const dataOf = (r: typeof first) => JSON.stringify({ train: r.config.data.train, limit: r.config.data.limit, test: r.config.data.test, seed: r.config.seed, shape: configImageShape(r.config) });
-        const otherData = runs.find((r) => dataOf(r) !== dataOf(first));
-        if (otherData && !flags.train) {
-          throw new UserError(`--run: ${first.runDir} was trained on ${first.config.data.train} but ${otherData.runDir} on ${otherData.config.data.train} (or another limit/seed); pass --train and --test to choose the evaluation sets`);
-        }
+        // Evaluation data follows the runs unless named; runs trained on different images need it named.
+        const shape = flags.train ? largestRunShape(runs) : sharedRunData(runs);
         const teacherSpec: string = flags.teacher ?? first.config.teacher;
         const teacher = await teacherForRun(first, teacherSpec, await teacherOptionsFromFlags(flags.teacherPreset, flags.teacherOption));
         try {
           const specs = evalSpecsForRun(first.config, { train: flags.train, test: flags.test, ood: flags.ood ? parseList(String(flags.ood)) : undefined });
           const sets = await loadEvalSets({
-            ...specs, ...configImageShape(first.config), strict: flags.strict, teacherSize: teacher.decodeSize ?? teacher.inputSize,
+            ...specs, ...shape, strict: flags.strict, teacherSize: teacher.decodeSize ?? teacher.inputSize,
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
           info(`teacher: ${teacherSpec}${flags.teacher && other === undefined && flags.teacher !== first.config.teacher ? ` (the runs were distilled from ${first.summary.teacher.id})` : ''}\n${describeEvalSets(sets.records!)}`);
@@ -112,9 +108,9 @@ export function register(program: Command): void {
           }
           await publishEvaluation({
             outDir, preface,
-            title: `tintem eval: ${teacherSpec} teacher vs ${[...runs.map((r) => r.name), ...exported.map((e) => e.model)].join(', ')}`,
+            title: `tintem eval: ${shortSpec(teacherSpec)} teacher vs ${[...runs.map((r) => r.name), ...exported.map((e) => e.model)].join(', ')}`,
             config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
-            runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,
+            runs, teacherLabel: `teacher (${shortSpec(teacherSpec)})`, evaluation, sets, report: flags.report,
           });
         } finally {
           teacher.dispose();

@@ -39,7 +39,7 @@ export function register(program: Command): void {
         onnx?.int8 ? `  student.int8.onnx ${(onnx.int8.bytes / 1024).toFixed(1)} KB (${Math.round((100 * onnx.int8.bytes) / onnx.onnxBytes)}% of fp32); pooled cosine to fp32 min ${onnx.int8.minCosine.toFixed(4)}, mean ${onnx.int8.meanCosine.toFixed(4)}`
           + (onnx.int8.int8MsPerImage !== undefined ? `; onnxruntime-node ${onnx.int8.int8MsPerImage.toFixed(2)} ms/image vs fp32 ${onnx.int8.fp32MsPerImage!.toFixed(2)} (${(onnx.int8.fp32MsPerImage! / onnx.int8.int8MsPerImage).toFixed(2)}x)` : '') : '',
         meta.ood?.threshold !== undefined ? `  scorecard kNN OOD threshold ${meta.ood.threshold.toFixed(4)} (k=${meta.ood.k})` : '',
-        gallery ? `  gallery: ${gallery.count} images of ${gallerySpec}; calibrated OOD threshold ${gallery.calibration.threshold.toFixed(4)} at ${Math.round(gallery.calibration.tpr * 100)}% ID TPR (k=${gallery.calibration.k})` : '  no gallery',
+        gallery ? `  gallery: ${gallery.count} images of ${gallerySpec}; calibrated OOD threshold ${gallery.calibration.threshold.toFixed(4)} at ${Math.round(gallery.calibration.tpr * 100)}% ID TPR (k=${gallery.calibration.k}) on ${gallery.calibration.images} ${gallery.calibration.method} images` : '  no gallery',
         `  try it: tintem serve --model ${o.out}`,
       ];
       process.stdout.write(`${lines.filter(Boolean).join('\n')}\n`);

@@ -1,0 +1,114 @@
+/**
+ * The photo user's first hour (issue 27), on tiny inputs: a folder of colour photos in class folders, the tiny
+ * ONNX ViT fixture with the dinov2 preset at its own small input size, two students of different sizes, `eval`
+ * comparing both on the folder (queries held out of the bank), `export` (the calibration set's size printed),
+ * and the page served and loaded in Chromium: training images pass, noise images are flagged.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../src/export/server.js';
+import { Rng } from '../../src/util/random.js';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env.TINTEM_CHROMIUM ?? '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'tintem-photo-user-'));
+const photos = join(dir, 'photos');
+const cache = join(dir, 'cache');
+const teacher = ['--teacher', `onnx:${join(repo, 'test', 'fixtures', 'tiny-vit', 'tiny_vit.onnx')}`, '--teacher-preset', 'dinov2', '--teacher-option', 'size=32', '--teacher-option', 'registers=2'];
+
+function tintem(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), ...args], { env: { ...process.env, TINTEM_QUIET_BACKEND: '1' } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** A smooth colour photo stand-in: a class hue, a seeded gradient and soft shapes, 40 px. */
+async function photo(path: string, cls: number, seed: number): Promise<void> {
+  const rng = new Rng(seed);
+  const [fx, fy, phase] = [rng.next() * 0.2, rng.next() * 0.2, rng.next() * 6];
+  const px = Buffer.alloc(40 * 40 * 3);
+  for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) {
+    const w = 0.5 + 0.5 * Math.sin(fx * x + fy * y + phase);
+    const o = (y * 40 + x) * 3;
+    px[o] = cls === 0 ? 150 + 100 * w : 30 * w;
+    px[o + 1] = 60 + 80 * w;
+    px[o + 2] = cls === 0 ? 30 * w : 150 + 100 * w;
+  }
+  await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path);
+}
+
+async function noise(path: string, seed: number): Promise<void> {
+  const rng = new Rng(seed);
+  const px = Buffer.alloc(40 * 40 * 3);
+  for (let i = 0; i < px.length; i++) px[i] = rng.int(256);
+  await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path);
+}
+
+test('photo folder -> two ViT-teacher students -> eval on the same folder -> export -> the page in Chromium', { timeout: 600_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `headless Chromium not found at ${CHROMIUM}`);
+  for (const [c, name] of ['warm', 'cool'].entries()) {
+    mkdirSync(join(photos, name), { recursive: true });
+    for (let i = 0; i < 40; i++) await photo(join(photos, name, `${i}.png`), c, 100 * c + i);
+  }
+  const distill = (run: string, size: number) => tintem(['distill', ...teacher, '--data', `folder:${photos}`, '--epochs', '3', '--batch-size', '8',
+    '--set', `student.inputSize=${size}`, '--set', 'views=0', '--run-dir', join(dir, run), '--cache-dir', cache, '--no-progress']);
+  const [small, large] = await Promise.all([distill('small', 16), distill('large', 24)]);
+  assert.equal(small.code, 0, small.stderr);
+  assert.equal(large.code, 0, large.stderr);
+
+  // Both students, one folder, different input sizes: compared without a refusal; queries held out of the bank.
+  const ev = await tintem(['eval', '--run', join(dir, 'small'), '--run', join(dir, 'large'), '--cache-dir', cache, '--out', join(dir, 'eval'), '--report', '--no-progress']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.match(ev.stderr, /queries +.*: 16 images \(held-out 20% of the run's training images, not in the bank/);
+  assert.match(ev.stderr, /bank +.*: 64 images/);
+  assert.match(ev.stderr, /OOD +blobs:300: 300 images \[default OOD set\]/);
+  const card = JSON.parse(readFileSync(join(dir, 'eval', 'scorecard.json'), 'utf8')) as { sets: { train: { count: number }; test: { count: number } } };
+  assert.equal(card.sets.train.count + card.sets.test.count, 80);
+  const report = readFileSync(join(dir, 'eval', 'report', 'report.html'), 'utf8');
+  assert.match(report, /data-faithful="(faithful|partly|not)"/);
+  const title = /<h1>([^<]*)<\/h1>/.exec(report)![1]!;
+  assert.match(title, /^tintem eval: onnx:tiny_vit\.onnx teacher vs /);
+  assert.ok(!title.includes('/'), `no path in the report title: ${title}`);
+
+  // --test naming the bank's own images: warned, and held out instead.
+  const self = await tintem(['eval', '--run', join(dir, 'small'), '--train', photos, '--test', photos, '--ood', 'noise:20', '--cache-dir', cache, '--out', join(dir, 'eval-self'), '--no-progress']);
+  assert.equal(self.code, 0, self.stderr);
+  assert.match(self.stderr, /names the bank's own images .* holding out 20% of them as the queries instead/);
+
+  const exp = await tintem(['export', '--run', join(dir, 'large'), '--out', join(dir, 'export'), '--gallery', `folder:${photos}`, '--gallery-size', '40']);
+  assert.equal(exp.code, 0, exp.stderr);
+  assert.match(exp.stdout, /calibrated OOD threshold \d\.\d{4} at 95% ID TPR \(k=\d+\) on 40 held-out images/);
+
+  const build = spawnSync(process.execPath, [join(repo, 'scripts', 'build-web.mjs'), '--quiet'], { encoding: 'utf8', cwd: repo });
+  assert.equal(build.status, 0, build.stderr);
+  const drops = [...[0, 7, 21].map((i) => join(photos, 'warm', `${i}.png`)), ...[3, 30].map((i) => join(photos, 'cool', `${i}.png`))];
+  const noisy = [join(dir, 'noise-0.png'), join(dir, 'noise-1.png')];
+  for (const [i, p] of noisy.entries()) await noise(p, 900 + i);
+  const server = await startServer({ modelDir: join(dir, 'export'), port: 0 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}?backend=cpu`);
+    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 30_000 });
+    assert.equal(await page.getAttribute('body', 'data-state'), 'ready', `page failed: ${await page.textContent('#status')}`);
+    await page.setInputFiles('#files', [...drops, ...noisy]);
+    await page.waitForSelector(`body[data-count="${drops.length + noisy.length}"][data-state="ready"]`, { timeout: 30_000 });
+    const results = await page.evaluate(() => (window as unknown as { tintem: { results: Array<{ name: string; outOfDistribution: boolean | null }> } }).tintem.results);
+    const flagged = Object.fromEntries(results.map((r) => [r.name, r.outOfDistribution]));
+    for (const p of drops) assert.equal(flagged[p.split('/').pop()!], false, `training image ${p} flagged: ${JSON.stringify(flagged)}`);
+    for (const p of noisy) assert.equal(flagged[p.split('/').pop()!], true, `noise image ${p} not flagged`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
