@@ -11,6 +11,7 @@
  *     [--teacher inception] [--eval-seed 0] [--out runs/paper-claim] [--cache .cache/tintem] [--fresh]
  *     [--teacher-norms none,center] [--converge] [--max-epochs 60] [--epoch-growth 1.5]
  *     [--probe-train 2000] [--probe-test 1000] [--results-name paper-claim] [--machine-note "quiet"] [--replace]
+ *     [--precision auto|fp32|bf16]
  *
  * --teacher-norms runs the whole grid once per teacherNorm setting (runs of a setting other than none live under
  * <out>/norm-<setting>/). --converge trains each student until it has converged by the rule: its kNN accuracy
@@ -97,6 +98,10 @@ const corruptionArg = arg('--corruptions') ?? (quick ? 'gaussian_noise,defocus_b
 const corruptions: CorruptionName[] = corruptionArg === 'all' ? [...CORRUPTION_NAMES]
   : corruptionArg.split(',').map((c) => (isCorruptionName(c) ? c : fail(`--corruptions: unknown corruption '${c}'`)));
 const teacherSpec = arg('--teacher') ?? DEFAULT_TEACHER;
+// Training precision (issue 28's convergence comparison: run once with fp32 and once with bf16, each with its own
+// --out and --results-name). Unset: the config's default (auto).
+const precisionArg = arg('--precision');
+if (precisionArg !== undefined && !['auto', 'fp32', 'bf16'].includes(precisionArg)) fail(`--precision: expected auto, fp32 or bf16 (got ${precisionArg})`);
 const evalSeed = intArg('--eval-seed', 0);
 const outDir = arg('--out') ?? (quick ? 'runs/paper-claim-quick' : 'runs/paper-claim');
 const cacheDir = arg('--cache') ?? DEFAULT_CACHE_DIR;
@@ -132,6 +137,7 @@ function runConfig(norm: TeacherNormSetting, dataset: DatasetKey, seed: number, 
     epochs: runEpochs, seed,
     runDir: join(outDir, norm === 'none' ? '' : `norm-${norm}`, dataset, `seed${seed}`, method),
     cacheDir, progress: false,
+    ...(precisionArg !== undefined ? { precision: precisionArg } : {}),
   });
 }
 

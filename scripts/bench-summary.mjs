@@ -31,9 +31,17 @@ if (tr) {
   const ips = (k) => r[k]?.imagesPerSec;
   const best = [ips('tintem graph, oneDNN on'), ips('tintem graph, oneDNN off')].filter((x) => x !== undefined);
   const runs = tr.quick ? 'quick' : `${tr.rounds} alternating rounds, load ${f(Math.max(...(tr.machineLoad?.loadAvgDuringRounds ?? tr.machineLoad?.loadAvg1mDuringRounds ?? [0])), 1)}`;
+  // 'pytorch fp32' since the photo-size cases (issue 28); results from before call it 'pytorch eager'.
+  const torchFp32 = r['pytorch fp32'] ? 'pytorch fp32' : 'pytorch eager';
   rows.push(['train-throughput', `student training (CNN, TinTeM ${tr.model?.teacherDim}-d, ${tr.model?.tokenCount} tokens), batch ${tr.batchSize}, ${tr.threads} threads: tintem graph vs PyTorch ${tr.torch} eager`,
-    `${f(best.length ? Math.max(...best) : undefined, 0)} vs ${f(ips('pytorch eager'), 0)} img/s`, `${f(tr.ratios?.graphOverTorch, 2)}x PyTorch (target 1.3)`, runs]);
-  rows.push(['train-throughput', 'the same, tintem eager step vs PyTorch eager', `${f(ips('tintem eager'), 0)} vs ${f(ips('pytorch eager'), 0)} img/s`, `${f(tr.ratios?.eagerOverTorch, 2)}x PyTorch`, runs]);
+    `${f(best.length ? Math.max(...best) : undefined, 0)} vs ${f(ips(torchFp32), 0)} img/s`, `${f(tr.ratios?.graphOverTorch, 2)}x PyTorch (target 1.3)`, runs]);
+  rows.push(['train-throughput', 'the same, tintem eager step vs PyTorch eager', `${f(ips('tintem eager'), 0)} vs ${f(ips(torchFp32), 0)} img/s`, `${f(tr.ratios?.eagerOverTorch, 2)}x PyTorch`, runs]);
+  for (const [key, label, target] of [['mnist', 'MNIST CNN', 1.0], ['photoCnn', 'ResNet-18-width CNN @112 px, batch 32', 1.0], ['photoVit', 'ViT-Ti/16 @224 px, batch 32', 1.3]]) {
+    const c = tr.cases?.[key];
+    if (!c || c.overBestTorch === null) continue;
+    rows.push(['train-throughput', `${label}: tintem (default precision) vs the best PyTorch (${c.bestTorch})`, `${f(ips(c.tintem), 1)} vs ${f(ips(c.bestTorch), 1)} img/s`,
+      `${f(c.overBestTorch, 2)}x (target ${target})`, runs]);
+  }
   if (r['vit-112 eager']) rows.push(['train-throughput', 'ViT student at 112 px (16 px patches): tintem graph vs eager', `${f(ips('vit-112 graph, oneDNN on'), 0)} vs ${f(ips('vit-112 eager'), 0)} img/s`, `${f(tr.ratios?.vitGraphOverEager, 2)}x eager`, runs]);
 }
 const ev = read('eval-speed');
@@ -66,6 +74,12 @@ if (ss?.rows) {
   rows.push(['shard-scaling', `teacher pass (${ss.teacher}, ${ss.images} images) as 1 / 2 / 4 concurrent \`embed --shard\` processes, ${ss.cores} shared cores`,
     ss.rows.map((r) => f(r.medianWallImagesPerSecond)).join(' / ') + ' img/s wall', `${f(row(2)?.speedupVsOne, 2)}x / ${f(row(4)?.speedupVsOne, 2)}x vs 1`,
     ss.quick ? 'quick' : `median of ${ss.repeats}, alternating`]);
+}
+const oi = read('onnx-int8');
+if (oi) {
+  rows.push(['onnx-int8', `exported resnet18-shaped student @${oi.size} px, onnxruntime-node, batch ${oi.batch}, ${oi.threads} threads: int8 vs fp32`,
+    `${f(oi.int8ImagesPerSecond)} vs ${f(oi.fp32ImagesPerSecond)} img/s`, `${f(oi.ratio, 2)}x fp32, ${f(100 * oi.sizeRatio, 0)}% size, cosine >= ${f(oi.int8CosineToFp32?.min, 4)}`,
+    oi.quick ? 'quick' : `median of ${oi.rounds} alternating rounds`]);
 }
 // paper-claim.json is the full grid; paper-claim-<name>.json files are parts run on their own (--results-name).
 // A full grid joined from parts (bench/paper-claim-combine.ts) lists them in parts[]: their rows would repeat it.

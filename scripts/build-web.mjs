@@ -72,6 +72,9 @@ export async function buildWeb({ quiet = false, dev = false } = {}) {
   copyFileSync(join(webDir, 'index.html'), join(outDir, 'index.html'));
   const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   for (const name of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDir, name), join(outDir, name));
+  // onnxruntime-web (pinned 1.30.0): the WebAssembly build its wasm bundle loads, and the WebGPU (asyncify) one.
+  const ortDir = dirname(require.resolve('onnxruntime-web/wasm')); // <package>/dist
+  for (const name of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(join(ortDir, name), join(outDir, name));
 
   const files = listFiles(outDir).sort().map((p) => {
     const bytes = readFileSync(p);

@@ -4,7 +4,7 @@
 // Usage: npm run bench [-- <name>...] [-- --quick]. Default: every figure except the long paper-claim run.
 import { spawnSync } from 'node:child_process';
 
-const ALL = ['teacher-throughput', 'train-throughput', 'eval-speed', 'corrupt-speed', 'distill-acceptance', 'distill-interrupt', 'shard-scaling', 'paper-claim'];
+const ALL = ['teacher-throughput', 'train-throughput', 'eval-speed', 'corrupt-speed', 'distill-acceptance', 'distill-interrupt', 'shard-scaling', 'onnx-int8', 'paper-claim'];
 const DEFAULT = ALL.filter((n) => n !== 'paper-claim');
 const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith('--'));

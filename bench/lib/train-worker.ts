@@ -5,13 +5,14 @@
  */
 import { createInterface } from 'node:readline';
 import { initBackend } from '../../src/backend/index.js';
+import { resolvePrecision, type PrecisionSetting } from '../../src/backend/precision.js';
 import { createStudent, type StudentSpec } from '../../src/students/index.js';
 import { createMethod } from '../../src/methods/index.js';
 import { createTeacherSource } from '../../src/training/teacher-source.js';
 import { createStepTimer } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/random.js';
 
-interface WorkerConfig { spec: StudentSpec; batchSize: number; teacherDim: number; tokenCount: number; stepPath: 'graph' | 'eager' }
+interface WorkerConfig { spec: StudentSpec; batchSize: number; teacherDim: number; tokenCount: number; stepPath: 'graph' | 'eager'; precision?: PrecisionSetting }
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const cfg = JSON.parse((await lines.next()).value as string) as WorkerConfig;
@@ -25,9 +26,12 @@ const source = createTeacherSource({ cached: new Map([[0, { pooled: fill(B * D),
 const size = spec.inputSize;
 const data = { name: 'random', count: B, height: size, width: size, channels: spec.channels, pixels: Float32Array.from({ length: B * size * size * spec.channels }, () => rng.next()) };
 const fallbacks: string[] = [];
-const timer = createStepTimer({ student, method, teacherFeatures: source, data, batchSize: B, stepPath: cfg.stepPath, onFallback: (r) => fallbacks.push(r) });
+// tintem's default precision (auto) unless the benchmark names one, resolved as distill does.
+const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
+const { precision, reason: precisionReason } = resolvePrecision(cfg.precision ?? 'auto', { graph: cfg.stepPath === 'graph' && backend.native, oneDnn });
+const timer = createStepTimer({ student, method, teacherFeatures: source, data, batchSize: B, stepPath: cfg.stepPath, precision, onFallback: (r) => fallbacks.push(r) });
 process.stdout.write(`${JSON.stringify({
-  ready: true, backend: backend.name, tfjs: backend.tfjsVersion, oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS === '1',
+  ready: true, backend: backend.name, tfjs: backend.tfjsVersion, oneDnn, precision, precisionReason,
 })}\n`);
 for (;;) {
   const { value, done } = await lines.next();

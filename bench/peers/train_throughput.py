@@ -9,6 +9,17 @@ log affinities with a masked diagonal (global over the batch's pooled vectors, l
 [pooled; tokens]) for the head, 1 - cosine for the student on pooled and on the flattened [pooled; tokens]
 against the stop-gradient head output. AdamW with decoupled weight decay, none on biases and norm parameters.
 
+The ViT student mirrors src/students/vit.ts (patch conv, class token + position embeddings, pre-LN blocks with
+fused-qkv multi-head attention and a GELU MLP, final LayerNorm, eps 1e-6; pooled = class token, tokens = patch
+tokens, one shared Linear to d when width != d).
+
+`mode` picks how PyTorch runs the step: "fp32" (the default eager step), "fp32-cl" (fp32 with the model and
+input in channels_last memory format, the switch a PyTorch user turns on for oneDNN convolutions) or
+"bf16-cl" (channels_last plus torch.autocast("cpu", dtype=torch.bfloat16): convolutions and matmuls in
+bfloat16 on AMX / AVX512-BF16 where the CPU has them, reductions and the optimiser in float32).
+The ready line also carries "stepFlops": the step's convolution + matmul FLOPs (forward + backward, 2 per
+multiply-add) as torch.utils.flop_counter counts them, for the benchmark's achieved GFLOP/s.
+
 Protocol (driven by the TypeScript benchmark): reads one JSON config line on stdin, prints {"ready": true};
 then for each line "run <k>" does k timed steps and prints {"times": [...seconds]}; "quit" exits.
 """
@@ -66,6 +77,59 @@ class CnnStudent(nn.Module):
         return m.mean(dim=(2, 3)), tokens
 
 
+class Attention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+
+    def forward(self, x):
+        n, length, w = x.shape
+        q, k, v = self.qkv(x).reshape(n, length, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        a = torch.softmax((q @ k.transpose(-1, -2)) / (w // self.heads) ** 0.5, dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(n, length, w))
+
+
+class VitBlock(nn.Module):
+    def __init__(self, width, heads, mlp_ratio):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(width, eps=1e-6)
+        self.attn = Attention(width, heads)
+        self.ln2 = nn.LayerNorm(width, eps=1e-6)
+        hidden = round(mlp_ratio * width)
+        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class VitStudent(nn.Module):
+    def __init__(self, spec):
+        super().__init__()
+        w, p = spec["width"], spec["patchSize"]
+        grid = spec["inputSize"] // p
+        self.patch = nn.Conv2d(spec["channels"], w, p, p)
+        self.cls = nn.Parameter(torch.randn(1, 1, w) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, grid * grid + 1, w) * 0.02)
+        self.blocks = nn.Sequential(*[VitBlock(w, spec["numHeads"], spec["mlpRatio"]) for _ in range(spec["depth"])])
+        self.ln = nn.LayerNorm(w, eps=1e-6)
+        self.proj = nn.Linear(w, spec["embedDim"]) if w != spec["embedDim"] else nn.Identity()
+        self.token_grid = None
+
+    def forward(self, x):
+        t = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(t.shape[0], -1, -1), t], dim=1) + self.pos
+        x = self.proj(self.ln(self.blocks(x)))
+        tokens = x[:, 1:]
+        g = int(round(tokens.shape[1] ** 0.5))
+        if self.token_grid is not None and g != self.token_grid:
+            m = tokens.transpose(1, 2).reshape(tokens.shape[0], -1, g, g)
+            tokens = F.adaptive_avg_pool2d(m, self.token_grid).flatten(2).transpose(1, 2)
+        return x[:, 0], tokens
+
+
 def cosine_matrix(x):
     x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-8)
     return x @ x.transpose(-1, -2)
@@ -97,7 +161,8 @@ def main():
     torch.manual_seed(0)
     spec, b, D, T = cfg["spec"], cfg["batchSize"], cfg["teacherDim"], cfg["tokenCount"]
     d = spec["embedDim"]
-    student = CnnStudent(spec)
+    mode = cfg.get("mode", "fp32")
+    student = VitStudent(spec) if spec.get("kind") == "vit" else CnnStudent(spec)
     if T > 0:
         student.token_grid = round(T ** 0.5)
     head = nn.Sequential(nn.LayerNorm(D, eps=1e-5), nn.Linear(D, d))
@@ -107,13 +172,22 @@ def main():
         (no_decay if p.ndim <= 1 else decay).append(p)  # biases, BN and LN parameters are the 1-D ones
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=1e-4)
     x = torch.rand(b, spec["channels"], spec["inputSize"], spec["inputSize"])
+    if mode in ("fp32-cl", "bf16-cl"):
+        student = student.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     t_pooled = torch.randn(b, D)
     t_tokens = torch.randn(b, T, D) if T > 0 else None
     student.train()
-    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "torch": torch.__version__}), flush=True)
+
+    def forward():
+        if mode == "bf16-cl":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                pooled, tokens = student(x)
+            return pooled.float(), tokens.float()
+        return student(x)
 
     def step():
-        pooled, tokens = student(x)
+        pooled, tokens = forward()
         h_pooled = head(t_pooled)
         loss = multi_tau_kl(t_pooled, h_pooled, taus) + one_minus_cos(pooled, h_pooled.detach())
         if t_tokens is not None:
@@ -125,7 +199,15 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss)  # forces the step to finish, like the TS side reading the loss
+        return float(loss.detach())  # forces the step to finish, like the TS side reading the loss
+
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        step()  # also the first (warm-up) step
+    print(json.dumps({"ready": True, "threads": torch.get_num_threads(), "torch": torch.__version__, "mode": mode,
+                      "stepFlops": counter.get_total_flops(), "bf16Cpu": torch.backends.mkldnn.is_available()
+                      and torch.ops.mkldnn._is_mkldnn_bf16_supported()}), flush=True)
 
     for line in sys.stdin:
         cmd = line.split()

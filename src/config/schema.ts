@@ -57,6 +57,8 @@ export const baseConfigSchema = z.strictObject({
   student: z.union([z.string().min(1).transform((preset) => ({ preset }) as Record<string, unknown>), z.record(z.string(), z.unknown())]).default({})
     .describe('student by name (see Students), or { preset: <name>, inputSize, channels, embedDim, ... } with any key of its kind overridden; default cnn (tintem\'s small CNN sized for the data)'),
   method: methodSectionSchema.prefault({}),
+  init: z.string().min(1).optional()
+    .describe("start the student from an earlier student: a run folder (its student, plus the method's head when method, teacher and teacherNorm match) or an export folder (its student; a fresh head is fitted); the architecture must match"),
   teacherNorm: z.enum(['none', 'center', 'standardize']).default('none')
     .describe("teacher-feature normalisation from statistics of the cached training features (stored with the run, applied to the training targets and the evaluation's teacher column): none (the paper's default), center, standardize"),
   epochs: positiveInt.default(20).describe('training epochs'),
@@ -80,6 +82,8 @@ export const baseConfigSchema = z.strictObject({
     .describe("how training steps run: 'graph' runs every step as one recorded TensorFlow graph (native backend only; several times faster), 'eager' kernel by kernel, 'auto' is graph where available (a resume must use the same path to repeat a run bit for bit)"),
   oneDnn: z.enum(['auto', 'on', 'off']).default('auto')
     .describe("TensorFlow's oneDNN kernels for training (native backend): 'auto' is on for the graph path, off for eager; TF_ENABLE_ONEDNN_OPTS in the environment wins"),
+  precision: z.enum(['auto', 'fp32', 'bf16']).default('auto')
+    .describe("training precision: 'bf16' runs the compiled step's convolutions and matmuls in bfloat16 (master weights, BatchNorm statistics, loss reductions and AdamW stay float32), 'fp32' everything in float32, 'auto' is bf16 where the CPU computes it natively (amx_bf16 or avx512_bf16 in /proc/cpuinfo; TINTEM_BF16=off forces it off), the graph path runs and oneDNN is on, else fp32. Eager and non-native backends train in fp32. A resume keeps the run's precision. Separate from fp16 (the cache's storage)"),
 });
 
 /** A method's validated section: common keys plus that method's own options (see methods/registry.ts). */

@@ -18,6 +18,7 @@ import { Rng } from '../util/random.js';
 import { normalizeFeatures, type TeacherNormStats } from '../training/teacher-norm.js';
 import { UserError } from '../util/errors.js';
 import { embedStudentSet, embedTeacherSet as embedTeacherSetRaw, mapEmbeddings } from './embed.js';
+import { compareExported, type ExportedComparison, type ExportedEntry } from './exported-compare.js';
 import type { LoadedRun } from './run.js';
 
 export interface EvalSets {
@@ -48,6 +49,11 @@ export interface EvaluateOptions {
   seed: number;
   robustness?: RobustnessSettings | false;
   progress?: boolean;
+  /**
+   * Exported forms of the runs' students (`tintem eval --model`), scored like students through their own runtime
+   * and compared with the fp32 student they came from (`reference`, one of the runs' names).
+   */
+  exported?: Array<ExportedEntry & { embed(set: ImageSet): Promise<Embeddings> }>;
 }
 
 /** Raw samples for the report's pictures (all indices refer to the ID test set / train bank). */
@@ -65,6 +71,8 @@ export interface EvaluationResult {
   scorecard: Scorecard;
   robustness?: RobustnessReport;
   samples: ReportSamples;
+  /** Each exported form against its fp32 student (paired differences), when --model was given. */
+  exported?: ExportedComparison[];
 }
 
 export const TEACHER_ID = 'teacher';
@@ -144,10 +152,16 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
   for (const run of runs) {
     studentEmb[run.name] = { train: await embedStudentSet(run.model, sets.train), test: await embedStudentSet(run.model, sets.test) };
   }
+  const exported = opts.exported ?? [];
+  for (const e of exported) {
+    info(`evaluating: ${e.model} (${e.exportDir})`);
+    studentEmb[e.model] = { train: await e.embed(sets.train), test: await e.embed(sets.test) };
+  }
   const oodSets: Record<string, OodSetInput> = {};
   for (const [name, set] of Object.entries(sets.ood)) {
     const students: Record<string, Embeddings> = {};
     for (const run of runs) students[run.name] = await embedStudentSet(run.model, set);
+    for (const e of exported) students[e.model] = await e.embed(set);
     oodSets[name] = { teacher: await embedTeacherSet(teacher, sets.teacherView?.ood[name] ?? set, cacheDir, progress), students };
   }
   const labels = sets.train.labels && sets.test.labels ? { train: sets.train.labels, test: sets.test.labels } : undefined;
@@ -156,6 +170,10 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     teacher: teacherEmb, students: studentEmb, idLabels: labels, oodSets, seed,
   });
   if (sets.records) scorecard.sets = sets.records;
+  const comparisons = exported.length === 0 ? undefined : compareExported({
+    teacher: teacherEmb, students: studentEmb, labels, entries: exported, settings: scorecard.settings, seed,
+    ood: Object.fromEntries(Object.entries(oodSets).map(([name, s]) => [name, s.students])),
+  });
 
   let robustness: RobustnessReport | undefined;
   if (opts.robustness && labels) {
@@ -173,6 +191,10 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
         mapTeacher[run.name] = (e) => mapEmbeddings(e, (x) => head.mapTeacher(x));
       }
     }
+    for (const e of exported) {
+      embedStudents[e.model] = (s) => e.embed(s);
+      classifyStudents[e.model] = classifierFor(studentEmb[e.model]!.train);
+    }
     info(`evaluating: robustness on ${images.count} test images x ${(r.corruptions ?? []).length || 'all'} corruptions x ${(r.severities ?? [1, 2, 3, 4, 5]).length} severities`);
     robustness = await evaluateRobustness({
       images, corruptions: r.corruptions, severities: r.severities, seed,
@@ -182,5 +204,5 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
     });
   }
   const samples = sampleReport(teacherEmb, studentEmb, seed);
-  return { scorecard, robustness, samples };
+  return { scorecard, robustness, samples, exported: comparisons };
 }

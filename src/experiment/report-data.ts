@@ -10,6 +10,7 @@ import { readRunLog } from '../training/run-folder.js';
 import type { RobustnessReport } from '../robustness/index.js';
 import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
 import { buildVerdict } from './report-verdict.js';
+import { addExportedToVerdict } from './exported-compare.js';
 import type { LoadedRun } from './run.js';
 
 export const TINTEM_VERSION = '0.1.0';
@@ -148,6 +149,7 @@ export function buildReportData(input: ReportInput): ReportData {
       // The teacher column shows the features the students were trained against: say when they were normalised.
       { id: TEACHER_ID, label: runs[0]?.teacherNorm ? `${input.teacherLabel}, teacherNorm ${runs[0].teacherNorm.mode}` : input.teacherLabel, role: 'teacher' },
       ...runs.map((r) => ({ id: r.name, label: `student (${r.summary.method.name}${studentArchitecture(r.summary.student)})`, role: 'student' as const, method: r.summary.method.name, params: r.summary.student.params })),
+      ...(ev.exported ?? []).map((e) => ({ id: e.model, label: `${e.form} export of ${e.reference}`, role: 'student' as const })),
     ],
     curves,
     scorecard: { columns: [TEACHER_ID, ...studentIds], sections: scorecardSections(card, ev.robustness) },
@@ -174,7 +176,7 @@ export function buildReportData(input: ReportInput): ReportData {
         }))])),
       })),
     },
-    verdict: buildVerdict(card, ev.robustness),
+    verdict: addExportedToVerdict(buildVerdict(card, ev.robustness), ev.exported),
     notes: input.notes,
     omitted: ev.robustness ? undefined : { robustness: 'robustness evaluation was not run (--no-robustness or no labels)' },
   };

@@ -1,15 +1,17 @@
 /** Writes a student as a TF.js LayersModel (model.json + weights.bin) plus tintem.json, each file atomically. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import { saveLayersModel } from '../training/save.js';
+import { folderReader } from './load.js';
 import {
   describeSchemaError, METADATA_FILE, MODEL_FILE, PREPROCESSING, STUDENT_FORMAT, STUDENT_FORMAT_VERSION,
-  studentMetadataSchema, tintemJsonSchema, WEIGHTS_FILE, type StudentMetadata, type TintemJson,
+  studentMetadataSchema, WEIGHTS_FILE, type StudentMetadata, type TintemJson,
 } from './meta.js';
+import { metadataSeal, readMetadata } from './open.js';
 
 export interface ExportOptions {
   /** Keep the token-map output (default: export only the pooled embedding). */
@@ -45,6 +47,35 @@ function checkShapes(model: tf.LayersModel, meta: StudentMetadata, withTokens: b
   if (withTokens && model.outputs.length < 2) throw new UserError('export: --with-tokens needs a model with a tokens output');
 }
 
+/** Writes tintem.json (atomically) with its seal recomputed over every other field. */
+export async function writeTintemJson(outDir: string, meta: TintemJson): Promise<TintemJson> {
+  const sealed: TintemJson = { ...meta, formatVersion: STUDENT_FORMAT_VERSION, seal: undefined };
+  sealed.seal = await metadataSeal(JSON.parse(JSON.stringify(sealed)) as TintemJson);
+  await writeFileAtomic(join(outDir, METADATA_FILE), `${JSON.stringify(sealed, null, 2)}\n`);
+  return sealed;
+}
+
+/** Reads an export's tintem.json for an update by the exporter (bounded; the seal is checked). */
+export async function readExportMetadata(outDir: string): Promise<TintemJson> {
+  const { read, shown } = folderReader(outDir);
+  return readMetadata(read, shown);
+}
+
+/**
+ * Adds files written after the model (ONNX forms, gallery.json) to tintem.json's checksums and merges `patch`
+ * into it, so they are verified on load like the model files; tintem.json is resealed and rewritten atomically.
+ */
+export async function updateExportMetadata(outDir: string, added: Record<string, Uint8Array>, patch: Partial<TintemJson> = {}, removed: string[] = []): Promise<TintemJson> {
+  const meta = await readExportMetadata(outDir);
+  const files = { ...meta.files };
+  for (const [name, bytes] of Object.entries(added)) files[name] = { sha256: sha256(bytes), bytes: bytes.length };
+  for (const name of removed) {
+    delete files[name];
+    rmSync(join(outDir, name), { force: true });
+  }
+  return writeTintemJson(outDir, { ...meta, ...patch, files });
+}
+
 /** Saves `model` into `outDir` with metadata; writes tintem.json last so a half-written export never verifies. */
 export async function exportStudent(model: tf.LayersModel, outDir: string, meta: StudentMetadata, opts: ExportOptions = {}): Promise<TintemJson> {
   const parsed = studentMetadataSchema.safeParse(meta);
@@ -67,8 +98,7 @@ export async function exportStudent(model: tf.LayersModel, outDir: string, meta:
     preprocessing: { ...PREPROCESSING },
     files,
   };
-  await writeFileAtomic(join(outDir, METADATA_FILE), `${JSON.stringify(full, null, 2)}\n`);
-  return full;
+  return writeTintemJson(outDir, full);
 }
 
 /**
@@ -76,13 +106,5 @@ export async function exportStudent(model: tf.LayersModel, outDir: string, meta:
  * the model files; tintem.json is rewritten atomically.
  */
 export async function sealExportFile(outDir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const path = join(outDir, METADATA_FILE);
-  let meta: TintemJson;
-  try {
-    meta = tintemJsonSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-  } catch (e) {
-    throw new UserError(`${path}: cannot add ${name} to it (${(e as Error).message.split('\n')[0]})`);
-  }
-  meta.files[name] = { sha256: sha256(bytes), bytes: bytes.length };
-  await writeFileAtomic(path, `${JSON.stringify(meta, null, 2)}\n`);
+  await updateExportMetadata(outDir, { [name]: bytes });
 }

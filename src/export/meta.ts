@@ -7,10 +7,16 @@ import * as z from 'zod/mini';
 import { describeIssue } from '../util/zod-issue.js';
 
 export const STUDENT_FORMAT = 'tintem-student';
-export const STUDENT_FORMAT_VERSION = 1;
+/** 2: tintem.json carries a `seal` (SHA-256 of its own canonical JSON) and may list ONNX files. 1 still loads. */
+export const STUDENT_FORMAT_VERSION = 2;
 export const METADATA_FILE = 'tintem.json';
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
+export const ONNX_FILE = 'student.onnx';
+export const ONNX_INT8_FILE = 'student.int8.onnx';
+/** The forms an export can hold: TF.js LayersModel, ONNX float32, ONNX int8. */
+export const EXPORT_FORMS = ['tfjs', 'onnx', 'onnx-int8'] as const;
+export type ExportForm = (typeof EXPORT_FORMS)[number];
 
 /**
  * How pixels become the student's input, identically in Node and in the browser (src/export/preprocess.ts).
@@ -71,10 +77,35 @@ export type StudentMetadata = z.infer<typeof studentMetadataSchema>;
 
 const fileEntrySchema = z.object({ sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)), bytes: z.int().check(z.nonnegative()) });
 
+const finite = z.number().check(z.refine(Number.isFinite));
+
+/** What the ONNX export recorded about itself (tintem.json `onnx`). */
+export const onnxInfoSchema = z.object({
+  file: z.literal(ONNX_FILE),
+  opset: z.int().check(z.minimum(17)),
+  /** SHA-256 of the TF.js weights it was converted from (a gallery built with them fits it). */
+  sourceWeightsSha256: z.string().check(z.maxLength(64)),
+  /** onnxruntime-node against TF.js at export: max |difference| over `images` check images, relative to `scale`. */
+  check: z.object({ images: z.int().check(z.nonnegative()), maxAbsDiff: finite, scale: finite, tolerance: finite }),
+  int8: z.optional(z.object({
+    file: z.literal(ONNX_INT8_FILE),
+    /** 7 (onnxruntime's reduce_range) or 8 bits per weight. */
+    weightBits: z.int().check(z.minimum(7), z.maximum(8)),
+    calibrationImages: z.int().check(z.nonnegative()),
+    /** Pooled cosine int8 vs float32 on the calibration images. */
+    minCosine: finite,
+    meanCosine: finite,
+  })),
+});
+export type OnnxInfo = z.infer<typeof onnxInfoSchema>;
+
 /** The full tintem.json as written by exportStudent(). */
 export const tintemJsonSchema = z.extend(studentMetadataSchema, {
   format: z.literal(STUDENT_FORMAT),
-  formatVersion: z.literal(STUDENT_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(STUDENT_FORMAT_VERSION)]),
+  /** SHA-256 of the canonical JSON of every other field (formatVersion 2): an edited field is refused on load. */
+  seal: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  onnx: z.optional(onnxInfoSchema),
   tintemVersion: z.string(),
   /** Model outputs in order: ['pooled'] or ['pooled', 'tokens']. */
   outputs: z.union([z.tuple([z.literal('pooled')]), z.tuple([z.literal('pooled'), z.literal('tokens')])]),
@@ -87,4 +118,23 @@ export type TintemJson = z.infer<typeof tintemJsonSchema>;
 /** One line naming the first schema problem, for UserError messages. */
 export function describeSchemaError(error: { issues: ReadonlyArray<z.core.$ZodIssue> }): string {
   return error.issues[0] ? describeIssue(error.issues[0]) : '(top level): invalid';
+}
+
+/** JSON with object keys sorted at every level: the text the seal is computed over. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The forms an export holds, from its file list. */
+export function exportForms(meta: TintemJson): ExportForm[] {
+  const forms: ExportForm[] = [];
+  if (meta.files[MODEL_FILE]) forms.push('tfjs');
+  if (meta.onnx && meta.files[ONNX_FILE]) forms.push('onnx');
+  if (meta.onnx?.int8 && meta.files[ONNX_INT8_FILE]) forms.push('onnx-int8');
+  return forms;
 }

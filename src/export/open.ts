@@ -7,7 +7,7 @@ import { tf } from '../backend/index.js';
 import type { ImageSet } from '../data/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256Hex } from './checksum.js';
-import { describeSchemaError, METADATA_FILE, MODEL_FILE, tintemJsonSchema, type TintemJson } from './meta.js';
+import { canonicalJson, describeSchemaError, METADATA_FILE, MODEL_FILE, STUDENT_FORMAT_VERSION, tintemJsonSchema, type TintemJson } from './meta.js';
 import { toStudentInput } from './preprocess.js';
 
 /** Reads one file of the export by name (relative to the export folder). */
@@ -101,12 +101,28 @@ export async function loadLayersModelFrom(read: ReadFile, shown: NameFile, meta?
   }
 }
 
-/** Reads and validates tintem.json. */
+/** The seal of a tintem.json: SHA-256 of the canonical JSON of every field but `seal`. */
+export async function metadataSeal(meta: Omit<TintemJson, 'seal'> & { seal?: string }): Promise<string> {
+  const { seal: _seal, ...rest } = meta;
+  return sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
+}
+
+/**
+ * Reads and validates tintem.json; from formatVersion 2 on its seal must match, so an edited field (inputSize,
+ * channels, k, method, teacher id, tokenGrid, a checksum...) is refused rather than used.
+ */
 export async function readMetadata(read: ReadFile, shown: NameFile): Promise<TintemJson> {
   const raw = parseJson(await readOrFail(read, METADATA_FILE, shown), shown(METADATA_FILE));
   const parsed = tintemJsonSchema.safeParse(raw);
   if (!parsed.success) throw new UserError(`${shown(METADATA_FILE)}: not tintem student metadata (${describeSchemaError(parsed.error)})`);
-  return parsed.data;
+  const meta = parsed.data;
+  if (meta.formatVersion >= STUDENT_FORMAT_VERSION || meta.seal !== undefined) {
+    // Sealed over the file as written (unknown keys included): the schema drops those, the seal must not.
+    if (!meta.seal || meta.seal !== await metadataSeal(raw as TintemJson)) {
+      throw new UserError(`${shown(METADATA_FILE)}: seal mismatch, the file was edited or damaged after export; re-run 'tintem export'`);
+    }
+  }
+  return meta;
 }
 
 /** Wraps a model whose first output is the pooled embedding into a LoadedStudent. */
@@ -147,6 +163,7 @@ export function wrapStudent(model: tf.LayersModel, meta: TintemJson): LoadedStud
 /** Opens an export folder through `read`: metadata, checksums, model. */
 export async function openStudent(read: ReadFile, shown: NameFile): Promise<LoadedStudent> {
   const meta = await readMetadata(read, shown);
+  if (!meta.files[MODEL_FILE]) throw new UserError(`${shown(METADATA_FILE)}: this export holds no TF.js model (exported with --format onnx); use its ONNX form`);
   const model = await loadLayersModelFrom(read, shown, meta);
   const pooledShape = model.outputs[0]?.shape;
   if (pooledShape?.[1] !== meta.embedDim) {

@@ -4,8 +4,11 @@
  * and a damaged or mixed folder is refused. Headline figures come from `tintem eval`'s default output
  * (runDir/eval/scorecard.json) when present; optionally builds a gallery, whose calibration gives the threshold.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ImageSet } from '../data/types.js';
+import { Rng } from '../util/random.js';
 import { loadDataset } from '../data/index.js';
 import { loadRunStudent, readRunSummary, verifyRunFolder } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
@@ -13,10 +16,13 @@ import { info } from '../util/log.js';
 import { quoteName } from '../util/quote.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
 import { KNN_OOD_SCORE } from './knn.js';
-import { exportStudent } from './exporter.js';
+import { exportStudent, updateExportMetadata } from './exporter.js';
+import { addOnnxForms, type OnnxExportReport } from './onnx-export.js';
 import { buildGallery, DEFAULT_OOD_K, writeGallery } from './gallery.js';
 import { loadStudent } from './load.js';
-import type { OodSpec, StudentMetadata, TintemJson } from './meta.js';
+import { METADATA_FILE, MODEL_FILE, WEIGHTS_FILE, type OodSpec, type StudentMetadata, type TintemJson } from './meta.js';
+import { readMetadata } from './open.js';
+import { folderReader } from './load.js';
 import type { Gallery } from './gallery-format.js';
 
 type Json = Record<string, unknown>;
@@ -37,13 +43,65 @@ export interface ExportRunOptions {
   oodThreshold?: number;
   /** Image-folder galleries: fail on the first unreadable file instead of skipping it. */
   strict?: boolean;
+  /** Which forms to write (default 'all': TF.js and ONNX). */
+  format?: ExportFormat;
+  /** Also write student.int8.onnx. */
+  quantize?: 'int8';
+  /** Time the int8 file against fp32 with onnxruntime-node (the CLI prints it). */
+  timing?: boolean;
 }
+
+export const EXPORT_FORMATS = ['tfjs', 'onnx', 'all'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportRunResult {
   meta: TintemJson;
   gallery?: Gallery;
   /** Dataset spec the gallery was drawn from. */
   gallerySpec?: string;
+  onnx?: OnnxExportReport;
+}
+
+/**
+ * The export is written into a temp folder beside `outDir` and renamed into place at the end, so an interrupted
+ * export never leaves a folder that loads as complete. An existing `outDir` must be an earlier export (replaced)
+ * or empty: anything else is refused before any work.
+ */
+function checkOutDir(outDir: string): void {
+  if (!existsSync(outDir)) return;
+  const info = statSync(outDir);
+  if (!info.isDirectory()) throw new UserError(`--out ${quoteName(outDir)}: exists and is not a folder`);
+  const entries = readdirSync(outDir);
+  if (entries.length > 0 && !entries.includes(METADATA_FILE)) {
+    throw new UserError(`--out ${quoteName(outDir)}: a non-empty folder that is not a tintem export; choose a new or empty folder`);
+  }
+}
+
+function tempSibling(outDir: string, tag: string): string {
+  return join(dirname(outDir), `.${basename(outDir)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function commitFolder(tmp: string, outDir: string): void {
+  let old: string | undefined;
+  if (existsSync(outDir)) {
+    old = tempSibling(outDir, 'old');
+    renameSync(outDir, old);
+  }
+  try {
+    renameSync(tmp, outDir);
+  } catch (e) {
+    if (old) renameSync(old, outDir);
+    throw e;
+  }
+  if (old) rmSync(old, { recursive: true, force: true });
+}
+
+/** Seeded 8-bit noise images: the ONNX check when there is no gallery. */
+function noiseImages(count: number, size: number, channels: 1 | 3, seed: number): ImageSet {
+  const rng = new Rng(seed);
+  const pixels = new Float32Array(count * size * size * channels);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(rng.next() * 256) / 255;
+  return { name: `noise:${count}`, count, height: size, width: size, channels, pixels };
 }
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -91,52 +149,82 @@ function readScorecard(runDir: string): Json | undefined {
 }
 
 export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
-  const { runDir, outDir } = opts;
+  const { runDir } = opts;
+  const outDir = resolve(opts.outDir);
+  const format = opts.format ?? 'all';
+  if (!EXPORT_FORMATS.includes(format)) throw new UserError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${String(format).slice(0, 40)}'`);
+  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new UserError(`--quantize: expected int8, got '${String(opts.quantize).slice(0, 40)}'`);
+  if (opts.quantize && format === 'tfjs') throw new UserError('--quantize int8 writes an ONNX file: use it with --format onnx or all');
+  checkOutDir(outDir);
   const summary = verifyRunFolder(runDir, readRunSummary(runDir));
   const scorecard = readScorecard(runDir);
   const teacherId = opts.teacherId ?? summary.teacher.id;
   const method = opts.method ?? summary.method.name;
-
-  const model = await loadRunStudent(runDir, summary);
-  try {
-    const input = model.inputs[0]!.shape;
-    const pooled = model.outputs[0]!.shape;
-    const tokens = model.outputs[1]?.shape;
-    const threshold = opts.oodThreshold;
-    const ood: OodSpec = {
-      score: KNN_OOD_SCORE,
-      k: opts.oodK ?? DEFAULT_OOD_K,
-      ...(threshold !== undefined ? { threshold, tpr: 0.95, source: '--ood-threshold' } : {}),
-    };
-    const meta: StudentMetadata = {
-      inputSize: input[1] as number,
-      channels: input[3] as 1 | 3,
-      embedDim: pooled[1] as number,
-      tokenGrid: tokens ? Math.round(Math.sqrt(tokens[1] as number)) : 0,
-      student: summary.student.spec as unknown as Json,
-      teacher: { ...summary.teacher, id: teacherId },
-      method,
-      runId: summary.runId,
-      ...(scorecard ? { scorecard: scorecardSummary(scorecard, method) } : {}),
-      ood,
-    };
-    await exportStudent(model, outDir, meta, { withTokens: opts.withTokens });
-  } finally {
-    model.dispose();
-  }
-
   const size = opts.gallerySize ?? 300;
   const gallerySpec = opts.gallery ?? galleryDatasetFor(summary.data.train);
-  const student = await loadStudent(outDir);
+  if (size > 0 && !gallerySpec) throw new UserError(`${quoteName(runDir)}: cannot tell which images the gallery should use; pass --gallery <dataset> (or --gallery-size 0)`);
+
+  const tmp = tempSibling(outDir, 'partial');
+  // A stop signal ends the process through process.exit: the half-written folder goes with it.
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  process.once('exit', cleanup);
   try {
-    if (size === 0) return { meta: student.meta };
-    if (!gallerySpec) throw new UserError(`${quoteName(runDir)}: cannot tell which images the gallery should use; pass --gallery <dataset> (or --gallery-size 0)`);
-    info(`building a ${size}-image gallery from ${gallerySpec}…`);
-    const set = await loadDataset(gallerySpec, { limit: 2 * size, seed: opts.seed ?? 0, size: student.meta.inputSize, channels: student.meta.channels, strict: opts.strict });
-    const gallery = await buildGallery(student, set, size, opts.seed ?? 0, { k: student.meta.ood?.k });
-    await writeGallery(outDir, gallery);
-    return { meta: student.meta, gallery, gallerySpec };
+    const model = await loadRunStudent(runDir, summary);
+    try {
+      const input = model.inputs[0]!.shape;
+      const pooled = model.outputs[0]!.shape;
+      const tokens = model.outputs[1]?.shape;
+      const threshold = opts.oodThreshold;
+      const ood: OodSpec = {
+        score: KNN_OOD_SCORE,
+        k: opts.oodK ?? DEFAULT_OOD_K,
+        ...(threshold !== undefined ? { threshold, tpr: 0.95, source: '--ood-threshold' } : {}),
+      };
+      const meta: StudentMetadata = {
+        inputSize: input[1] as number,
+        channels: input[3] as 1 | 3,
+        embedDim: pooled[1] as number,
+        tokenGrid: tokens ? Math.round(Math.sqrt(tokens[1] as number)) : 0,
+        student: summary.student.spec as unknown as Json,
+        teacher: { ...summary.teacher, id: teacherId },
+        method,
+        runId: summary.runId,
+        ...(scorecard ? { scorecard: scorecardSummary(scorecard, method) } : {}),
+        ood,
+      };
+      await exportStudent(model, tmp, meta, { withTokens: opts.withTokens });
+    } finally {
+      model.dispose();
+    }
+
+    const { read, shown } = folderReader(tmp);
+    const written = await readMetadata(read, shown);
+    let set: ImageSet | undefined;
+    if (size > 0) {
+      info(`building a ${size}-image gallery from ${gallerySpec}…`);
+      set = await loadDataset(gallerySpec!, { limit: 2 * size, seed: opts.seed ?? 0, size: written.inputSize, channels: written.channels, strict: opts.strict });
+    }
+    let onnx: OnnxExportReport | undefined;
+    if (format !== 'tfjs') {
+      info('writing the ONNX student and checking it against TF.js with onnxruntime-node…');
+      onnx = await addOnnxForms(tmp, set ?? noiseImages(16, written.inputSize, written.channels, opts.seed ?? 0), { quantize: opts.quantize, timing: opts.timing, onStage: info });
+    }
+    let gallery: Gallery | undefined;
+    if (set) {
+      const student = await loadStudent(tmp);
+      try {
+        gallery = await buildGallery(student, set, size, opts.seed ?? 0, { k: student.meta.ood?.k });
+        await writeGallery(tmp, gallery);
+      } finally {
+        student.dispose();
+      }
+    }
+    if (format === 'onnx') await updateExportMetadata(tmp, {}, {}, [MODEL_FILE, WEIGHTS_FILE]);
+    const final = await readMetadata(read, shown);
+    commitFolder(tmp, outDir);
+    return { meta: final, ...(gallery ? { gallery, gallerySpec } : {}), ...(onnx ? { onnx } : {}) };
   } finally {
-    student.dispose();
+    process.off('exit', cleanup);
+    cleanup();
   }
 }

@@ -14,6 +14,7 @@ import { gzip } from 'node:zlib';
 import { UserError } from '../util/errors.js';
 import { isInside } from '../util/safe-read.js';
 import { METADATA_FILE } from './meta.js';
+import { openExport } from './verify.js';
 
 /** Repository root (the same relative path from src/export and dist/export). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -140,6 +141,8 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!existsSync(join(resolve(opts.modelDir), METADATA_FILE))) throw new UserError(`--model ${opts.modelDir}: no ${METADATA_FILE} there (expected a folder written by 'tintem export')`);
   const modelDir = realpathSync(resolve(opts.modelDir));
+  // A tampered export (an edited tintem.json, a replaced model or ONNX file) is refused before the page is served.
+  await openExport(modelDir);
   if (!existsSync(join(resolve(opts.webDir ?? WEB_DIST), 'index.html'))) throw new UserError(`${resolve(opts.webDir ?? WEB_DIST)}: no index.html (build the page with 'node scripts/build-web.mjs')`);
   const webDir = realpathSync(resolve(opts.webDir ?? WEB_DIST));
   const host = opts.host ?? '127.0.0.1';

@@ -7,6 +7,7 @@
  * global (across the batch) and local (within one image, across its tokens) losses.
  */
 import { tf } from '../backend/index.js';
+import { fullPrecision } from '../backend/precision.js';
 import { UserError } from '../util/errors.js';
 
 /** Divides each row (last axis) by its L2 norm; `eps` keeps all-zero rows finite (they stay zero). */
@@ -22,11 +23,13 @@ export function l2Normalize<T extends tf.Tensor>(x: T, eps = 1e-8): T {
  * a: ... x n x D, b: ... x m x D  ->  ... x n x m.
  */
 export function cosineMatrix<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b?: T): T {
-  return tf.tidy(() => {
+  // Float32 even in a bf16 step: the affinities divide these by temperatures down to 0.01, which would scale
+  // bf16's rounding (3 significant digits) a hundredfold.
+  return fullPrecision(() => tf.tidy(() => {
     const an = l2Normalize(a);
     const bn = b === undefined ? an : l2Normalize(b);
     return tf.matMul(an, bn, false, true) as T;
-  });
+  }));
 }
 
 /** Row-wise cosine similarity of two equally shaped tensors (last axis): N x D, N x D -> N. */
@@ -71,9 +74,21 @@ function tauTensor(taus: readonly number[], simsRank: number): tf.Tensor {
 }
 
 /**
+ * log(exp(a) + exp(b)) elementwise, without stacking a and b: max(a, b) + log(1 + exp(-|a - b|)). Where a = b
+ * its gradient goes all to a (tfjs's maximum) instead of half to each; the losses here weight (i, j) and (j, i)
+ * alike, so the sum over both is the same.
+ */
+function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.maximum(a, b), tf.softplus(tf.neg(tf.abs(tf.sub(a, b))))));
+}
+
+/**
  * Log of the symmetrised t-SNE affinity ('full' style of the reference), for every temperature at once:
  *   lp = log_softmax_{j != i}(S_ij / tau)             (row-conditional, diagonal masked)
- *   LP = logsumexp(lp_ij, lp_ji) - logsumexp over the whole n x n block of the same (each block sums to 1)
+ *   LP = logsumexp(lp_ij, lp_ji) - log(2n)
+ * The reference normalises by the logsumexp over the whole n x n block of the same; each row of exp(lp) sums
+ * to 1, so that block sums to exactly 2n: the constant saves a masked logsumexp over K x ... x n x n (and its
+ * gradient) per call, and is exact where the sum is rounded.
  * sims: ... x n x n; returns K x ... x n x n (K = taus.length). Diagonal entries hold a finite filler value and
  * must be ignored through `mask` (the K x ... x n x n boolean identity, also returned).
  */
@@ -86,8 +101,7 @@ export function logAffinity(sims: tf.Tensor2D | tf.Tensor3D, taus: readonly numb
     const logits = tf.div(tf.expandDims(sims, 0), tauTensor(taus, sims.rank));
     const rowLse = maskedLogSumExp(logits, mask, [logits.rank - 1]);
     const lp = tf.where(mask, tf.zerosLike(logits), tf.sub(logits, rowLse));
-    const sym = tf.logSumExp(tf.stack([lp, swapLast(lp)]), 0);
-    return tf.sub(sym, maskedLogSumExp(sym, mask, [sym.rank - 2, sym.rank - 1]));
+    return tf.sub(logAddExp(lp, swapLast(lp)), Math.log(2 * n));
   });
   return { logP, mask };
 }

@@ -111,7 +111,7 @@ function verdictHtml(d: Json): string {
     const rows = s.figures.map((f) => {
       const teacher = f.teacher === undefined || f.teacher === null
         ? `<span class="na" title="${f.teacher === null ? 'not computed' : 'the teacher is the reference for this figure'}">${NOT_AVAILABLE}</span>`
-        : escapeHtml(formatNumber(f.teacher, f.format));
+        : escapeHtml(formatNumber(f.teacher, f.format)) + (f.reference ? ` <span class="range">(${escapeHtml(f.reference)})</span>` : '');
       return `<tr class="${f.outcome ? `outcome-${f.outcome}` : ''}"><td>${escapeHtml(f.label)}</td><td class="num">${figureValue(f)}</td><td class="num">${teacher}</td><td class="num">${figureGap(f)}</td></tr>`;
     }).join('');
     return `<article class="verdict" data-model="${escapeHtml(s.model)}">

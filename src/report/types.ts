@@ -165,6 +165,8 @@ export interface VerdictFigure {
   hi?: number | null;
   /** The teacher's value; null/absent where the teacher has none (agreement, CKA). */
   teacher?: number | null;
+  /** When set, `teacher` and `gap` are against this model instead (an exported form against its fp32 student). */
+  reference?: string;
   /** Student minus teacher, with the widest difference of the two intervals when both have one. */
   gap?: { value: number; lo?: number | null; hi?: number | null } | null;
   /** The gap under the win rule: better / same as / worse than the teacher. */
@@ -308,6 +310,7 @@ const verdictFigureSchema = z.strictObject({
   lo: optNum.optional(),
   hi: optNum.optional(),
   teacher: optNum.optional(),
+  reference: z.string().optional(),
   gap: z.strictObject({ value: num, lo: optNum.optional(), hi: optNum.optional() }).nullable().optional(),
   outcome: z.enum(['better', 'same', 'worse']).optional(),
   missing: z.string().optional(),

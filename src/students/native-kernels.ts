@@ -5,8 +5,11 @@
  * maps), and ReLU's gradient is ReluGrad (tfjs: step() + cast + mul). Measured on the default CNN student,
  * these elementwise kernels were about a third of a graph-compiled training step. Same formulas, so the
  * results agree with tfjs's to float32 rounding; other backends (wasm, cpu) keep tfjs's own kernels.
+ * The ViT's LayerNorm in training runs the same fused kernels (see fusedLayerNormTraining): TensorFlow has no
+ * LayerNorm op of its own, but a row's normalisation is batch normalisation of that row as one NCHW channel.
  */
 import { tf } from '../backend/index.js';
+import { LayerNorm, type LayerNormArgs } from './layers.js';
 
 interface NativeKernelBackend {
   binding: { TF_ATTR_FLOAT: number; TF_ATTR_BOOL: number; TF_ATTR_STRING: number; TF_ATTR_TYPE: number; TF_FLOAT: number };
@@ -17,6 +20,8 @@ interface NativeKernelBackend {
 const BN_TRAIN = 'TintemFusedBatchNormTraining';
 const BN_GRAD = 'TintemFusedBatchNormTrainingGrad';
 const RELU_GRAD = 'TintemReluGrad';
+const LN_TRAIN = 'TintemFusedRowNorm';
+const LN_GRAD = 'TintemFusedRowNormGrad';
 
 function asNative(backend: unknown): NativeKernelBackend {
   return backend as NativeKernelBackend;
@@ -29,14 +34,14 @@ export function nativeKernelsActive(): boolean {
   return typeof b.executeMultipleOutputs === 'function' && typeof b.executeSingleOutput === 'function' && b.binding != null;
 }
 
-function bnAttrs(b: NativeKernelBackend, epsilon: number, forward: boolean): object[] {
+function bnAttrs(b: NativeKernelBackend, epsilon: number, forward: boolean, format: 'NHWC' | 'NCHW' = 'NHWC'): object[] {
   const x = b.binding;
   return [
     { name: 'T', type: x.TF_ATTR_TYPE, value: x.TF_FLOAT },
     { name: 'U', type: x.TF_ATTR_TYPE, value: x.TF_FLOAT },
     { name: 'epsilon', type: x.TF_ATTR_FLOAT, value: epsilon },
     ...(forward ? [{ name: 'exponential_avg_factor', type: x.TF_ATTR_FLOAT, value: 1 }] : []),
-    { name: 'data_format', type: x.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'data_format', type: x.TF_ATTR_STRING, value: format },
     { name: 'is_training', type: x.TF_ATTR_BOOL, value: true },
   ];
 }
@@ -77,6 +82,54 @@ function register(): void {
         [inputs.dy!, inputs.x!, inputs.scale!, inputs.r1!, inputs.r2!, inputs.r3!], 5);
       tf.dispose(outs.slice(3)); // reserve spaces 4 and 5: unused
       return outs.slice(0, 3);
+    },
+  });
+
+  // Row normalisation of an R x W matrix: FusedBatchNormV3 of the 1 x R x W x 1 NCHW map (each row a channel)
+  // with scale 1 and offset 0. Outputs: y, then the three reserve spaces its gradient needs.
+  const rowNormInputs = (x: tf.TensorInfo) => {
+    const rows = x.shape[0]!;
+    return { x4: tf.reshape(x as tf.Tensor, [1, rows, x.shape[1]!, 1]), ones: tf.ones([rows]) };
+  };
+  tf.registerKernel({
+    kernelName: LN_TRAIN, backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = asNative(backend);
+      const { x4, ones } = rowNormInputs(inputs.x!);
+      const zeros = tf.zerosLike(ones), empty = tf.tensor1d([], 'float32');
+      try {
+        const outs = b.executeMultipleOutputs('FusedBatchNormV3', bnAttrs(b, attrs!.epsilon as number, true, 'NCHW'), [x4, ones, zeros, empty, empty], 6);
+        const y = tf.reshape(outs[0]!, inputs.x!.shape);
+        tf.dispose(outs.slice(0, 3));
+        return [y, ...outs.slice(3)];
+      } finally {
+        tf.dispose([x4, ones, zeros, empty]);
+      }
+    },
+  });
+  tf.registerGradient({
+    kernelName: LN_TRAIN, inputsToSave: ['x'], outputsToSave: [false, true, true, true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, r1, r2, r3] = saved as tf.Tensor[];
+      const dx = tf.engine().runKernel(LN_GRAD, { dy: (dy as tf.Tensor[])[0]!, x: x!, r1: r1!, r2: r2!, r3: r3! }, attrs as never) as tf.Tensor;
+      return { x: () => dx };
+    },
+  });
+  tf.registerKernel({
+    kernelName: LN_GRAD, backendName: 'tensorflow',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = asNative(backend);
+      const { x4, ones } = rowNormInputs(inputs.x!);
+      const dy4 = tf.reshape(inputs.dy as tf.Tensor, x4.shape);
+      try {
+        const outs = b.executeMultipleOutputs('FusedBatchNormGradV3', bnAttrs(b, attrs!.epsilon as number, false, 'NCHW'),
+          [dy4, x4, ones, inputs.r1!, inputs.r2!, inputs.r3!], 5);
+        const dx = tf.reshape(outs[0]!, inputs.x!.shape);
+        tf.dispose(outs);
+        return dx;
+      } finally {
+        tf.dispose([x4, ones, dy4]);
+      }
     },
   });
 
@@ -156,4 +209,37 @@ class FusedTrainingBatchNormalization extends TfjsBatchNormalization {
 export function batchNormalization(args: { name: string; momentum: number; epsilon: number }): tf.layers.Layer {
   register();
   return new FusedTrainingBatchNormalization(args);
+}
+
+/**
+ * (x - mean) / sqrt(var + epsilon) over the last axis of a float32 tensor, with TensorFlow's fused batch-norm
+ * kernels (forward and gradient) on the native backend: LayerNorm without its scale and shift.
+ */
+export function fusedLayerNormTraining(x: tf.Tensor, epsilon: number): tf.Tensor {
+  register();
+  return tf.tidy(() => {
+    const width = x.shape[x.rank - 1]!;
+    const rows = tf.reshape(x, [-1, width]);
+    const [y] = tf.engine().runKernel(LN_TRAIN, { x: rows }, { epsilon } as never) as tf.Tensor[];
+    return tf.reshape(y!, x.shape);
+  });
+}
+
+/**
+ * The ViT's LayerNorm whose training-mode call normalises with the fused kernels on the native backend (then
+ * scale and shift as before). The same class to serialisation ('TintemLayerNorm', same weights and config).
+ */
+class FusedTrainingLayerNorm extends LayerNorm {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs?: Record<string, unknown>): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    if (!kwargs?.training || x.dtype !== 'float32' || !nativeKernelsActive()) return super.call(inputs);
+    const [gamma, beta] = this.weights;
+    return tf.tidy(() => tf.add(tf.mul(fusedLayerNormTraining(x, this.epsilon), gamma!.read()), beta!.read()));
+  }
+}
+
+/** A LayerNorm layer for students (see FusedTrainingLayerNorm). */
+export function layerNormalization(args: LayerNormArgs): tf.layers.Layer {
+  register();
+  return new FusedTrainingLayerNorm(args);
 }

@@ -6,7 +6,8 @@
 import { tf } from '../backend/index.js';
 import { hashSeed } from '../util/random.js';
 import { checkVitSpec, vitTokenGrid } from './entries/vit.js';
-import { ClassTokenPosition, LayerNorm, MultiHeadSelfAttention, TokenSlice } from './layers.js';
+import { ClassTokenPosition, MultiHeadSelfAttention, TokenSlice } from './layers.js';
+import { layerNormalization } from './native-kernels.js';
 
 export type VitSpec = {
   kind: 'vit';
@@ -32,7 +33,7 @@ export function buildVit(spec: VitSpec, seed: number): tf.LayersModel {
   const seedFor = (layer: string) => hashSeed(`${seed}:${layer}`);
   const dense = (name: string, units: number, activation?: 'gelu') =>
     tf.layers.dense({ name, units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: seedFor(name) }) });
-  const layerNorm = (name: string) => new LayerNorm({ name, epsilon: 1e-6 });
+  const layerNorm = (name: string) => layerNormalization({ name, epsilon: 1e-6 });
   const grid = vitTokenGrid(spec);
 
   const input = tf.input({ shape: [spec.inputSize, spec.inputSize, spec.channels], name: 'image' });

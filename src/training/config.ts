@@ -47,6 +47,6 @@ export function toTrainConfig(c: DistillConfig): TrainConfig {
 export function trainingFingerprint(c: DistillConfig, studentSpec: Record<string, unknown>): Record<string, unknown> {
   return {
     teacher: c.teacher, dataSpec: c.data, student: studentSpec, method: c.method, teacherNorm: c.teacherNorm, lossVersion: LOSS_VERSION,
-    augment: c.views > 0 ? c.augment : undefined, fp16: c.fp16,
+    augment: c.views > 0 ? c.augment : undefined, fp16: c.fp16, init: c.init,
   };
 }

@@ -7,6 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { assertBackendCanTrain } from '../backend/training-check.js';
+import { graphAvailability } from '../backend/graph/index.js';
+import { resolvePrecision, type Precision } from '../backend/precision.js';
 import { configToYaml } from '../config/load.js';
 import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
 import type { DistillConfig } from '../config/schema.js';
@@ -30,8 +32,10 @@ import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
 import { toTrainConfig, trainingFingerprint } from './config.js';
 import { createTeacherSource, type CachedView } from './teacher-source.js';
+import { applyInitMethod, applyInitWeights, initLine, readInitSource, type InitSource } from './init.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
+import { loadCheckpoint } from './checkpoint.js';
 import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
@@ -49,6 +53,8 @@ export interface DistillRunOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Called (synchronously) with the live student after every finished epoch, e.g. to probe its kNN accuracy. */
   onEpochEnd?: (epoch: number, model: tf.LayersModel) => void;
+  /** Called (synchronously) with the student and method just before the first step of this session. */
+  onTrainStart?: (model: tf.LayersModel, method: DistillMethod) => void;
 }
 
 export interface DistillRunResult {
@@ -193,6 +199,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   checkStudentKeys(config.student);
   const data = await loadTrainingData(config, opts);
   const spec = resolveStudentSpec(config, data);
+  if (config.init !== undefined) await readInitSource(config.init, spec); // a mismatched --init fails the dry run too
   const student = createStudent(spec, config.seed);
   const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions }).catch((e) => { student.dispose(); throw e; });
   try {
@@ -224,6 +231,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
       const times = await timeTrainSteps({
         student, method, teacherFeatures: createTeacherSource({ cached: new Map([[0, fake]]), tokens: config.method.tokens }),
         data, batchSize: Math.min(config.batchSize, data.count), steps: 2,
+        precision: resolvePrecision(config.precision, { graph: config.trainStep !== 'eager' && graphAvailability().available, oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS === '1' }).precision,
       });
       stepSeconds = mean(times);
     } finally {
@@ -268,6 +276,24 @@ async function embedViews(teacher: Teacher, data: ImageSet, views: ViewSpec[], c
   return { cached, totals };
 }
 
+/**
+ * The precision this run trains in, and why. A resume keeps the checkpoint's (precision auto follows it; asking
+ * for the other one refuses); a new run resolves the `precision` key (src/backend/precision.ts).
+ */
+async function runPrecision(config: DistillConfig, resume: boolean, ckPath: string, oneDnn: boolean): Promise<{ precision: Precision; reason: string }> {
+  const graph = config.trainStep !== 'eager' && graphAvailability().available;
+  if (resume && existsSync(ckPath)) {
+    const ck = await loadCheckpoint(ckPath);
+    const was: Precision = (ck.config.train as { precision?: string } | undefined)?.precision === 'bf16' ? 'bf16' : 'fp32';
+    if (config.precision !== 'auto' && config.precision !== was) {
+      throw new UserError(`precision ${config.precision}: ${quoteName(ckPath)} trained in ${was} and a resume keeps it; resume with precision ${was} (or auto), or use a new run directory`);
+    }
+    if (was === 'bf16' && !graph) throw new UserError(`${quoteName(ckPath)}: this run trains in bf16, which needs the graph training path (${config.trainStep === 'eager' ? 'trainStep is eager' : graphAvailability().reason}); resume where it is available`);
+    return { precision: was, reason: 'kept from the checkpoint' };
+  }
+  return resolvePrecision(config.precision, { graph, oneDnn });
+}
+
 /** Runs the whole pipeline; an abort (SIGINT) during training ends with a checkpoint and `interrupted: true`. */
 export async function runDistill(config: DistillConfig, opts: DistillRunOptions = {}): Promise<DistillRunResult> {
   const runDir = config.runDir;
@@ -307,7 +333,15 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   const spec = resolveStudentSpec(config, data);
   const views = viewSpecs(config, data.channels);
   const student = createStudent(spec, config.seed);
-  try { checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count)); } catch (e) { student.dispose(); throw e; }
+  // --init: read and check the source before the (long) cache fill; a resume takes everything from its checkpoint.
+  let init: InitSource | undefined;
+  try {
+    checkTrainMemory(student.model, spec, Math.min(config.batchSize, data.count));
+    if (config.init !== undefined && !opts.resume) {
+      init = await readInitSource(config.init, spec);
+      applyInitWeights(init, student.model);
+    }
+  } catch (e) { student.dispose(); throw e; }
   let teacher: Teacher;
   let teacherSize: number;
   try {
@@ -356,22 +390,28 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
     throw e;
   }
   try {
-    if (!opts.resume) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
+    const freshHead = init ? applyInitMethod(init, method, teacherInfo.id, config.teacherNorm) : '';
+    if (init) info(initLine(init, method, freshHead));
+    init = undefined; // the weights are in the student now
+    if (!opts.resume && freshHead !== undefined) await prepareMethod(method, config.method, { pooled: identity.pooled, tokens: identity.tokens, count: data.count, seed: config.seed });
     let training: DistillSummary['training'];
     const oneDnn = process.env.TF_ENABLE_ONEDNN_OPTS === '1';
+    const { precision, reason: precisionReason } = await runPrecision(config, opts.resume ?? false, ckPath, oneDnn);
+    info(`training precision: ${precision} (${precisionReason})`);
     const onEvent = (e: TrainEvent) => {
       if (e.type === 'path') {
-        training = { path: e.path, reason: e.reason, kernels: e.kernels, oneDnn };
+        training = { path: e.path, reason: e.reason, kernels: e.kernels, oneDnn, precision: e.path === 'graph' ? precision : 'fp32' };
         // One line a run saying which path the steps take (and why not the graph, when not).
         info(e.path === 'graph'
           ? `training path: graph (each step is one TensorFlow graph of ${e.kernels} kernels; oneDNN ${oneDnn ? 'on' : 'off'})`
           : `training path: eager${e.reason ? ` (${e.reason})` : ''}`);
       }
+      if (e.type === 'start') opts.onTrainStart?.(student.model, method);
       opts.onEvent?.(e);
       if (e.type === 'epoch') opts.onEpochEnd?.(e.epoch, student.model);
     };
     const result = await train({
-      student, method, data, teacherFeatures: source, config: toTrainConfig(config), runDir, resume: opts.resume,
+      student, method, data, teacherFeatures: source, config: { ...toTrainConfig(config), precision }, runDir, resume: opts.resume,
       signal: opts.signal, onEvent,
       augment: (indices, viewId) => augmentImages(data, indices, views[viewId]!),
       fingerprintExtra: { ...trainingFingerprint(config, spec as unknown as Record<string, unknown>), teacherId: teacherInfo.id, runId, dataSha256 },

@@ -92,6 +92,8 @@ export const runSummarySchema = z.strictObject({
   /** How the final session's steps ran: one graph each, or eager (with why), and whether oneDNN was on. */
   training: z.strictObject({
     path: z.enum(['graph', 'eager']), reason: z.string().max(2048).optional(), kernels: count, oneDnn: z.boolean(),
+    /** The precision the steps trained in (absent in runs from before the `precision` key: fp32). */
+    precision: z.enum(['fp32', 'bf16']).optional(),
   }).optional(),
   /** SHA-256 and size of every sealed file, by path relative to the run folder. */
   files: z.record(z.string(), fileEntry),

@@ -22,6 +22,7 @@ import { appendStep, truncateLog } from './train-log.js';
 import { gatherRows, type TeacherSource } from './teacher-source.js';
 import { createProgress } from './progress.js';
 import { Stepper, type StepPath } from '../backend/graph/index.js';
+import type { Precision } from '../backend/precision.js';
 
 /** The knobs of the loop itself (the CLI's DistillConfig resolves into this). */
 export interface TrainConfig {
@@ -45,6 +46,12 @@ export interface TrainConfig {
    * cannot be one graph is a UserError naming why; 'auto' falls back to eager instead.
    */
   stepPath?: StepPath;
+  /**
+   * The resolved training precision (src/backend/precision.ts): 'bf16' runs the compiled step's convolutions
+   * and matmuls in bfloat16, everything else in float32; the eager path is always float32. Default 'fp32'.
+   * Part of the fingerprint (a resume keeps it).
+   */
+  precision?: Precision;
 }
 
 export type TrainEvent =
@@ -215,7 +222,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const warmupSteps = config.warmupSteps ?? Math.round(config.warmupEpochs * perEpoch);
   const lrAt = warmupCosine({ baseLr: config.lr, minLr: config.minLr, warmupSteps, totalSteps });
 
-  const { progress: _p, ...trainKnobs } = config;
+  // precision fp32 is left out, so runs from before the key existed still resume.
+  const { progress: _p, precision: _precision, ...trainKnobs } = config;
+  if (config.precision === 'bf16') Object.assign(trainKnobs, { precision: 'bf16' });
   const fingerprinted: Record<string, unknown> = {
     train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels },
     ...(opts.fingerprintExtra ?? {}),
@@ -226,7 +235,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const variables = [...student.trainableVariables(), ...method.variables];
   const optimizer = new AdamW(variables, { lr: lrAt(0), weightDecay: config.weightDecay });
-  const stepper = new Stepper({ mode: config.stepPath ?? 'auto', strict: true });
+  const stepper = new Stepper({ mode: config.stepPath ?? 'auto', strict: true, precision: config.precision });
   const termNames: string[] = [];
   let reportedPath: string | undefined;
 
@@ -378,6 +387,8 @@ export interface TimeStepsOptions {
   lr?: number;
   /** Step path (default 'auto'). */
   stepPath?: StepPath;
+  /** Precision of the compiled step (default 'fp32'). */
+  precision?: Precision;
 }
 
 /**
@@ -407,7 +418,7 @@ export interface StepTimer {
 export function createStepTimer(o: Omit<TimeStepsOptions, 'steps' | 'warmup'> & { onFallback?: (reason: string) => void }): StepTimer {
   const variables = [...o.student.trainableVariables(), ...o.method.variables];
   const optimizer = new AdamW(variables, { lr: o.lr ?? 1e-4, weightDecay: 0.05 });
-  const stepper = new Stepper({ mode: o.stepPath ?? 'auto', onFallback: o.onFallback });
+  const stepper = new Stepper({ mode: o.stepPath ?? 'auto', onFallback: o.onFallback, precision: o.precision });
   const termNames: string[] = [];
   const n = Math.min(o.batchSize, o.data.count);
   const indices = Int32Array.from({ length: o.batchSize }, (_, i) => i % n);

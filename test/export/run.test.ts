@@ -85,11 +85,17 @@ test('tintem export CLI writes the export and prints where to serve it', async (
   const { dir, model } = await fakeRunWith({ scorecard: true });
   model.dispose();
   const out = join(dir, 'cli-export');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', '--run', dir, '--out', out, '--gallery', 'noise:30', '--gallery-size', '8'], { encoding: 'utf8', env: { ...process.env, TINTEM_QUIET_BACKEND: '1' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', '--run', dir, '--out', out, '--gallery', 'noise:30', '--gallery-size', '8', '--quantize', 'int8'], { encoding: 'utf8', env: { ...process.env, TINTEM_QUIET_BACKEND: '1' } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /exported tintem student \(teacher random:3\/pool@28\/unit\)/);
   assert.match(r.stdout, /gallery: 8 images of noise:30/);
+  assert.match(r.stdout, /student\.onnx [\d.]+ KB: onnxruntime-node matches TF\.js on 16 images/);
+  assert.match(r.stdout, /student\.int8\.onnx [\d.]+ KB \(\d+% of fp32\); pooled cosine to fp32 min [\d.]+, mean [\d.]+; onnxruntime-node [\d.]+ ms\/image vs fp32/);
   assert.match(r.stdout, new RegExp(`tintem serve --model ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const meta = JSON.parse(readFileSync(join(out, 'tintem.json'), 'utf8'));
   assert.equal(meta.scorecard['quality / kNN accuracy'], 0.91);
+  assert.deepEqual(Object.keys(meta.files).sort(), ['gallery.json', 'model.json', 'student.int8.onnx', 'student.onnx', 'weights.bin']);
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', '--run', dir, '--out', join(dir, 'x'), '--format', 'tfjs', '--quantize', 'int8'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2); // a user error
+  assert.match(bad.stderr, /--quantize int8 writes an ONNX file/);
 });

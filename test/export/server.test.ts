@@ -1,20 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveUnder, startServer } from '../../src/export/server.js';
+import { writeTintemJson } from '../../src/export/exporter.js';
+import { sha256 } from '../../src/util/hash.js';
 import { UserError } from '../../src/util/errors.js';
 
-function fixture(): { web: string; model: string } {
+async function fixture(): Promise<{ web: string; model: string }> {
   const root = mkdtempSync(join(tmpdir(), 'tintem-serve-'));
   const web = join(root, 'web'), model = join(root, 'model');
   mkdirSync(web); mkdirSync(model);
   writeFileSync(join(web, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(join(web, 'app.js'), 'console.log(1)');
-  writeFileSync(join(model, 'tintem.json'), '{"format":"tintem-student"}');
-  writeFileSync(join(model, 'weights.bin'), Buffer.from([1, 2, 3, 4]));
+  const weights = Buffer.from([1, 2, 3, 4]);
+  writeFileSync(join(model, 'weights.bin'), weights);
+  // A sealed tintem.json listing the weights: the server verifies the export before serving it.
+  await writeTintemJson(model, {
+    format: 'tintem-student', formatVersion: 2, tintemVersion: '0', inputSize: 8, channels: 1, embedDim: 2, tokenGrid: 0, student: {},
+    teacher: { id: 't' }, method: 'm', outputs: ['pooled'], preprocessing: {}, files: { 'weights.bin': { sha256: sha256(weights), bytes: 4 } },
+  });
   writeFileSync(join(model, '.secret'), 'hidden');
   writeFileSync(join(root, 'outside.txt'), 'outside');
   return { web, model };
@@ -44,7 +51,7 @@ test('resolveUnder keeps paths inside the root and refuses hidden files', () => 
 });
 
 test('server: page and model files on loopback with a same-origin CSP; no traversal, no listing, GET/HEAD only', async () => {
-  const { web, model } = fixture();
+  const { web, model } = await fixture();
   const server = await startServer({ modelDir: model, webDir: web, port: 0 });
   try {
     assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -71,10 +78,17 @@ test('server: page and model files on loopback with a same-origin CSP; no traver
   }
   await assert.rejects(() => startServer({ modelDir: web, webDir: web, port: 0 }), (e: unknown) => e instanceof UserError && /no tintem\.json there/.test(e.message));
   await assert.rejects(() => startServer({ modelDir: model, webDir: model, port: 0 }), (e: unknown) => e instanceof UserError && /no index\.html/.test(e.message));
+  // a replaced file or an edited tintem.json is refused before serving
+  writeFileSync(join(model, 'weights.bin'), Buffer.from([1, 2, 3, 5]));
+  await assert.rejects(() => startServer({ modelDir: model, webDir: web, port: 0 }), (e: unknown) => e instanceof UserError && /weights\.bin: SHA-256 mismatch/.test(e.message));
+  writeFileSync(join(model, 'weights.bin'), Buffer.from([1, 2, 3, 4]));
+  const metaPath = join(model, 'tintem.json');
+  writeFileSync(metaPath, readFileSync(metaPath, 'utf8').replace('"inputSize": 8', '"inputSize": 16'));
+  await assert.rejects(() => startServer({ modelDir: model, webDir: web, port: 0 }), (e: unknown) => e instanceof UserError && /tintem\.json: seal mismatch/.test(e.message));
 });
 
 test('server gzips text and JSON for clients that accept it', async () => {
-  const { web, model } = fixture();
+  const { web, model } = await fixture();
   writeFileSync(join(model, 'gallery.json'), JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ source: `set#${i}` })) }));
   const server = await startServer({ modelDir: model, webDir: web, port: 0 });
   try {

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostAllowed, startServer } from '../../src/export/server.js';
+import { writeTintemJson } from '../../src/export/exporter.js';
 import { tempDir } from './helpers.js';
 
 function get(port: number, path: string, host?: string): Promise<{ status: number; body: string }> {
@@ -25,7 +26,11 @@ test('serve: symlinks out of the roots are not followed; foreign Host headers ge
   const root = tempDir('serve');
   const model = join(root, 'model'), web = join(root, 'web');
   mkdirSync(model); mkdirSync(web);
-  writeFileSync(join(model, 'tintem.json'), '{}');
+  // serve verifies the export first: a sealed tintem.json listing no files
+  await writeTintemJson(model, {
+    format: 'tintem-student', formatVersion: 2, tintemVersion: '0', inputSize: 8, channels: 1, embedDim: 2, tokenGrid: 0, student: {},
+    teacher: { id: 't' }, method: 'm', outputs: ['pooled'], preprocessing: {}, files: {},
+  });
   writeFileSync(join(web, 'index.html'), '<!doctype html><title>t</title>');
   symlinkSync('/etc', join(model, 'etc-link'));
   symlinkSync('/etc/passwd', join(model, 'passwd'));

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, initBackend } from '../../src/backend/index.js';
-import { batchNormalization, nativeKernelsActive } from '../../src/students/native-kernels.js';
+import { batchNormalization, layerNormalization, nativeKernelsActive } from '../../src/students/native-kernels.js';
+import { LayerNorm } from '../../src/students/layers.js';
 
 await initBackend();
 
@@ -59,6 +60,39 @@ test('fused BatchNormalization (training) = tfjs-layers BatchNormalization: outp
     assertClose(fused.apply(x, { training: false }) as tf.Tensor, plain.apply(x, { training: false }) as tf.Tensor, `${shape} inference`);
     tf.dispose([...weights, x, w, a.y, e.y, a.value, e.value, a.dGamma, a.dBeta, a.dx, e.dGamma, e.dBeta, e.dx]);
     for (const v of [...fused.weights, ...plain.weights]) v.dispose();
+  }
+});
+
+test('fused LayerNorm (training) = tfjs-layers LayerNormalization and the composed LayerNorm: output and gradients; serialises as LayerNorm', () => {
+  for (const shape of [[4, 9, 12], [2, 197, 16], [3, 5]] as number[][]) {
+    const w = shape[shape.length - 1]!;
+    const fused = layerNormalization({ name: 'fused_ln', epsilon: 1e-6 });
+    const composed = new LayerNorm({ name: 'composed_ln', epsilon: 1e-6 });
+    const plain = tf.layers.layerNormalization({ name: 'plain_ln', epsilon: 1e-6 });
+    const weights = [tf.randomNormal([w], 1, 0.3, 'float32', 1), tf.randomNormal([w], 0, 0.5, 'float32', 2)];
+    for (const layer of [fused, composed, plain]) {
+      layer.build([null, ...shape.slice(1)]);
+      layer.setWeights(weights);
+    }
+    const x = tf.randomNormal(shape, 0.7, 2, 'float32', 5);
+    const r = tf.randomNormal(shape, 0, 1, 'float32', 6);
+    const gradsOf = (layer: tf.layers.Layer) => {
+      const [gamma, beta] = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, r)) as tf.Scalar, [gamma!, beta!]);
+      const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx, { training: true }) as tf.Tensor, r)))(x);
+      return { y: layer.apply(x, { training: true }) as tf.Tensor, value, dGamma: grads[gamma!.name]!, dBeta: grads[beta!.name]!, dx };
+    };
+    const a = gradsOf(fused);
+    for (const [e, name] of [[gradsOf(plain), 'tfjs-layers'], [gradsOf(composed), 'composed']] as const) {
+      assertClose(a.y, e.y, `${shape} y vs ${name}`);
+      assertClose(a.dx, e.dx, `${shape} dL/dx vs ${name}`, 1e-3, 1e-4);
+      assertClose(a.dGamma, e.dGamma, `${shape} dL/dgamma vs ${name}`, 1e-3, 1e-4);
+      assertClose(a.dBeta, e.dBeta, `${shape} dL/dbeta vs ${name}`);
+      tf.dispose([e.y, e.value, e.dGamma, e.dBeta, e.dx]);
+    }
+    assert.equal(fused.getClassName(), composed.getClassName());
+    tf.dispose([...weights, x, r, a.y, a.value, a.dGamma, a.dBeta, a.dx]);
+    for (const v of [...fused.weights, ...composed.weights, ...plain.weights]) v.dispose();
   }
 });
 

@@ -16,7 +16,9 @@ import { exportStudent } from '../../src/export/exporter.js';
 import { buildGallery, writeGallery } from '../../src/export/gallery.js';
 import { loadStudent } from '../../src/export/load.js';
 import { indexGallery, matchGallery } from '../../src/export/match.js';
-import { embedImageFiles } from '../../src/export/decode-node.js';
+import { embedImageFiles, readImageFile } from '../../src/export/decode-node.js';
+import { addOnnxForms } from '../../src/export/onnx-export.js';
+import { loadOnnxStudent } from '../../src/export/verify.js';
 import { startServer } from '../../src/export/server.js';
 import { Rng } from '../../src/util/random.js';
 import { createStudent } from '../../src/students/index.js';
@@ -47,7 +49,7 @@ function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return 1 - dot / Math.sqrt(na * nb);
 }
 
-test('the web page embeds dropped images like Node, shows the same neighbours, and stays on 127.0.0.1', { timeout: 60_000 }, async () => {
+test('the web page embeds dropped images like Node (TF.js and ONNX on onnxruntime-web wasm), shows the same neighbours, and stays on 127.0.0.1', { timeout: 90_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `headless Chromium not found at ${CHROMIUM}: install Debian's 'chromium' package (apt-get install chromium) or set TINTEM_CHROMIUM`);
   const build = spawnSync(process.execPath, ['scripts/build-web.mjs', '--quiet'], { encoding: 'utf8' });
   assert.equal(build.status, 0, `scripts/build-web.mjs failed: ${build.stderr}`);
@@ -61,6 +63,8 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
     ood: { score: 'knn-distance', k: 5 },
   });
   vit.dispose();
+  // ... and its ONNX form, which the page runs on onnxruntime-web (wasm) when asked to
+  await addOnnxForms(join(dir, 'model'), randomImages(8, 16, 3, 12));
   const student = await loadStudent(join(dir, 'model'));
   const gallery = await buildGallery(student, randomImages(240, 16, 3, 11, 'noise16'), 120, 7);
   await writeGallery(join(dir, 'model'), gallery);
@@ -77,6 +81,11 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
     expected.push({ embedding, match: matchGallery(embedding, index) });
   }
   student.dispose();
+  // Node's onnxruntime on the same decoded images
+  const onnxNode = await loadOnnxStudent(join(dir, 'model'));
+  const expectedOnnx: Float32Array[] = [];
+  for (const png of [rgbPng, grayPng]) expectedOnnx.push(await onnxNode.embed(await readImageFile(png)));
+  await onnxNode.dispose();
 
   const server = await startServer({ modelDir: join(dir, 'model'), port: 0 });
   const origin = new URL(server.url).origin;
@@ -129,6 +138,23 @@ test('the web page embeds dropped images like Node, shows the same neighbours, a
     // the shown neighbour thumbnails are the gallery's
     const shown = await page.$$eval('section.result[data-name="query-rgb.png"] .neighbours li', (lis) => lis.map((li) => Number(li.getAttribute('data-index'))));
     assert.deepEqual(shown, expected[0]!.match.neighbours.map((n) => n.index));
+
+    // The same images through the ONNX export on onnxruntime-web's WebAssembly build, chosen on the page.
+    await page.goto(`${server.url}?runtime=onnx&ep=wasm`);
+    await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 30_000 });
+    assert.equal(await page.getAttribute('body', 'data-state'), 'ready', `ONNX page failed: ${await page.textContent('#status')}`);
+    assert.equal(await page.getAttribute('body', 'data-backend'), 'onnx-wasm');
+    assert.equal(await page.$eval('#runtime', (s) => (s as HTMLSelectElement).value), 'onnx');
+    await page.setInputFiles('#files', [rgbPng, grayPng]);
+    await page.waitForSelector('body[data-count="2"][data-state="ready"]', { timeout: 20_000 });
+    const onnxResults = await page.evaluate(() => (window as unknown as { tintem: { results: BrowserResult[] } }).tintem.results);
+    for (const [i, r] of onnxResults.entries()) {
+      assert.equal(r.error, undefined);
+      const d = cosineDistance(r.embedding, expectedOnnx[i]!);
+      assert.ok(d < 1e-4, `${r.name}: onnxruntime-web vs onnxruntime-node cosine distance ${d}`);
+      assert.ok(cosineDistance(r.embedding, expected[i]!.embedding) < 1e-4, `${r.name}: onnxruntime-web vs TF.js in Node`);
+      assert.deepEqual(r.neighbours.map((n) => n.index), expected[i]!.match.neighbours.map((n) => n.index), `${r.name}: ONNX neighbours differ`);
+    }
 
     assert.ok(requests.length >= 5, `expected the page, script, metadata, model and gallery requests, saw ${requests.length}`);
     const offsite = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));

@@ -35,7 +35,7 @@ export function teacherLabel(teacher: TintemJson['teacher']): string {
   return typeof t.embedDim === 'number' && t.embedDim > 0 ? `${name} (${t.embedDim}-d)` : name;
 }
 
-export function renderModelInfo(meta: TintemJson, backend: BackendInfo, gallery: Gallery | undefined): void {
+export function renderModelInfo(meta: TintemJson, backend: Pick<BackendInfo, 'fallbackReason'> & { name: string }, gallery: Gallery | undefined): void {
   const kb = Object.values(meta.files).reduce((s, f) => s + f.bytes, 0) / 1024;
   const rows: Array<[string, string]> = [
     ['Student', `${String(meta.student.kind ?? meta.student.type ?? 'model')} · ${meta.inputSize}×${meta.inputSize}×${meta.channels} → ${meta.embedDim}-d · ${kb.toFixed(0)} KB`],

@@ -8,6 +8,7 @@
 import { tf } from '../index.js';
 import { UserError } from '../../util/errors.js';
 import { CompiledStep } from './compiled-step.js';
+import type { Precision } from '../precision.js';
 import { nativeBackend, type NativeBackend } from './native.js';
 import { traceStep } from './recorder.js';
 
@@ -27,15 +28,28 @@ export interface StepperOptions {
   onFallback?: (reason: string) => void;
   /** Mode 'graph' only: leaving the graph path is a UserError instead of a fallback (the user asked for it). */
   strict?: boolean;
+  /**
+   * 'bf16': the compiled step runs convolutions and matmuls in bfloat16 (recorder.ts); the eager path, and so
+   * the eager step a graph is recorded from, stays float32. Default 'fp32'.
+   */
+  precision?: Precision;
 }
 
 /**
+ * Relative L2 tolerance of the first graph step against the eager one. fp32: float32 rounding of a step (see
+ * firstMismatch). bf16: the graph rounds every conv / matmul operand to 8 significant bits (relative error
+ * 2^-9 each), and with float32 accumulation a product's error stays a few times that, ~1e-2 after a deep
+ * network's forward and backward; 5e-2 passes that and still catches a wrong graph (off by O(1)).
+ */
+const MATCH_TOLERANCE: Record<Precision, number> = { fp32: 1e-3, bf16: 5e-2 };
+
+/**
  * The first pair of tensors that differ by more than float32 rounding of a step can explain, in the L2 sense:
- * |a - b| > 1e-3 |a| + 1e-6 sqrt(n). Not element by element on purpose: graph and eager kernels may order sums
+ * |a - b| > tolerance |a| + 1e-6 sqrt(n) (tolerance 1e-3 in fp32, see MATCH_TOLERANCE). Not element by element on purpose: graph and eager kernels may order sums
  * differently, and Adam's first update is about sign(g), which flips for gradients near 0; a wrong graph is off
  * by far more.
  */
-function firstMismatch(a: tf.Tensor[], b: tf.Tensor[], names: string[]): string | undefined {
+function firstMismatch(a: tf.Tensor[], b: tf.Tensor[], names: string[], tolerance = 1e-3): string | undefined {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!.dataSync(), y = b[i]!.dataSync();
     let diff = 0, norm = 0;
@@ -45,9 +59,14 @@ function firstMismatch(a: tf.Tensor[], b: tf.Tensor[], names: string[]): string 
     }
     diff = Math.sqrt(diff);
     norm = Math.sqrt(norm);
-    if (!(diff <= 1e-3 * norm + 1e-6 * Math.sqrt(x.length))) return `${names[i]} differ by ${diff.toExponential(2)} (L2) at norm ${norm.toExponential(2)}`;
+    if (!(diff <= tolerance * norm + 1e-6 * Math.sqrt(x.length))) return `${names[i]} differ by ${diff.toExponential(2)} (L2) at norm ${norm.toExponential(2)}`;
   }
   return undefined;
+}
+
+/** All of `ts` as one flat vector (a new tensor the caller disposes). */
+function flatConcat(ts: tf.Tensor[]): tf.Tensor {
+  return tf.tidy(() => (ts.length ? tf.concat(ts.map((t) => tf.reshape(tf.cast(t, 'float32'), [-1]))) : tf.zeros([0])));
 }
 
 export class Stepper {
@@ -56,6 +75,8 @@ export class Stepper {
   private disabledReason?: string;
   /** Kernels in the recorded step (0 until one is recorded). */
   kernels = 0;
+  /** Of those, the kernels the compiled step runs in bfloat16 (precision 'bf16' only). */
+  bf16Kernels = 0;
 
   constructor(private readonly opts: StepperOptions) {
     if (opts.mode === 'eager') {
@@ -100,7 +121,8 @@ export class Stepper {
     const variables = Object.values(tf.engine().state.registeredVariables) as tf.Variable[];
     const saved = variables.map((v) => tf.clone(v));
     try {
-      const outcome = traceStep(this.backend, data, eager);
+      const precision = this.opts.precision ?? 'fp32';
+      const outcome = traceStep(this.backend, data, eager, { bf16: precision === 'bf16' });
       if ('reason' in outcome) {
         this.disable(outcome.reason);
         return { results: outcome.results, graph: false };
@@ -113,6 +135,7 @@ export class Stepper {
         return { results: outcome.results, graph: false };
       }
       this.kernels = outcome.trace.kernels;
+      this.bf16Kernels = outcome.trace.bf16Kernels;
       // The eager step's outcome, to check the graph's first step against.
       const eagerState = outcome.trace.stateOutputs.map((s) => tf.clone(s.variable));
       variables.forEach((v, i) => { if (!v.isDisposed) v.assign(saved[i]!); });
@@ -126,11 +149,18 @@ export class Stepper {
         this.disable(`TensorFlow could not run the recorded step: ${(e as Error).message.split('\n')[0]}`);
         return { results: eager(), graph: false };
       }
-      const mismatch = firstMismatch(
-        [...outcome.results, ...eagerState],
-        [...results, ...outcome.trace.stateOutputs.map((s) => s.variable)],
-        ['the step results', ...outcome.trace.stateOutputs.map((s) => `variable '${s.variable.name}'`)],
-      );
+      // The results one by one; the variables as one state vector: Adam's first update is ~lr sign(g) whatever
+      // |g|, so a variable whose gradient is 0 up to rounding (an attention layer's key bias: softmax ignores a
+      // per-row constant; a BatchNorm beta in bf16) differs between any two kernel orders by ~lr, all of it.
+      const tolerance = MATCH_TOLERANCE[precision];
+      const mismatch = firstMismatch(outcome.results, results, ['the step results'], tolerance) ?? (() => {
+        const flat = [flatConcat(eagerState), flatConcat(outcome.trace.stateOutputs.map((s) => s.variable))];
+        try {
+          return firstMismatch([flat[0]!], [flat[1]!], [`the ${eagerState.length} variable${eagerState.length === 1 ? '' : 's'} the step sets`], tolerance);
+        } finally {
+          tf.dispose(flat);
+        }
+      })();
       if (mismatch) {
         // Trust the eager step: put its state back in place of the graph's.
         outcome.trace.stateOutputs.forEach((s, i) => s.variable.assign(eagerState[i]!));

@@ -9,10 +9,30 @@
  *  - tensors created on the host inside the step (scalars, shapes, axes) become Const nodes;
  *  - a host read inside the step (dataSync/data/arraySync) means the step depends on data: the trace is invalid.
  * The traced step itself ran eagerly and is a real step: its results are returned as usual.
+ *
+ * With `bf16`, the recorded graph (not the eager step) runs the compute-bound kernels - convolutions and their
+ * gradients, matmuls - in bfloat16: each such node gets Cast-to-bf16 nodes on its float inputs, T = bfloat16,
+ * and a Cast back to float32 on its output, so everything between them (BatchNorm and its statistics, the loss
+ * reductions, AdamW, the master weights) stays float32, as PyTorch's autocast does. Kernels recorded inside
+ * `fullPrecision` (src/backend/precision.ts) keep float32. TensorFlow's oneDNN layout pass maps the bf16
+ * Conv2D / MatMul nodes to its AMX / AVX512-BF16 primitives (without oneDNN they run in Eigen, emulated).
  */
 import { tf } from '../index.js';
+import { inFullPrecision } from '../precision.js';
 import type { NativeBackend, NativeBinding, OpAttr, TensorMetadata } from './native.js';
-import type { AttrValue, ConstTensor, GraphNode } from './saved-model.js';
+import { DT, type AttrValue, type ConstTensor, type GraphNode } from './saved-model.js';
+
+/** Kernels a bf16 step runs in bfloat16 (all compute-bound; TensorFlow has bf16 CPU kernels for each). */
+export const BF16_OPS: ReadonlySet<string> = new Set([
+  'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter',
+  'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
+  'MatMul', 'BatchMatMul', 'BatchMatMulV2', 'BatchMatMulV3',
+]);
+
+export interface TraceOptions {
+  /** Write the BF16_OPS kernels as bfloat16 nodes between casts (the eager step itself stays float32). */
+  bf16?: boolean;
+}
 
 export interface StepTrace {
   nodes: GraphNode[];
@@ -26,6 +46,8 @@ export interface StepTrace {
   resultEndpoints: string[];
   /** Number of recorded kernels. */
   kernels: number;
+  /** Kernels written as bfloat16 nodes (0 unless traced with `bf16`). */
+  bf16Kernels: number;
 }
 
 export type TraceOutcome<R> = { trace: StepTrace; results: R } | { reason: string; results: R };
@@ -62,7 +84,7 @@ const INFERRED_TYPE_ATTRS: Record<string, Array<[string, number]>> = {
  * Runs `step` eagerly while recording it. `data` are the step's per-call inputs (already created); `step`
  * returns the tensors the caller wants back each run (kept by the caller).
  */
-export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: tf.Tensor[], step: () => R): TraceOutcome<R> {
+export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: tf.Tensor[], step: () => R, opts: TraceOptions = {}): TraceOutcome<R> {
   const binding = backend.binding;
   const original = { executeOp: binding.executeOp, createTensor: binding.createTensor, tensorDataSync: binding.tensorDataSync };
   const nodes: GraphNode[] = [];
@@ -71,6 +93,7 @@ export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: t
   let failure: string | undefined;
   let lastOp = '(none)';
   let kernels = 0;
+  let bf16Kernels = 0;
 
   const idOf = (t: tf.Tensor) => backend.getInputTensorIds([t])[0]!;
   // Every live variable, by the binding id of its current value.
@@ -160,8 +183,28 @@ export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: t
           const dtype = dtypeOf.get(inputIds[k]!) ?? seen.get(inputIds[k]!)?.dtype;
           if (nodeAttrs[attr] === undefined && dtype !== undefined) nodeAttrs[attr] = { type: dtype };
         }
-        nodes.push({ name: node, op: name, inputs, attrs: nodeAttrs });
-        out.forEach((m, j) => { endpoint.set(m.id, `${node}:${j}`); dtypeOf.set(m.id, m.dtype); });
+        const lowered = opts.bf16 && BF16_OPS.has(name) && !inFullPrecision() && (nodeAttrs.T as { type?: number } | undefined)?.type === DT.float
+          && out.length === 1 && out[0]!.dtype === DT.float;
+        if (lowered) {
+          // Float inputs through a Cast to bf16 (shape operands such as Conv2DBackpropInput's input_sizes stay).
+          const cast = (from: number, to: number) => ({ SrcT: { type: from }, DstT: { type: to }, Truncate: { b: false } });
+          inputs = inputs.map((inp, k) => {
+            const dtype = dtypeOf.get(inputIds[k]!) ?? seen.get(inputIds[k]!)?.dtype;
+            if (dtype !== DT.float) return inp;
+            const c = `${node}_bf16_${k}`;
+            nodes.push({ name: c, op: 'Cast', inputs: [inp], attrs: cast(DT.float, DT.bfloat16) });
+            return c;
+          });
+          nodeAttrs.T = { type: DT.bfloat16 };
+          nodes.push({ name: node, op: name, inputs, attrs: nodeAttrs });
+          nodes.push({ name: `${node}_f32`, op: 'Cast', inputs: [node], attrs: cast(DT.bfloat16, DT.float) });
+          endpoint.set(out[0]!.id, `${node}_f32:0`);
+          dtypeOf.set(out[0]!.id, out[0]!.dtype);
+          bf16Kernels += 1;
+        } else {
+          nodes.push({ name: node, op: name, inputs, attrs: nodeAttrs });
+          out.forEach((m, j) => { endpoint.set(m.id, `${node}:${j}`); dtypeOf.set(m.id, m.dtype); });
+        }
       } catch (e) {
         failure = (e as Error).message;
       }
@@ -211,5 +254,5 @@ export function traceStep<R extends tf.Tensor[]>(backend: NativeBackend, data: t
     if (!ep) return { reason: 'a result of the step was not computed inside it', results };
     resultEndpoints.push(ep);
   }
-  return { trace: { nodes, dataInputs, stateInputs, stateOutputs, resultEndpoints, kernels }, results };
+  return { trace: { nodes, dataInputs, stateInputs, stateOutputs, resultEndpoints, kernels, bf16Kernels }, results };
 }

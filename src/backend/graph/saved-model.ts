@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Msg } from './proto.js';
 
 /** TensorFlow's DataType enum values (types.proto); the C API's TF_DataType uses the same numbers. */
-export const DT = { float: 1, double: 2, int32: 3, uint8: 4, string: 7, complex64: 8, int64: 9, bool: 10 } as const;
+export const DT = { float: 1, double: 2, int32: 3, uint8: 4, string: 7, complex64: 8, int64: 9, bool: 10, bfloat16: 14 } as const;
 
 export interface ConstTensor {
   dtype: number;

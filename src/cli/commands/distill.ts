@@ -42,10 +42,12 @@ export interface DistillFlags {
   progress: boolean;
   backend?: string;
   trainStep?: string;
+  precision?: string;
   embedOnly?: boolean;
   shard?: string;
   shardCount?: string;
   cacheOnly?: boolean;
+  init?: string;
 }
 
 const number = (flag: string, integer = false) => (integer ? intArg(flag, -Infinity) : numberArg(flag));
@@ -58,7 +60,8 @@ function flagValues(f: DistillFlags): Record<string, unknown> {
     teacher: f.teacher, 'data.train': f.data, 'data.limit': f.limit, 'method.name': f.method, epochs: f.epochs,
     batchSize: f.batchSize, lr: f.lr, weightDecay: f.weightDecay, seed: f.seed, views: f.views, runDir: f.runDir,
     cacheDir: f.cacheDir, 'student.preset': f.student, 'student.embedDim': f.studentDim, fp16: f.fp16 || undefined, 'method.pcaInit': f.pcaInit || undefined,
-    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, cacheOnly: f.cacheOnly || undefined,
+    progress: f.progress === false ? false : undefined, trainStep: f.trainStep, precision: f.precision, cacheOnly: f.cacheOnly || undefined,
+    init: f.init,
   };
 }
 
@@ -140,12 +143,14 @@ export function register(program: Command): void {
     .option('--fp16', 'store cached teacher embeddings as float16')
     .option('--pca-init', 'initialise the TinTeM head from principal directions of the teacher embeddings')
     .option('--set <key=value>', 'set any config key, e.g. --set method.weights.headLocal=0.5 (repeatable)', collect, [])
+    .option('--init <dir>', 'start the student from an earlier one: a run folder (student + head) or an export folder (student; fresh head); same architecture')
     .option('--resume', 'continue the run in --run-dir from its checkpoint')
     .option('--dry-run', 'print the resolved config and cost estimates, then exit')
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
     .option('--no-progress', 'no progress bar')
     .option('--backend <name>', 'tensorflow (native), wasm or cpu')
     .option('--train-step <path>', 'auto, graph (each step one TensorFlow graph) or eager')
+    .option('--precision <p>', 'training precision: auto (bf16 where the CPU has amx_bf16 / avx512_bf16), fp32 or bf16')
     .option('--embed-only', "only fill the teacher cache with every view this run needs, then exit (no training)")
     .option('--shard <i/n|auto>', 'with --embed-only: fill only shard i of n (0-based), or auto from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX')
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (or set TINTEM_SHARD_COUNT)')

@@ -125,14 +125,20 @@ export function register(program: Command): void {
       const [{ listBuiltinTeachers }, data] = await Promise.all([import('../../teachers/index.js'), import('../../data/index.js')]);
       const { probeGraphTraining } = await import('../../backend/graph/index.js');
       const graph = probeGraphTraining();
+      // What `precision: auto` trains in here (training turns oneDNN on for the graph path by default).
+      const { bf16Support, resolvePrecision } = await import('../../backend/precision.js');
+      const bf16 = bf16Support();
+      const auto = resolvePrecision('auto', { graph: graph.available, oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS !== '0' || !backend.native, support: bf16 });
+      const precision = { bf16Cpu: bf16.supported, bf16Reason: bf16.reason, auto: auto.precision, autoReason: auto.reason };
       const checks = [...teacherChecks(listBuiltinTeachers()), ...datasetChecks(data), ...(o.load ? await loadChecks() : [])];
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ backend, versions, graphTraining: graph, checks }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ backend, versions, graphTraining: graph, precision, checks }, null, 2)}\n`);
         return;
       }
       const lines = [
         `backend   ${backend.name} (${backend.native ? 'native' : 'NOT native'}), ${backend.threads} threads${backend.fallbackReason ? `; ${backend.fallbackReason}` : ''}`,
         `training  ${graph.available ? 'graph (each step runs as one TensorFlow graph)' : `eager only: graph training unavailable (${graph.reason})`}`,
+        `precision auto -> ${auto.precision} (${auto.reason}${bf16.supported || auto.reason === bf16.reason ? '' : `; bf16 on this CPU: ${bf16.reason}`})`,
         `versions  ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
         ...checks.map((c) => `${(c.ok ? 'ok' : 'MISSING').padEnd(8)}${c.name.padEnd(22)} ${c.detail}`),
       ];

@@ -14,7 +14,8 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('score trained students against their teacher (kNN/probe accuracy, agreement, CKA, mutual kNN, OOD, robustness)')
-    .requiredOption('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
+    .option('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
+    .option('--model <export[:form]>', 'an exported student scored as it runs after export, against the teacher and its fp32 student (the run its tintem.json names, found among --run or next to the export); form: tfjs, onnx or onnx-int8 (default: every form the export holds); repeatable', collect, [])
     .option('--teacher <spec>', "teacher to compare with (default: the one the runs were distilled from; needed when they differ)")
     .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
     .option('--teacher-option <key=value>', 'model-file teachers: a teacher option over the run\'s (see distill --help; repeatable)', collect, [])
@@ -47,8 +48,12 @@ export function register(program: Command): void {
       const { info } = await import('../../util/log.js');
       const { publishEvaluation } = await import('../../experiment/publish.js');
 
-      const runDirs: string[] = flags.run;
-      if (runDirs.length === 0) throw new UserError('--run: give at least one distill run folder');
+      const runDirs: string[] = [...flags.run];
+      const modelSpecs: string[] = flags.model;
+      if (runDirs.length === 0 && modelSpecs.length === 0) throw new UserError('--run: give at least one distill run folder (or --model <export>)');
+      // Exported students: their forms and the run folder of the fp32 student each came from, before anything slow.
+      const { resolveExportedModels } = await import('../../experiment/exported-cli.js');
+      const models = await resolveExportedModels(modelSpecs, runDirs);
       const severities = parseSeverityList(String(flags.severities));
       const corruptions = flags.corruptions ? parseCorruptionList(String(flags.corruptions)) : undefined;
       const idClasses = flags.idClasses ? parseClassList(flags.idClasses) : undefined;
@@ -61,6 +66,7 @@ export function register(program: Command): void {
       await initBackend(undefined, { oneDnn: true });
 
       const runs = [];
+      const embedders: Array<{ dispose(): void }> = [];
       try {
         const names = new Set<string>();
         for (const dir of runDirs) {
@@ -91,13 +97,22 @@ export function register(program: Command): void {
             trainLimit: flags.trainLimit, testLimit: flags.testLimit, oodLimit: flags.oodLimit, idClasses, seed: flags.seed,
           });
           info(`teacher: ${teacherSpec}${flags.teacher && other === undefined && flags.teacher !== first.config.teacher ? ` (the runs were distilled from ${first.summary.teacher.id})` : ''}\n${describeEvalSets(sets.records!)}`);
+          const { openExportedModels } = await import('../../experiment/exported-cli.js');
+          const exported = await openExportedModels(models, runs, embedders);
           const evaluation = await evaluateRuns({
             teacher, runs, sets, cacheDir: flags.cacheDir, seed: flags.seed, progress: flags.progress,
-            robustness: flags.robustness > 0 ? { count: flags.robustness, corruptions, severities } : false,
+            robustness: flags.robustness > 0 ? { count: flags.robustness, corruptions, severities } : false, exported,
           });
+          let preface: string | undefined;
+          if (evaluation.exported) {
+            const { exportedMarkdown } = await import('../../experiment/exported-compare.js');
+            const { writeFileAtomic } = await import('../../util/atomic.js');
+            preface = exportedMarkdown(evaluation.exported);
+            await writeFileAtomic(join(outDir, 'exported.json'), `${JSON.stringify(evaluation.exported, null, 2)}\n`);
+          }
           await publishEvaluation({
-            outDir,
-            title: `tintem eval: ${teacherSpec} teacher vs ${runs.map((r) => r.name).join(', ')}`,
+            outDir, preface,
+            title: `tintem eval: ${teacherSpec} teacher vs ${[...runs.map((r) => r.name), ...exported.map((e) => e.model)].join(', ')}`,
             config: { eval: { ...flags }, runs: runs.map((r) => ({ name: r.name, runDir: r.runDir, config: r.config })) },
             runs, teacherLabel: `teacher (${teacherSpec})`, evaluation, sets, report: flags.report,
           });
@@ -105,6 +120,7 @@ export function register(program: Command): void {
           teacher.dispose();
         }
       } finally {
+        for (const e of embedders) e.dispose();
         for (const r of runs) r.dispose();
       }
     });

@@ -1,0 +1,69 @@
+/**
+ * `tintem eval --model <export>[:form]`: resolves each spec to its export folder, its forms and the run folder of
+ * the fp32 student it came from (before anything slow), then opens the forms' embedders once the runs are loaded.
+ */
+import { resolve } from 'node:path';
+import { folderReader } from '../export/load.js';
+import { readMetadata } from '../export/open.js';
+import { readRunId } from '../training/run-folder.js';
+import { UserError } from '../util/errors.js';
+import { info, warn } from '../util/log.js';
+import { quoteName } from '../util/quote.js';
+import type { Embeddings } from '../evaluation/index.js';
+import type { ImageSet } from '../data/types.js';
+import type { ExportedEntry } from './exported-compare.js';
+import { exportedName, findSourceRun, parseModelSpec, type ExportForm } from './exported.js';
+import type { LoadedRun } from './run.js';
+
+export interface ResolvedModel {
+  spec: string;
+  exportDir: string;
+  forms: ExportForm[];
+  /** The fp32 student's run folder (also added to the run folders to evaluate). */
+  runDir: string;
+}
+
+/** Parses every --model spec and finds its run; adds runs not given with --run to `runDirs`. */
+export async function resolveExportedModels(specs: string[], runDirs: string[]): Promise<ResolvedModel[]> {
+  const given = [...runDirs];
+  const out: ResolvedModel[] = [];
+  for (const spec of specs) {
+    const { dir, forms } = parseModelSpec(spec);
+    const { read, shown } = folderReader(dir);
+    const meta = await readMetadata(read, shown);
+    const runDir = findSourceRun(dir, meta, given, readRunId);
+    if (runDir === undefined) {
+      throw new UserError(`--model ${spec}: its fp32 student${meta.runId ? ` (run ${meta.runId})` : ''} is not among the --run folders nor next to the export; pass the run folder it was exported from with --run`);
+    }
+    const id = readRunId(runDir);
+    if (meta.runId !== undefined && id !== meta.runId) {
+      warn(`--model ${spec}: was exported from run ${meta.runId}; comparing it with ${quoteName(runDir)} (run ${id ?? 'without an id'}), the only --run given`);
+    }
+    if (!runDirs.some((d) => resolve(d) === resolve(runDir))) {
+      runDirs.push(runDir);
+      info(`--model ${spec}: comparing with its fp32 student in ${quoteName(runDir)}`);
+    }
+    out.push({ spec, exportDir: dir, forms, runDir });
+  }
+  return out;
+}
+
+/** Opens every form's embedder (pushed onto `opened` for the caller to dispose) and names it after its run. */
+export async function openExportedModels(models: ResolvedModel[], runs: LoadedRun[], opened: Array<{ dispose(): void }>):
+Promise<Array<ExportedEntry & { embed(set: ImageSet): Promise<Embeddings> }>> {
+  const taken = new Set(runs.map((r) => r.name));
+  const out: Array<ExportedEntry & { embed(set: ImageSet): Promise<Embeddings> }> = [];
+  for (const m of models) {
+    const run = runs.find((r) => resolve(r.runDir) === resolve(m.runDir))!;
+    for (const form of m.forms) {
+      const embedder = await form.open(m.exportDir);
+      opened.push(embedder);
+      const spec = run.summary.student.spec;
+      if (embedder.meta.embedDim !== spec.embedDim || embedder.meta.inputSize !== spec.inputSize || embedder.meta.channels !== spec.channels) {
+        throw new UserError(`--model ${m.spec}: the ${form.name} student (${embedder.meta.inputSize} px x ${embedder.meta.channels}, d = ${embedder.meta.embedDim}) is not the student of ${quoteName(run.runDir)} (${spec.inputSize} px x ${spec.channels}, d = ${spec.embedDim})`);
+      }
+      out.push({ model: exportedName(run.name, form.name, m.exportDir, taken), form: form.name, exportDir: m.exportDir, reference: run.name, embed: (set) => embedder.embed(set) });
+    }
+  }
+  return out;
+}
