@@ -185,10 +185,10 @@ export function buildReportData(input: ReportInput): ReportData {
   };
 }
 
-/** The student's preset, FLOPs per image and token grid against the teacher's, for runs that recorded them. */
-function studentArchitecture(s: { preset?: string; flops?: number; tokenGrid?: number; teacherGrid?: number }): string {
+/** The student's preset, FLOPs per image and token grid (kept short: the label names the model in the charts too), for runs that recorded them. */
+function studentArchitecture(s: { preset?: string; flops?: number; tokenGrid?: number }): string {
   if (s.preset === undefined) return '';
-  const flops = s.flops === undefined ? '' : `, ${(s.flops / 1e9).toFixed(s.flops >= 1e9 ? 2 : 3)} GFLOPs/image`;
-  const grid = s.tokenGrid === undefined ? '' : `, tokens ${s.tokenGrid}x${s.tokenGrid}${s.teacherGrid ? ` vs teacher ${s.teacherGrid}x${s.teacherGrid}` : ''}`;
+  const flops = s.flops === undefined ? '' : `, ${(s.flops / 1e9).toFixed(s.flops >= 1e9 ? 2 : 3)} GFLOPs`;
+  const grid = s.tokenGrid === undefined ? '' : `, ${s.tokenGrid}x${s.tokenGrid} tokens`;
   return `; ${s.preset}${flops}${grid}`;
 }
