@@ -18,7 +18,7 @@ import type { ImageSet } from '../src/data/types.js';
 import { accuracy, knnClassify } from '../src/evaluation/knn.js';
 import { createStudent } from '../src/students/index.js';
 import { loadRunStudent, readRunLog } from '../src/training/run-folder.js';
-import { runDistill } from '../src/training/run-distill.js';
+import { runDistill } from '../src/experiment/distill.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDistillConfig } from '../src/training/config.js';
-import type { DistillSummary } from '../src/training/run-distill.js';
+import type { DistillSummary } from '../src/experiment/distill.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { blockConvergenceRows, blockKey, blockResult, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type BlockSeed, type DatasetKey } from './lib/paper-grid.js';
 import { machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart } from './lib/paper-markdown.js';

@@ -21,7 +21,7 @@ export type { DistillMethod } from './methods/types.js';
 export { baseConfigSchema } from './config/index.js';
 export { loadDistillConfig, parseDistillConfig } from './training/config.js';
 export type { DistillConfig } from './config/index.js';
-export { runDistill } from './training/run-distill.js';
+export { runDistill } from './experiment/distill.js';
 export { readRunSummary, verifyRunFolder, loadRunStudent, RUN_FILES, type RunSummary } from './training/run-folder.js';
 export { train } from './training/trainer.js';
 
@@ -34,6 +34,6 @@ export type { ReportData } from './report/types.js';
 export { exportStudent, loadStudent, embedWithStudent } from './export/index.js';
 export type { LoadedStudent } from './export/index.js';
 
-export { loadRun } from './experiment/run.js';
+export { loadRun } from './experiment/load-run.js';
 export { evaluateRuns } from './experiment/evaluate.js';
 export { runDemo } from './experiment/demo.js';

@@ -14,16 +14,16 @@ import { parseDistillConfig } from '../training/config.js';
 import { fashionMnistDir } from '../data/index.js';
 import type { CorruptionName } from '../robustness/index.js';
 import { resolveStudentSpec } from '../students/index.js';
-import { runDistill } from '../training/run-distill.js';
+import { runDistill } from './distill.js';
 import { runConfigIs, runState } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
-import { exportRun } from '../export/run.js';
+import { exportRun } from '../export/export-run.js';
 import { publishEvaluation } from './publish.js';
 import { shortSpec } from './report-verdict.js';
 import { loadEvalSets } from './sets.js';
-import { loadRun, teacherForRun, type LoadedRun } from './run.js';
+import { loadRun, teacherForRun, type LoadedRun } from './load-run.js';
 
 export type DemoPreset = 'mnist' | 'photos';
 

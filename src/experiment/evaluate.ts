@@ -17,9 +17,9 @@ import { info } from '../util/log.js';
 import { Rng } from '../util/random.js';
 import { normalizeFeatures, type TeacherNormStats } from '../training/teacher-norm.js';
 import { UserError } from '../util/errors.js';
-import { embedStudentSet, embedTeacherSet as embedTeacherSetRaw, mapEmbeddings } from './embed.js';
+import { embedStudentSet, embedTeacherSet as embedTeacherSetRaw, mapEmbeddings } from './embed-sets.js';
 import { compareExported, type ExportedComparison, type ExportedEntry } from './exported-compare.js';
-import type { LoadedRun } from './run.js';
+import type { LoadedRun } from './load-run.js';
 
 export interface EvalSets {
   train: ImageSet;

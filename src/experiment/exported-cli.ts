@@ -13,7 +13,7 @@ import type { Embeddings } from '../evaluation/index.js';
 import type { ImageSet } from '../data/types.js';
 import type { ExportedEntry } from './exported-compare.js';
 import { exportedName, findSourceRun, parseModelSpec, type ExportForm } from './exported.js';
-import type { LoadedRun } from './run.js';
+import type { LoadedRun } from './load-run.js';
 
 export interface ResolvedModel {
   spec: string;

@@ -5,7 +5,7 @@ import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { EvalSets, EvaluationResult } from './evaluate.js';
 import { buildReportData } from './report-data.js';
-import type { LoadedRun } from './run.js';
+import type { LoadedRun } from './load-run.js';
 import { verdictMarkdown } from './verdict.js';
 
 export interface PublishOptions {

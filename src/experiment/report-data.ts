@@ -12,7 +12,7 @@ import { TEACHER_ID, type EvaluationResult } from './evaluate.js';
 import { buildVerdict } from './report-verdict.js';
 import { addExportedToVerdict } from './exported-compare.js';
 import { HELD_OUT_TERMS } from '../report/types.js';
-import type { LoadedRun } from './run.js';
+import type { LoadedRun } from './load-run.js';
 
 export const TINTEM_VERSION = '0.1.0';
 

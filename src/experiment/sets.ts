@@ -10,7 +10,7 @@ import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { configImageShape, redecodable } from '../training/run-distill.js';
+import { configImageShape, redecodable } from './distill.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -81,7 +81,7 @@ function firstImages(set: ImageSet, limit: number | undefined): ImageSet {
 
 /**
  * A set as the student sees it and, when the teacher wants more pixels and the source can give them, the same
- * images decoded again at the teacher's resolution (as distill does, run-distill.ts loadTeacherData). Every
+ * images decoded again at the teacher's resolution (as distill does, experiment/distill.ts loadTeacherData). Every
  * subset below is applied to both, so row i is the same image in each.
  */
 interface SetPair { student: ImageSet; teacher?: ImageSet }

@@ -23,7 +23,7 @@ import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
 import { expectWidth, resolveWeights } from './checks.js';
 import { createLnLinear, layerNorm, type LnLinear } from './lnLinear.js';
-import { topEigenvectors } from './pca.js';
+import { topEigenvectors } from './pca-init.js';
 import { DEFAULT_TAUS, multiTauAffinityKl, rowCosine, stopGradient } from './similarity.js';
 import { alignTokenGrids } from './tokenGrid.js';
 import type { DistillMethod, LossTerms, TeacherFeatures } from './types.js';

@@ -3,7 +3,7 @@
  * It loads nothing at view time and runs no JavaScript.
  */
 import { Marked } from 'marked';
-import { pca2d, alignSigns } from './pca.js';
+import { pca2d, alignSigns } from './pca-2d.js';
 import {
   MODEL_PALETTE, curvesSpec, mapSpec, renderSvg, robustnessSpec, rocSpec, similaritySpec, thin,
   type CurveRow, type MapRow, type ModelColours, type RobustnessRow, type RocRow,

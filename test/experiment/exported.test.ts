@@ -17,7 +17,7 @@ import { compareExported } from '../../src/experiment/exported-compare.js';
 import { openExportedModels, resolveExportedModels } from '../../src/experiment/exported-cli.js';
 import { findSourceRun, getExportForm, parseModelSpec } from '../../src/experiment/exported.js';
 import { buildReportData } from '../../src/experiment/report-data.js';
-import { loadRun, teacherForRun } from '../../src/experiment/run.js';
+import { loadRun, teacherForRun } from '../../src/experiment/load-run.js';
 import { createMethod } from '../../src/methods/index.js';
 import { parseDistillConfig } from '../../src/training/config.js';
 import { RUN_FILES, saveRunOutputs, startRunIdentity } from '../../src/training/run-folder.js';

@@ -12,11 +12,11 @@ import { parseDistillConfig } from '../../src/training/config.js';
 import { loadDataset, makeNoiseImages } from '../../src/data/index.js';
 import { evaluateRuns, TEACHER_ID } from '../../src/experiment/evaluate.js';
 import { buildReportData } from '../../src/experiment/report-data.js';
-import { loadRun } from '../../src/experiment/run.js';
+import { loadRun } from '../../src/experiment/load-run.js';
 import { isValue } from '../../src/evaluation/index.js';
 import { normalizeReportData } from '../../src/report/normalize.js';
 import { createTeacher } from '../../src/teachers/index.js';
-import { runDistill, teacherGridFor } from '../../src/training/run-distill.js';
+import { runDistill, teacherGridFor } from '../../src/experiment/distill.js';
 
 before(async () => { await initBackend(); });
 

@@ -13,7 +13,7 @@ import { exportStudent } from '../../src/export/exporter.js';
 import { addOnnxForms, rowCosines } from '../../src/export/onnx-export.js';
 import { convertToOnnx } from '../../src/export/onnx-convert.js';
 import { loadOnnxStudent, openExport } from '../../src/export/verify.js';
-import { exportRun } from '../../src/export/run.js';
+import { exportRun } from '../../src/export/export-run.js';
 import { createSession, loadOrt, modelMetadata, parseModel, readOnnxModel, serializeModel } from '../../src/onnx/index.js';
 import { runBatches } from '../../src/export/onnx-export.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec } from '../../src/students/index.js';

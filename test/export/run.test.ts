@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { readGallery } from '../../src/export/gallery.js';
 import { loadStudent } from '../../src/export/load.js';
-import { exportRun, galleryDatasetFor, scorecardSummary } from '../../src/export/run.js';
+import { exportRun, galleryDatasetFor, scorecardSummary } from '../../src/export/export-run.js';
 import { UserError } from '../../src/util/errors.js';
 import { randomImages } from './fixtures.js';
 import { fakeRun } from '../training/run-fixture.js';

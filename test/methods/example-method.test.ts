@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { methodConfigRows } from '../../src/config/describe.js';
-import { loadRun } from '../../src/experiment/run.js';
+import { loadRun } from '../../src/experiment/load-run.js';
 import { registerMethod, unregisterMethod } from '../../src/methods/registry.js';
 import type { DistillMethod } from '../../src/methods/types.js';
 import { distillRegistries, loadDistillConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 /** Mean squared difference of the two batches' cosine-similarity matrices (works across widths, no variables). */

@@ -9,9 +9,9 @@ import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
-import { exportRun } from '../../src/export/run.js';
+import { exportRun } from '../../src/export/export-run.js';
 import { loadStudent } from '../../src/export/load.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { assertOneLineError, flipBit, tempDir, tintem } from './helpers.js';
 
 await initBackend();

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { tf, initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import type { TrainEvent } from '../../src/training/trainer.js';
 import { setQuiet } from '../../src/util/log.js';
 import { tempDir } from './helpers.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alignSigns, pca2d } from '../../src/report/pca.js';
+import { alignSigns, pca2d } from '../../src/report/pca-2d.js';
 import { Rng } from '../../src/util/random.js';
 
 /** A fixed 3-D rotation (Rz(30°) · Rx(50°)), so the principal axes are not the coordinate axes. */

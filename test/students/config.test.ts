@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { studentPresetNames } from '../../src/students/index.js';
 import { loadDistillConfig, parseDistillConfig } from '../../src/training/config.js';
-import { estimateDistill, runDistill } from '../../src/training/run-distill.js';
+import { estimateDistill, runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 await initBackend();

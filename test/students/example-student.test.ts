@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { configDocsMarkdown } from '../../src/cli/config-docs.js';
-import { loadRun } from '../../src/experiment/run.js';
+import { loadRun } from '../../src/experiment/load-run.js';
 import { createStudent, registerStudentKind, resolveStudentSpec, studentPresetNames, studentParamCount, unregisterStudentKind } from '../../src/students/index.js';
 import { loadDistillConfig, parseDistillConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 /** A patch-MLP: a stride-`patch` conv (the patch embedding) and a 1x1 conv; tokens = the map, pooled = its mean. */

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { createStudent, defaultStudentSpec, defaultVitSpec } from '../../src/students/index.js';
 import { cnnTokenGrid, type CnnSpec } from '../../src/students/cnn.js';
 import { predictTrainBytes } from '../../src/students/memory.js';
-import { checkTrainMemory } from '../../src/training/run-distill.js';
+import { checkTrainMemory } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 await initBackend();

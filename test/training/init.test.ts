@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
-import { exportRun } from '../../src/export/run.js';
+import { exportRun } from '../../src/export/export-run.js';
 import { loadDistillConfig } from '../../src/training/config.js';
-import { estimateDistill, runDistill } from '../../src/training/run-distill.js';
+import { estimateDistill, runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 before(async () => { await initBackend(); });

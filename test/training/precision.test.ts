@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
 import { bf16Support, cpuFlags, resolvePrecision } from '../../src/backend/precision.js';
 import { loadDistillConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 
 const cpuinfo = (flags: string) => `processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: ${flags}\nbugs\t\t:\n\nprocessor\t: 1\nflags\t\t: ${flags}\n`;

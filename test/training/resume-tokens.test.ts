@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
-import { droppedTokenTermsWarning, runDistill } from '../../src/training/run-distill.js';
+import { droppedTokenTermsWarning, runDistill } from '../../src/experiment/distill.js';
 
 before(async () => { await initBackend(); });
 const tmp = () => mkdtempSync(join(tmpdir(), 'tintem-resume-'));

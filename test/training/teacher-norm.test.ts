@@ -7,9 +7,9 @@ import { initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { LOSS_VERSION } from '../../src/methods/index.js';
 import { assertSameConfig, type CheckpointData } from '../../src/training/checkpoint.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { computeTeacherNorm, loadTeacherNorm, normalizeFeatures, TEACHER_NORM_FILE } from '../../src/training/teacher-norm.js';
-import { loadRun } from '../../src/experiment/run.js';
+import { loadRun } from '../../src/experiment/load-run.js';
 import { UserError } from '../../src/util/errors.js';
 
 before(async () => { await initBackend(); });

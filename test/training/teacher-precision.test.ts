@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig } from '../../src/training/config.js';
-import { runDistill } from '../../src/training/run-distill.js';
+import { runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
 import { captureStderr } from '../teachers/helpers.js';
 

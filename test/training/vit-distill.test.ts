@@ -14,7 +14,7 @@ import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { embedWithCache } from '../../src/cache/index.js';
 import { loadDataset } from '../../src/data/index.js';
 import { createTeacher } from '../../src/teachers/index.js';
-import { estimateDistill, runDistill } from '../../src/training/run-distill.js';
+import { estimateDistill, runDistill } from '../../src/experiment/distill.js';
 import { readLog } from '../../src/training/train-log.js';
 
 before(async () => { await initBackend(); });

@@ -37,11 +37,11 @@ export function register(program: Command): void {
     .action(async (dir: string, f: VerifyFlags) => {
       const { verifyCache, formatVerify } = await import('../../cache/maintenance.js');
       const wantsCoverage = Boolean(f.config || f.teacher || f.data || f.limit || f.views || f.set.length > 0);
-      let plan: Awaited<ReturnType<typeof import('../../training/cache-plan.js')['distillCachePlan']>> | undefined;
+      let plan: Awaited<ReturnType<typeof import('../../experiment/cache-plan.js')['distillCachePlan']>> | undefined;
       if (wantsCoverage) {
         const { resolveDistillConfig } = await import('./distill.js');
         const { intOption } = await import('../options.js');
-        const { distillCachePlan } = await import('../../training/cache-plan.js');
+        const { distillCachePlan } = await import('../../experiment/cache-plan.js');
         const { initBackend } = await import('../../backend/index.js');
         await initBackend(); // the plan builds the student to learn its token grid
         const flags: DistillFlags = {

@@ -8,7 +8,7 @@ import type { DistillConfig } from '../../config/schema.js';
 import { methodEntries } from '../../methods/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
-import type { DistillSummary } from '../../training/run-distill.js';
+import type { DistillSummary } from '../../experiment/distill.js';
 import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
@@ -171,11 +171,11 @@ export function register(program: Command): void {
       const config = await resolveDistillConfig(flags);
       const { initBackend } = await import('../../backend/index.js');
       const { configToYaml } = await import('../../config/load.js');
-      const { estimateDistill, runDistill } = await import('../../training/run-distill.js');
+      const { estimateDistill, runDistill } = await import('../../experiment/distill.js');
       if (flags.embedOnly) {
         await initBackend(flags.backend);
         const { parseShard, formatShard } = await import('../../cache/shard-plan.js');
-        const { fillDistillCache } = await import('../../training/cache-plan.js');
+        const { fillDistillCache } = await import('../../experiment/cache-plan.js');
         const shard = flags.shard === undefined ? undefined : parseShard(flags.shard, process.env, flags.shardCount);
         const r = await fillDistillCache(config, { shard });
         process.stdout.write(`filled ${config.cacheDir}${shard ? ` shard ${formatShard(shard)}` : ''}: ${r.images} images x ${r.views} view(s), `
@@ -210,7 +210,7 @@ export function register(program: Command): void {
       try {
         if (flags.converge) {
           if (flags.resume) throw new UserError('--converge: cannot be combined with --resume (each budget is its own run folder under --run-dir)');
-          const { runConverge } = await import('../../training/converge-run.js');
+          const { runConverge } = await import('../../experiment/converge-run.js');
           const c = await runConverge(config, { monitor: flags.monitor ?? 'auto', strict: flags.strict, signal: stop.signal });
           if (c.interrupted) {
             info(`tintem: interrupted after step ${c.interrupted.step}; the finished budgets are kept in ${config.runDir}`);

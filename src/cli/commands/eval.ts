@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const { join } = await import('node:path');
       const { existsSync } = await import('node:fs');
       const { initBackend } = await import('../../backend/index.js');
-      const { loadRun, teacherForRun } = await import('../../experiment/run.js');
+      const { loadRun, teacherForRun } = await import('../../experiment/load-run.js');
       const { evaluateRuns } = await import('../../experiment/evaluate.js');
       const { describeEvalSets, evalSpecsForRun, loadEvalSets, parseClassList, largestRunShape, sharedRunData } = await import('../../experiment/sets.js');
       const { info } = await import('../../util/log.js');

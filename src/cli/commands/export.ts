@@ -25,7 +25,7 @@ export function register(program: Command): void {
       if (o.quantize !== undefined && o.quantize !== 'int8') throw new UserError(`--quantize: expected int8, got '${o.quantize.slice(0, 40)}'`);
       if (o.quantize && o.format === 'tfjs') throw new UserError('--quantize int8 writes an ONNX file: use it with --format onnx or all');
       // Loaded on use, so `tintem --help` does not pay for TensorFlow.js and sharp.
-      const [{ initBackend }, { exportRun }] = await Promise.all([import('../../backend/index.js'), import('../../export/run.js')]);
+      const [{ initBackend }, { exportRun }] = await Promise.all([import('../../backend/index.js'), import('../../export/export-run.js')]);
       await initBackend();
       const { meta, gallery, gallerySpec, onnx } = await exportRun({
         runDir: o.run, outDir: o.out, format: o.format as 'tfjs' | 'onnx' | 'all', quantize: o.quantize as 'int8' | undefined, timing: true, withTokens: o.withTokens, gallery: o.gallery, gallerySize: o.gallerySize, seed: o.seed,

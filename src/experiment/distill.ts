@@ -32,19 +32,19 @@ import { quoteName } from '../util/quote.js';
 import { info, warn } from '../util/log.js';
 import { hashSeed, Rng } from '../util/random.js';
 import { mean } from '../util/stats.js';
-import { toTrainConfig, trainingFingerprint } from './config.js';
-import { createTeacherSource, gatherRows, type CachedView } from './teacher-source.js';
-import { applyInitMethod, applyInitWeights, initLine, readInitSource, type InitSource } from './init.js';
-import { labelFreeFaithfulness } from './label-free.js';
-import type { HeldOutEmbeddings } from './converge.js';
+import { toTrainConfig, trainingFingerprint } from '../training/config.js';
+import { createTeacherSource, gatherRows, type CachedView } from '../training/teacher-source.js';
+import { applyInitMethod, applyInitWeights, initLine, readInitSource, type InitSource } from '../training/init.js';
+import { labelFreeFaithfulness } from '../training/label-free.js';
+import type { HeldOutEmbeddings } from '../training/converge.js';
 import { availableBytes, predictTrainBytes } from '../students/memory.js';
-import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from './teacher-norm.js';
-import { loadCheckpoint } from './checkpoint.js';
-import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from './trainer.js';
+import { computeTeacherNorm, loadTeacherNorm, normalizeView, saveTeacherNorm, TEACHER_NORM_FILE } from '../training/teacher-norm.js';
+import { loadCheckpoint } from '../training/checkpoint.js';
+import { CHECKPOINT_FILE, stepsPerEpoch, timeTrainSteps, train, type TrainEvent, type TrainResult } from '../training/trainer.js';
 import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
   type RunSummary, type RunSummaryInput,
-} from './run-folder.js';
+} from '../training/run-folder.js';
 
 /** summary.json of a finished run (schema and seal in ./run-folder.ts). */
 export type DistillSummary = RunSummary;

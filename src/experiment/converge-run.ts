@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { DistillConfig } from '../config/schema.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { info } from '../util/log.js';
-import { compareRuns, CONVERGE_RULE, describeCheck, longerBudget, type ConvergenceCheck, type HeldOutEmbeddings } from './converge.js';
-import { runDistill, type DistillRunResult } from './run-distill.js';
+import { compareRuns, CONVERGE_RULE, describeCheck, longerBudget, type ConvergenceCheck, type HeldOutEmbeddings } from '../training/converge.js';
+import { runDistill, type DistillRunResult } from './distill.js';
 
 export interface ConvergeOptions {
   /** Held-out images (default 'auto': a fifth of the set, at most 256). */

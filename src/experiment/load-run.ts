@@ -10,7 +10,7 @@ import { DEFAULT_TAUS } from '../methods/defaults.js';
 import { createMethod, getMethodEntry, isMethodName, methodSettingsSchema } from '../methods/registry.js';
 import type { DistillMethod } from '../methods/types.js';
 import { parseDistillConfig } from '../training/config.js';
-import { teacherGridFor, type DistillSummary } from '../training/run-distill.js';
+import { teacherGridFor, type DistillSummary } from './distill.js';
 import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';

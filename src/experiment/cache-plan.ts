@@ -12,7 +12,7 @@ import { createStudent } from '../students/index.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/index.js';
 import type { Teacher } from '../teachers/types.js';
-import { checkTeacherGrid, loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './run-distill.js';
+import { checkTeacherGrid, loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './distill.js';
 
 export interface DistillCachePlan extends CoverageRequest {
   /** Lazy: loads its weights only when an entry has to be computed. The caller disposes it. */

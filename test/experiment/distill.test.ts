@@ -7,7 +7,7 @@ import { tf, initBackend } from '../../src/backend/index.js';
 import { loadDistillConfig as loadConfig } from '../../src/training/config.js';
 import { UserError } from '../../src/util/errors.js';
 import { resolveDistillConfig } from '../../src/cli/commands/distill.js';
-import { estimateDistill, runDistill, teacherGridFor, viewSpecs } from '../../src/training/run-distill.js';
+import { estimateDistill, runDistill, teacherGridFor, viewSpecs } from '../../src/experiment/distill.js';
 import { readLog } from '../../src/training/train-log.js';
 
 before(async () => { await initBackend(); });
