@@ -219,15 +219,19 @@ async function trainStep(s: StepInputs): Promise<{ names: string[]; values: Floa
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { student, method, data, teacherFeatures, config, runDir } = opts;
-  validate(config, data);
-  if (config.views > 0 && !opts.augment) throw new Error('train: config.views > 0 needs an augment function');
-  mkdirSync(runDir, { recursive: true });
-  const ckPath = join(runDir, CHECKPOINT_FILE);
-  const logPath = join(runDir, LOG_FILE);
-  const emit = opts.onEvent ?? (() => {});
+/** The shape of the run, fixed by the config and the data: batch size, steps and the learning-rate schedule. */
+interface RunPlan {
+  /** Rows of the data to train on (undefined: all). */
+  pool: Int32Array | undefined;
+  trainCount: number;
+  batch: number;
+  perEpoch: number;
+  totalSteps: number;
+  lrAt: (step: number) => number;
+}
 
+function planRun(opts: TrainOptions): RunPlan {
+  const { config, data } = opts;
   const pool = opts.trainRows;
   const trainCount = pool ? pool.length : data.count;
   if (pool && (trainCount < 1 || pool.some((r) => r < 0 || r >= data.count))) throw new Error('train: trainRows must be rows of data');
@@ -236,160 +240,249 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const totalSteps = perEpoch * config.epochs;
   const warmupSteps = config.warmupSteps ?? Math.round(config.warmupEpochs * perEpoch);
   const lrAt = warmupCosine({ baseLr: config.lr, minLr: config.minLr, warmupSteps, totalSteps });
+  return { pool, trainCount, batch, perEpoch, totalSteps, lrAt };
+}
 
+/** The settings a resume must match, and their hash (stored in every checkpoint). */
+function runFingerprint(opts: TrainOptions, plan: RunPlan): { fingerprint: string; fingerprintConfig: Record<string, unknown> } {
+  const { config, data } = opts;
   // precision fp32 is left out, so runs from before the key existed still resume.
   const { progress: _p, precision: _precision, ...trainKnobs } = config;
   if (config.precision === 'bf16') Object.assign(trainKnobs, { precision: 'bf16' });
   const fingerprinted: Record<string, unknown> = {
-    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels, ...(pool ? { trainRows: trainCount } : {}) },
+    train: trainKnobs, data: { name: data.name, count: data.count, height: data.height, width: data.width, channels: data.channels, ...(plan.pool ? { trainRows: plan.trainCount } : {}) },
     ...(opts.fingerprintExtra ?? {}),
   };
   // Round-trip through JSON so the stored copy compares equal to the one rebuilt on resume.
   const fingerprintConfig = JSON.parse(JSON.stringify(fingerprinted)) as Record<string, unknown>;
-  const fingerprint = hashJson(fingerprintConfig);
+  return { fingerprint: hashJson(fingerprintConfig), fingerprintConfig };
+}
+
+/** Where the run stands besides the weights: what a checkpoint stores and a resume restores. */
+interface RunState {
+  epoch: number;
+  stepInEpoch: number;
+  step: number;
+  epochMeans: Array<Record<string, number>>;
+  lossTail: StepRecord[];
+  /** Sums of the loss terms over the current epoch's steps so far, and their count. */
+  sums: Record<string, number>;
+  sumCount: number;
+  /** Wall time of earlier sessions. */
+  elapsedBefore: number;
+}
+
+/**
+ * The state to start from: a fresh run (refused when the folder already holds a checkpoint; the old log goes),
+ * or, with `resume`, the checkpoint's weights, optimiser state and position (the log is cut back to its step).
+ */
+async function openRun(opts: TrainOptions, paths: { ckPath: string; logPath: string }, fp: ReturnType<typeof runFingerprint>, optimizer: AdamW): Promise<RunState> {
+  const { ckPath, logPath } = paths;
+  if (opts.resume) {
+    if (!existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
+    const ck = await loadCheckpoint(ckPath);
+    assertSameConfig(ck, fp.fingerprint, fp.fingerprintConfig, ckPath);
+    restoreModel(opts.student.model, ck.student, ckPath);
+    restoreVariables(opts.method.variables, ck.method, 'method', ckPath);
+    optimizer.importState(ck.optimizer, ckPath);
+    truncateLog(logPath, ck.step);
+    return {
+      epoch: ck.epoch, stepInEpoch: ck.stepInEpoch, step: ck.step, epochMeans: ck.epochMeans, lossTail: ck.lossTail,
+      sums: ck.partialEpoch?.sums ?? {}, sumCount: ck.partialEpoch?.count ?? 0, elapsedBefore: ck.elapsedSeconds,
+    };
+  }
+  if (existsSync(ckPath)) {
+    throw new UserError(`${opts.runDir}: already holds a checkpoint; pass --resume to continue it, or choose another run directory`);
+  }
+  rmSync(logPath, { force: true });
+  return { epoch: 0, stepInEpoch: 0, step: 0, epochMeans: [], lossTail: [], sums: {}, sumCount: 0, elapsedBefore: 0 };
+}
+
+/** Everything the epoch and step loops share: the run's parts, its state, and what is shown (not checkpointed). */
+interface Loop {
+  opts: TrainOptions;
+  plan: RunPlan;
+  fp: ReturnType<typeof runFingerprint>;
+  state: RunState;
+  ckPath: string;
+  logPath: string;
+  emit: (e: TrainEvent) => void;
+  variables: tf.Variable[];
+  optimizer: AdamW;
+  stepper: Stepper;
+  termNames: string[];
+  progress: ReturnType<typeof createProgress>;
+  /** Start of this call (performance.now()). */
+  t0: number;
+  /** The step path last reported with a 'path' event. */
+  reportedPath: string | undefined;
+  lastTerms: Record<string, number>;
+  /** Smoothed images per second, for the progress bar. */
+  emaIps: number;
+  /** The monitor's figures of the current epoch, for its progress line. */
+  lastLabelFree: Record<string, number> | undefined;
+}
+
+function makeCheckpoint(l: Loop): CheckpointData {
+  const s = l.state;
+  return {
+    configFingerprint: l.fp.fingerprint, config: l.fp.fingerprintConfig, epoch: s.epoch, stepInEpoch: s.stepInEpoch, step: s.step, seed: l.opts.config.seed,
+    elapsedSeconds: s.elapsedBefore + (performance.now() - l.t0) / 1000, lossTail: s.lossTail, epochMeans: s.epochMeans,
+    partialEpoch: s.stepInEpoch > 0 ? { sums: s.sums, count: s.sumCount } : undefined,
+    student: blobs(l.opts.student.model.weights.map((w) => w.read())), method: blobs(l.opts.method.variables), optimizer: l.optimizer.exportState(),
+  };
+}
+
+async function writeCheckpoint(l: Loop): Promise<void> {
+  await saveCheckpoint(l.ckPath, makeCheckpoint(l), l.opts.checkpointWriter);
+  l.emit({ type: 'checkpoint', path: l.ckPath, epoch: l.state.epoch, step: l.state.step });
+}
+
+/** One step of the epoch whose image order is `order`: the optimiser step, the running sums, the log record, the events. */
+async function runStep(l: Loop, order: Int32Array): Promise<void> {
+  const { opts, plan, state: s } = l;
+  const { config, data, student } = opts;
+  const { height: H, width: W, channels: C } = data;
+  const stepStart = performance.now();
+  const indices = order.subarray(s.stepInEpoch * plan.batch, (s.stepInEpoch + 1) * plan.batch);
+  const viewId = stepView(config.seed, s.epoch, s.stepInEpoch, config.views);
+  const pixels = viewId === 0 ? gatherRows(data.pixels, H * W * C, indices) : opts.augment!(indices, viewId);
+  const lr = plan.lrAt(s.step);
+  l.optimizer.setLearningRate(lr);
+
+  const { names, values: v } = await trainStep({
+    stepper: l.stepper, termNames: l.termNames, student, method: opts.method, teacherFeatures: opts.teacherFeatures,
+    optimizer: l.optimizer, variables: l.variables, indices, viewId,
+    batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
+  });
+  if (l.stepper.path !== l.reportedPath) {
+    l.reportedPath = l.stepper.path;
+    l.emit({ type: 'path', path: l.stepper.path, reason: l.stepper.reason, kernels: l.stepper.kernels });
+  }
+  const loss = v[0]!;
+  const terms: Record<string, number> = {};
+  names.forEach((k, i) => { terms[k] = v[i + 1]!; });
+  s.step += 1;
+  s.stepInEpoch += 1;
+  if (!Number.isFinite(loss)) {
+    throw new UserError(`training diverged: loss is ${loss} at epoch ${s.epoch + 1} step ${s.stepInEpoch} (lr ${lr.toExponential(2)}); lower the learning rate (--lr) and start again`);
+  }
+  for (const [k, x] of Object.entries(terms)) s.sums[k] = (s.sums[k] ?? 0) + x;
+  s.sumCount += 1;
+  const labelFree = s.stepInEpoch === plan.perEpoch && opts.monitor ? await opts.monitor(student) : undefined;
+  if (labelFree) l.lastLabelFree = labelFree;
+  const record: StepRecord = { epoch: s.epoch + 1, step: s.step, lr, loss, terms, ...(labelFree ? { labelFree } : {}) };
+  l.lastTerms = terms;
+  s.lossTail.push(record);
+  if (s.lossTail.length > 200) s.lossTail = s.lossTail.slice(-200);
+  appendStep(l.logPath, record);
+  const ips = indices.length / ((performance.now() - stepStart) / 1000);
+  l.emaIps = l.emaIps === 0 ? ips : 0.9 * l.emaIps + 0.1 * ips;
+  l.emit({ type: 'step', record, imagesPerSec: ips });
+  l.progress.step(s.step, s.epoch + 1, config.epochs, terms, l.emaIps);
+}
+
+/** After an epoch's last step: its mean terms, the checkpoint, the progress line and the 'epoch' event. */
+async function closeEpoch(l: Loop, epochStart: number): Promise<void> {
+  const s = l.state;
+  const means = Object.fromEntries(Object.entries(s.sums).map(([k, x]) => [k, x / Math.max(1, s.sumCount)]));
+  s.epochMeans = [...s.epochMeans, means];
+  s.epoch += 1;
+  s.stepInEpoch = 0;
+  s.sums = {};
+  s.sumCount = 0;
+  await writeCheckpoint(l);
+  l.progress.epochDone(s.epoch, l.opts.config.epochs, l.lastLabelFree ? { ...means, ...l.lastLabelFree } : means, l.emaIps);
+  l.lastLabelFree = undefined;
+  l.emit({
+    type: 'epoch', epoch: s.epoch, means, numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss,
+    seconds: (performance.now() - epochStart) / 1000,
+  });
+}
+
+/**
+ * The rest of the current epoch (all of it, or what a resume left), then its close. Returns true when the
+ * signal stopped the run: mid-epoch a checkpoint is written first; at an epoch's end the epoch's own one stands.
+ */
+async function runEpoch(l: Loop): Promise<boolean> {
+  const { opts, plan, state: s } = l;
+  const drawn = epochPermutation(opts.config.seed, s.epoch, plan.trainCount);
+  const pool = plan.pool;
+  const order = pool ? Int32Array.from(drawn, (i) => pool[i]!) : drawn;
+  const epochStart = performance.now();
+  while (s.stepInEpoch < plan.perEpoch) {
+    await runStep(l, order);
+    await yieldToEventLoop(); // lets SIGINT (and other events) reach us between steps
+    if (opts.signal?.aborted && s.stepInEpoch < plan.perEpoch) {
+      await writeCheckpoint(l);
+      l.emit({ type: 'interrupted', epoch: s.epoch, stepInEpoch: s.stepInEpoch, step: s.step, checkpoint: l.ckPath });
+      return true;
+    }
+  }
+  await closeEpoch(l, epochStart);
+  if (opts.signal?.aborted && s.epoch < opts.config.epochs) {
+    l.emit({ type: 'interrupted', epoch: s.epoch, stepInEpoch: s.stepInEpoch, step: s.step, checkpoint: l.ckPath });
+    return true;
+  }
+  return false;
+}
+
+function trainResult(l: Loop, interrupted: boolean): TrainResult {
+  const s = l.state;
+  const seconds = (performance.now() - l.t0) / 1000;
+  const totalSeconds = s.elapsedBefore + seconds;
+  return {
+    interrupted, epochsCompleted: s.epoch, steps: s.step, seconds, totalSeconds,
+    imagesPerSec: totalSeconds > 0 ? (s.step * l.plan.batch) / totalSeconds : 0,
+    epochMeans: s.epochMeans, lastTerms: l.lastTerms, checkpointPath: l.ckPath,
+  };
+}
+
+/**
+ * Trains `student` with `method` for `config.epochs` epochs (or the rest of them, with `resume`), checkpointing
+ * after every epoch and when `signal` stops it between steps.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { student, method, data, config, runDir } = opts;
+  validate(config, data);
+  if (config.views > 0 && !opts.augment) throw new Error('train: config.views > 0 needs an augment function');
+  mkdirSync(runDir, { recursive: true });
+  const ckPath = join(runDir, CHECKPOINT_FILE);
+  const logPath = join(runDir, LOG_FILE);
+  const emit = opts.onEvent ?? (() => {});
+  const plan = planRun(opts);
+  const fp = runFingerprint(opts, plan);
 
   const variables = [...student.trainableVariables(), ...method.variables];
-  const optimizer = new AdamW(variables, { lr: lrAt(0), weightDecay: config.weightDecay });
+  const optimizer = new AdamW(variables, { lr: plan.lrAt(0), weightDecay: config.weightDecay });
   const stepper = new Stepper({ mode: config.stepPath ?? 'auto', strict: true, precision: config.precision });
-  const termNames: string[] = [];
-  let reportedPath: string | undefined;
-
-  let epoch = 0, stepInEpoch = 0, step = 0;
-  let epochMeans: Array<Record<string, number>> = [];
-  let lossTail: StepRecord[] = [];
-  let sums: Record<string, number> = {};
-  let sumCount = 0;
-  let elapsedBefore = 0;
   const t0 = performance.now();
 
+  let state: RunState;
   try {
-    if (opts.resume) {
-      if (!existsSync(ckPath)) throw new UserError(`--resume: no checkpoint at ${ckPath}; start without --resume`);
-      const ck = await loadCheckpoint(ckPath);
-      assertSameConfig(ck, fingerprint, fingerprintConfig, ckPath);
-      restoreModel(student.model, ck.student, ckPath);
-      restoreVariables(method.variables, ck.method, 'method', ckPath);
-      optimizer.importState(ck.optimizer, ckPath);
-      ({ epoch, stepInEpoch, step, epochMeans, lossTail } = ck);
-      sums = ck.partialEpoch?.sums ?? {};
-      sumCount = ck.partialEpoch?.count ?? 0;
-      elapsedBefore = ck.elapsedSeconds;
-      truncateLog(logPath, step);
-    } else {
-      if (existsSync(ckPath)) {
-        throw new UserError(`${runDir}: already holds a checkpoint; pass --resume to continue it, or choose another run directory`);
-      }
-      rmSync(logPath, { force: true });
-    }
+    state = await openRun(opts, { ckPath, logPath }, fp, optimizer);
   } catch (e) {
     optimizer.dispose();
     stepper.dispose();
     throw e;
   }
 
-  const makeCheckpoint = (): CheckpointData => ({
-    configFingerprint: fingerprint, config: fingerprintConfig, epoch, stepInEpoch, step, seed: config.seed,
-    elapsedSeconds: elapsedBefore + (performance.now() - t0) / 1000, lossTail, epochMeans,
-    partialEpoch: stepInEpoch > 0 ? { sums, count: sumCount } : undefined,
-    student: blobs(student.model.weights.map((w) => w.read())), method: blobs(method.variables), optimizer: optimizer.exportState(),
-  });
-  const checkpoint = async () => {
-    await saveCheckpoint(ckPath, makeCheckpoint(), opts.checkpointWriter);
-    emit({ type: 'checkpoint', path: ckPath, epoch, step });
+  const l: Loop = {
+    opts, plan, fp, state, ckPath, logPath, emit, variables, optimizer, stepper, termNames: [],
+    progress: createProgress(config.progress ?? true), t0, reportedPath: undefined,
+    lastTerms: state.lossTail.at(-1)?.terms ?? {}, emaIps: 0, lastLabelFree: undefined,
   };
-
-  const progress = createProgress(config.progress ?? true);
-  let lastTerms: Record<string, number> = lossTail.at(-1)?.terms ?? {};
-  let emaIps = 0;
-  let lastLabelFree: Record<string, number> | undefined;
-  const { height: H, width: W, channels: C } = data;
-  const pixelsPerImage = H * W * C;
-
-  emit({ type: 'start', totalSteps, stepsPerEpoch: perEpoch, step, epoch, resumed: !!opts.resume });
-  progress.start(totalSteps, step);
+  emit({ type: 'start', totalSteps: plan.totalSteps, stepsPerEpoch: plan.perEpoch, step: state.step, epoch: state.epoch, resumed: !!opts.resume });
+  l.progress.start(plan.totalSteps, state.step);
   try {
-    while (epoch < config.epochs) {
-      const drawn = epochPermutation(config.seed, epoch, trainCount);
-      const order = pool ? Int32Array.from(drawn, (i) => pool[i]!) : drawn;
-      const epochStart = performance.now();
-      while (stepInEpoch < perEpoch) {
-        const stepStart = performance.now();
-        const indices = order.subarray(stepInEpoch * batch, (stepInEpoch + 1) * batch);
-        const viewId = stepView(config.seed, epoch, stepInEpoch, config.views);
-        const pixels = viewId === 0 ? gatherRows(data.pixels, pixelsPerImage, indices) : opts.augment!(indices, viewId);
-        const lr = lrAt(step);
-        optimizer.setLearningRate(lr);
-
-        const { names, values: v } = await trainStep({
-          stepper, termNames, student, method, teacherFeatures, optimizer, variables, indices, viewId,
-          batch: tf.tensor4d(pixels, [indices.length, H, W, C]),
-        });
-        if (stepper.path !== reportedPath) {
-          reportedPath = stepper.path;
-          emit({ type: 'path', path: stepper.path, reason: stepper.reason, kernels: stepper.kernels });
-        }
-        const loss = v[0]!;
-        const terms: Record<string, number> = {};
-        names.forEach((k, i) => { terms[k] = v[i + 1]!; });
-        step += 1;
-        stepInEpoch += 1;
-        if (!Number.isFinite(loss)) {
-          throw new UserError(`training diverged: loss is ${loss} at epoch ${epoch + 1} step ${stepInEpoch} (lr ${lr.toExponential(2)}); lower the learning rate (--lr) and start again`);
-        }
-        for (const [k, x] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + x;
-        sumCount += 1;
-        const labelFree = stepInEpoch === perEpoch && opts.monitor ? await opts.monitor(student) : undefined;
-        if (labelFree) lastLabelFree = labelFree;
-        const record: StepRecord = { epoch: epoch + 1, step, lr, loss, terms, ...(labelFree ? { labelFree } : {}) };
-        lastTerms = terms;
-        lossTail.push(record);
-        if (lossTail.length > 200) lossTail = lossTail.slice(-200);
-        appendStep(logPath, record);
-        const ips = indices.length / ((performance.now() - stepStart) / 1000);
-        emaIps = emaIps === 0 ? ips : 0.9 * emaIps + 0.1 * ips;
-        emit({ type: 'step', record, imagesPerSec: ips });
-        progress.step(step, epoch + 1, config.epochs, terms, emaIps);
-
-        await yieldToEventLoop(); // lets SIGINT (and other events) reach us between steps
-        if (opts.signal?.aborted && stepInEpoch < perEpoch) {
-          await checkpoint();
-          emit({ type: 'interrupted', epoch, stepInEpoch, step, checkpoint: ckPath });
-          return result(true);
-        }
-      }
-      const means = Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, s / Math.max(1, sumCount)]));
-      epochMeans = [...epochMeans, means];
-      epoch += 1;
-      stepInEpoch = 0;
-      sums = {};
-      sumCount = 0;
-      await checkpoint();
-      progress.epochDone(epoch, config.epochs, lastLabelFree ? { ...means, ...lastLabelFree } : means, emaIps);
-      lastLabelFree = undefined;
-      emit({
-        type: 'epoch', epoch, means, numTensors: tf.memory().numTensors, rssBytes: process.memoryUsage().rss,
-        seconds: (performance.now() - epochStart) / 1000,
-      });
-      if (opts.signal?.aborted && epoch < config.epochs) {
-        emit({ type: 'interrupted', epoch, stepInEpoch, step, checkpoint: ckPath });
-        return result(true);
-      }
+    while (state.epoch < config.epochs) {
+      if (await runEpoch(l)) return trainResult(l, true);
     }
-    return result(false);
+    return trainResult(l, false);
   } finally {
-    progress.stop();
+    l.progress.stop();
     optimizer.dispose();
     stepper.dispose();
-  }
-
-  function result(interrupted: boolean): TrainResult {
-    const seconds = (performance.now() - t0) / 1000;
-    const totalSeconds = elapsedBefore + seconds;
-    return {
-      interrupted, epochsCompleted: epoch, steps: step, seconds, totalSeconds,
-      imagesPerSec: totalSeconds > 0 ? (step * batch) / totalSeconds : 0,
-      epochMeans, lastTerms, checkpointPath: ckPath,
-    };
   }
 }
 
