@@ -89,7 +89,7 @@ test('tintem export CLI writes the export and prints where to serve it', async (
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /exported tintem student \(teacher random:3\/pool@28\/unit\)/);
   assert.match(r.stdout, /gallery: 8 images of noise:30/);
-  assert.match(r.stdout, /student\.onnx [\d.]+ KB: onnxruntime-node matches TF\.js on 16 images/);
+  assert.match(r.stdout, /student\.onnx [\d.]+ KB: onnxruntime-node matches TF\.js on 30 images/);
   assert.match(r.stdout, /student\.int8\.onnx [\d.]+ KB \(\d+% of fp32\); pooled cosine to fp32 min [\d.]+, mean [\d.]+; onnxruntime-node [\d.]+ ms\/image vs fp32/);
   // The calibration set's size is printed, and a small one is warned about (22 = the 30 images less the gallery).
   assert.match(r.stdout, /calibrated OOD threshold \d\.\d{4} at 95% ID TPR \(k=\d+\) on 22 held-out images/);
