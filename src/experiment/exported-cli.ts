@@ -3,7 +3,7 @@
  * and the run folder of the fp32 student it came from (before anything slow), then builds the forms' embedders from
  * the verified bytes once the runs are loaded.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { VerifiedExport } from '../export/verify.js';
 import { readRunId } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
@@ -11,7 +11,8 @@ import { info, warn } from '../util/log.js';
 import { quoteName } from '../util/quote.js';
 import type { Embeddings } from '../evaluation/index.js';
 import type { ImageSet } from '../data/types.js';
-import type { ExportedEntry } from './exported-compare.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { exportedMarkdown, type ExportedComparison, type ExportedEntry } from './exported-compare.js';
 import { exportedName, findSourceRun, parseModelSpec, type ExportForm } from './exported.js';
 import type { LoadedRun } from './run.js';
 
@@ -67,4 +68,14 @@ Promise<Array<ExportedEntry & { embed(set: ImageSet): Promise<Embeddings> }>> {
     }
   }
   return out;
+}
+
+/**
+ * Writes the comparisons to `<outDir>/exported.json` (beside scorecard.json) and returns their Markdown table for
+ * the printed summary and the report; undefined when no exported form was scored.
+ */
+export async function publishExported(outDir: string, comparisons: ExportedComparison[] | undefined): Promise<string | undefined> {
+  if (!comparisons) return undefined;
+  await writeFileAtomic(join(outDir, 'exported.json'), `${JSON.stringify(comparisons, null, 2)}\n`);
+  return exportedMarkdown(comparisons);
 }
