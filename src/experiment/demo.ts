@@ -1,7 +1,9 @@
 /**
  * The main job, `tintem demo`: with the built-in teacher and MNIST, distil the same student with TinTeM and
  * with Proteus-style feature distillation (same budget and seed), evaluate both and the teacher for quality,
- * agreement, representation similarity, OOD detection and robustness, and write the report.
+ * agreement, representation similarity, OOD detection and robustness, and write the report. The first method's
+ * student is exported (TF.js, ONNX, int8) and its three forms are scored as deployed beside it, through the same
+ * path as `tintem eval --model` (src/experiment/exported-cli.ts).
  * Re-running reuses the embedding cache and any finished (or interrupted: resumed) training run.
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { evaluateRuns, type EvalSets } from './evaluate.js';
 import { exportRun } from '../export/export-run.js';
+import { openExportedModels, publishExported, resolveExportedModels } from './exported-cli.js';
 import { publishEvaluation } from './publish.js';
 import { shortSpec } from './report-verdict.js';
 import { loadEvalSets } from './sets.js';
@@ -160,33 +163,41 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   if (opts.fresh) rmSync(opts.outDir, { recursive: true, force: true });
   const configs = opts.methods.map((m) => demoConfig(opts, m));
   for (const [i, config] of configs.entries()) {
-    info(`[${i + 1}/${configs.length + 1}] distilling with ${config.method.name} into ${config.runDir}`);
+    info(`[${i + 1}/${configs.length + 2}] distilling with ${config.method.name} into ${config.runDir}`);
     if ((await ensureRun(config, opts.signal)) === 'interrupted') {
       return { interrupted: true, seconds: (Date.now() - started) / 1000 };
     }
   }
-  info(`[${configs.length + 1}/${configs.length + 1}] evaluating teacher and students`);
+  // The first method's student, exported as TF.js + ONNX + int8 with a gallery for the in-browser check (`npm run
+  // web`), before the evaluation: its forms are scored as deployed, as `tintem eval --model` does.
+  const exportDir = join(opts.outDir, 'export');
+  info(`[${configs.length + 1}/${configs.length + 2}] exporting the ${configs[0]!.method.name} student (TF.js, ONNX, int8) into ${exportDir}`);
+  await exportRun({ runDir: configs[0]!.runDir, outDir: exportDir, seed: opts.seed, gallerySize: 300, quantize: 'int8' });
+  info(`[${configs.length + 2}/${configs.length + 2}] evaluating teacher, students and the exported forms`);
   const runs: LoadedRun[] = [];
+  const embedders: Array<{ dispose(): void }> = [];
   try {
     for (const config of configs) runs.push(await loadRun(config.runDir, config.method.name));
+    const models = await resolveExportedModels([exportDir], runs.map((r) => r.runDir));
     const teacher = await teacherForRun(runs[0]!, opts.teacher);
     try {
       const sets = await loadSets(opts, teacher.decodeSize ?? teacher.inputSize);
+      const exported = await openExportedModels(models, runs, embedders);
       const evaluation = await evaluateRuns({
-        teacher, runs, sets, cacheDir: opts.cacheDir, seed: opts.seed, progress: opts.progress,
-        robustness: opts.robustnessCount > 0 ? { count: opts.robustnessCount, corruptions: opts.corruptions, severities: opts.severities } : false,
+        teacher, runs, sets, cacheDir: opts.cacheDir, seed: opts.seed, progress: opts.progress, exported,
+        // The exported forms' robustness curves are left out: they would add about a minute to the quick start, and
+        // what export costs is measured on the clean figures (`tintem eval --model --robustness N` has them).
+        robustness: opts.robustnessCount > 0 ? { count: opts.robustnessCount, corruptions: opts.corruptions, severities: opts.severities, exported: false } : false,
       });
+      const exportedTable = await publishExported(opts.outDir, evaluation.exported);
       await publishEvaluation({
         outDir: opts.outDir,
         title: `tintem demo: ${shortSpec(opts.teacher)} teacher -> ${runs.map((r) => r.name).join(' / ')} students on ${photos ? 'colour photo crops' : 'MNIST'}`,
-        preface: photos ? PHOTO_LABELS_NOTE : undefined,
+        preface: [photos ? PHOTO_LABELS_NOTE : undefined, exportedTable].filter(Boolean).join('\n\n') || undefined,
         config: { demo: { ...opts, signal: undefined }, distill: configs[0] },
         runs, teacherLabel: `teacher (${shortSpec(opts.teacher)})`, evaluation, sets, report: true,
       });
       const reportDir = join(opts.outDir, 'report');
-      // The first method's student, exported with a gallery for the in-browser check (`npm run web`).
-      const exportDir = join(opts.outDir, 'export');
-      await exportRun({ runDir: runs[0]!.runDir, outDir: exportDir, seed: opts.seed, gallerySize: 300 });
       process.stdout.write(`exported ${runs[0]!.name} student: ${exportDir} (try: npx tintem serve --model ${exportDir})\n`);
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(`(demo took ${(seconds / 60).toFixed(1)} min)\n`);
@@ -195,6 +206,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       teacher.dispose();
     }
   } finally {
+    for (const e of embedders) e.dispose();
     for (const r of runs) r.dispose();
   }
 }

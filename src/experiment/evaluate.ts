@@ -39,6 +39,8 @@ export interface RobustnessSettings {
   count: number;
   corruptions?: CorruptionName[];
   severities?: number[];
+  /** Also corrupt-and-embed the exported forms (default true; the demo leaves them out to keep its wall time). */
+  exported?: boolean;
 }
 
 export interface EvaluateOptions {
@@ -199,7 +201,7 @@ export async function evaluateRuns(opts: EvaluateOptions): Promise<EvaluationRes
         mapTeacher[run.name] = (e) => mapEmbeddings(e, (x) => head.mapTeacher(x));
       }
     }
-    for (const e of exported) {
+    for (const e of r.exported === false ? [] : exported) {
       embedStudents[e.model] = (s) => e.embed(s);
       classifyStudents[e.model] = classifierFor(studentEmb[e.model]!.train);
     }

@@ -15,20 +15,16 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
 import { tf } from '../backend/index.js';
 import type { DistillMethod } from '../methods/types.js';
 import { validateStudentSpec, type StudentSpec } from '../students/index.js';
 import { UserError } from '../util/errors.js';
-import { sha256 } from '../util/hash.js';
 import { quoteName } from '../util/quote.js';
-import { GiB, MiB, readFileChecked } from '../util/safe-read.js';
 import { stableStringify } from '../util/hash.js';
 import { loadRunStudent, readRunMethodState, readRunSummary, RUN_FILES } from './run-folder.js';
 
-/** The export folder's metadata file (src/export/meta.ts METADATA_FILE; export is a later stage, so read here). */
+/** The export folder's metadata file (src/export/meta.ts METADATA_FILE; export is a later stage). */
 const EXPORT_METADATA = 'tintem.json';
-const EXPORT_MODEL = 'model.json';
 
 export interface InitSource {
   kind: 'run' | 'export';
@@ -36,7 +32,7 @@ export interface InitSource {
   dir: string;
   spec: StudentSpec;
   /** Weights by name (the layer's weight name, e.g. 'stem_conv/kernel'). */
-  weights: Map<string, { shape: number[]; data: Float32Array }>;
+  weights: InitWeights;
   /** Run folders: the method state and what it was learnt against. */
   method?: { name: string; teacherId: string; teacherNorm: string; shapes: number[][]; arrays: Float32Array[] };
   /** The run id the source came from, when it names one. */
@@ -49,52 +45,34 @@ export function describeArchitecture(spec: StudentSpec): string {
   return `${String(kind)}(${Object.keys(rest).sort().map((k) => `${k}=${stableStringify(rest[k])}`).join(', ')})`;
 }
 
-const exportMetaSchema = z.looseObject({
-  format: z.literal('tintem-student'),
-  student: z.record(z.string(), z.unknown()),
-  runId: z.string().optional(),
-  files: z.record(z.string(), z.strictObject({ sha256: z.string(), bytes: z.number().int().min(0) })),
-});
+/** Weights by name (the layer's weight name, e.g. 'stem_conv/kernel'), float32 as stored. */
+export type InitWeights = Map<string, { shape: number[]; data: Float32Array }>;
 
-/** Reads a LayersModel from an export folder, every file verified against tintem.json, without loading it as a model. */
-function readExport(dir: string): InitSource {
-  const root = resolve(dir);
-  const read = (name: string, maxBytes: number) => readFileChecked(join(root, name), { what: `--init export file`, maxBytes, within: root });
-  let meta: z.infer<typeof exportMetaSchema>;
+/** What an export folder gives `--init`, read and verified by src/export/verify.ts (a later stage). */
+export type ExportInitReader = (dir: string) => Promise<{ student: unknown; runId?: string; weights: InitWeights }>;
+
+let exportReader: ExportInitReader | undefined;
+
+/**
+ * Hands `--init` the export stage's verifying reader (openExport: seal, every listed file's SHA-256, ONNX
+ * metadata). src/export/verify.ts calls it when loaded; this stage may not import that one.
+ */
+export function setExportInitReader(reader: ExportInitReader): void {
+  exportReader = reader;
+}
+
+/** An export folder through the export stage's verifying open; its messages gain the '--init' prefix. */
+async function readExport(dir: string): Promise<InitSource> {
+  if (!exportReader) throw new Error('distill --init <export>: the export reader is not loaded (import src/export/verify.js first)');
+  let read: Awaited<ReturnType<ExportInitReader>>;
   try {
-    const parsed = exportMetaSchema.safeParse(JSON.parse(read(EXPORT_METADATA, 16 * MiB).toString('utf8')));
-    if (!parsed.success) throw new Error(parsed.error.issues[0]?.path.join('.') ?? 'invalid');
-    meta = parsed.data;
+    read = await exportReader(dir);
   } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`--init ${quoteName(join(root, EXPORT_METADATA))}: not tintem student metadata (${(e as Error).message.split('\n')[0]})`);
+    if (e instanceof UserError) throw new UserError(`--init ${e.message}`);
+    throw e;
   }
-  const verified = (name: string): Buffer => {
-    const entry = meta.files[name];
-    if (!entry) throw new UserError(`--init ${quoteName(join(root, EXPORT_METADATA))}: no checksum listed for '${name}'`);
-    const bytes = read(name, Math.min(entry.bytes, 2 * GiB));
-    if (bytes.length !== entry.bytes || sha256(bytes) !== entry.sha256) {
-      throw new UserError(`--init ${quoteName(join(root, name))}: SHA-256 mismatch with tintem.json, the file is damaged; re-export the model`);
-    }
-    return bytes;
-  };
-  const json = JSON.parse(verified(EXPORT_MODEL).toString('utf8')) as tf.io.ModelJSON;
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const group of json.weightsManifest ?? []) {
-    const bytes = Buffer.concat(group.paths.map((p) => verified(p.replace(/^\.\//, ''))));
-    let offset = 0;
-    for (const w of group.weights) {
-      if (w.dtype !== undefined && w.dtype !== 'float32') throw new UserError(`--init ${quoteName(join(root, EXPORT_MODEL))}: weight '${w.name}' is ${w.dtype}, expected float32`);
-      const n = w.shape.reduce((a, b) => a * b, 1);
-      if (offset + n * 4 > bytes.length) throw new UserError(`--init ${quoteName(join(root, EXPORT_MODEL))}: the weight files are shorter than the manifest`);
-      const data = new Float32Array(n);
-      new Uint8Array(data.buffer).set(bytes.subarray(offset, offset + n * 4));
-      weights.set(w.name, { shape: w.shape.slice(), data });
-      offset += n * 4;
-    }
-  }
-  const spec = validateStudentSpec(meta.student, `--init ${quoteName(join(root, EXPORT_METADATA))}: student`);
-  return { kind: 'export', dir, spec, weights, runId: meta.runId };
+  const spec = validateStudentSpec(read.student, `--init ${quoteName(join(resolve(dir), EXPORT_METADATA))}: student`);
+  return { kind: 'export', dir, spec, weights: read.weights, runId: read.runId };
 }
 
 /** A finished run folder, verified against its seal: the student's weights and the method state. */
@@ -121,7 +99,7 @@ export async function readInitSource(dir: string, spec: StudentSpec): Promise<In
   const isRun = existsSync(join(dir, RUN_FILES.summary)) || existsSync(join(dir, RUN_FILES.identity));
   const isExport = existsSync(join(dir, EXPORT_METADATA));
   if (!isRun && !isExport) throw new UserError(`--init ${quoteName(dir)}: neither a tintem run folder (summary.json) nor an export folder (tintem.json)`);
-  const source = isRun ? await readRun(dir) : readExport(dir);
+  const source = isRun ? await readRun(dir) : await readExport(dir);
   if (stableStringify(source.spec) !== stableStringify(spec)) {
     throw new UserError(`--init ${quoteName(dir)}: its student is ${describeArchitecture(source.spec)}, this run's is ${describeArchitecture(spec)}; set the run's student (config student / --set student.key=value) to match`);
   }

@@ -1,8 +1,8 @@
 /**
  * `tintem eval --model`: exported forms scored as they run after export. The fixture (test/fixtures/deploy-export,
  * made by scripts/fixtures/make-deploy-export.ts + make_deploy_onnx.py) is a tiny TF.js export plus student.onnx /
- * student.int8.onnx converted from its weights by Python's onnx and quantised by Python's onnxruntime; the goldens
- * (deploy-golden.json) are Python onnxruntime's outputs on fixed images.
+ * student.int8.onnx converted from its weights by Python's onnx and quantised by Python's onnxruntime, its
+ * tintem.json sealed by that script; the goldens (deploy-golden.json) are Python onnxruntime's outputs on fixed images.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,10 @@ import { evaluateRuns } from '../../src/experiment/evaluate.js';
 import { compareExported } from '../../src/experiment/exported-compare.js';
 import { openExportedModels, resolveExportedModels } from '../../src/experiment/exported-cli.js';
 import { findSourceRun, getExportForm, parseModelSpec } from '../../src/experiment/exported.js';
+import { writeTintemJson } from '../../src/export/exporter.js';
+import type { TintemJson } from '../../src/export/meta.js';
+import { startServer } from '../../src/export/server.js';
+import { openExport } from '../../src/export/verify.js';
 import { buildReportData } from '../../src/experiment/report-data.js';
 import { loadRun, teacherForRun } from '../../src/experiment/load-run.js';
 import { createMethod } from '../../src/methods/index.js';
@@ -46,7 +50,7 @@ function assertClose(actual: Float32Array, expected: number[][], tol: number, wh
 test('each form embeds the golden images as Python onnxruntime does (tfjs and onnx: the fp32 graph; onnx-int8: the int8 graph)', async () => {
   const set = goldenImages();
   for (const [form, golden, tol] of [['tfjs', 'onnx', 1e-5], ['onnx', 'onnx', 1e-6], ['onnx-int8', 'onnx-int8', 1e-6]] as const) {
-    const e = await getExportForm(form).open(FIXTURE);
+    const e = await getExportForm(form).open(await openExport(FIXTURE));
     try {
       assertClose((await e.embed(set)).data, GOLDEN[golden]!, tol, form);
     } finally {
@@ -57,19 +61,66 @@ test('each form embeds the golden images as Python onnxruntime does (tfjs and on
   assert.ok(GOLDEN['onnx-int8']!.flat().some((v, i) => Math.abs(v - GOLDEN.onnx!.flat()[i]!) > 1e-4));
 });
 
-test('--model specs: every form the export holds, one named form, a missing form or a tampered file is one line', async () => {
-  assert.deepEqual(parseModelSpec(FIXTURE).forms.map((f) => f.name), ['tfjs', 'onnx', 'onnx-int8']);
-  assert.deepEqual(parseModelSpec(`${FIXTURE}:onnx-int8`).forms.map((f) => f.name), ['onnx-int8']);
-  const copy = tempDir('exported-spec');
+/** A copy of the fixture exported without --quantize int8: student.int8.onnx neither there nor listed (resealed). */
+async function withoutInt8(): Promise<string> {
+  const copy = tempDir('exported-fp32-only');
   cpSync(FIXTURE, copy, { recursive: true });
   rmSync(join(copy, 'student.int8.onnx'));
-  assert.deepEqual(parseModelSpec(copy).forms.map((f) => f.name), ['tfjs', 'onnx']);
-  assert.throws(() => parseModelSpec(`${copy}:onnx-int8`), (e: unknown) => e instanceof UserError && !e.message.includes('\n') && /has no onnx-int8 form \(student\.int8\.onnx is missing/.test(e.message));
-  assert.throws(() => parseModelSpec(join(copy, 'nothing')), /is not a tintem export folder/);
-  const bytes = readFileSync(join(copy, 'student.onnx'));
-  bytes[bytes.length - 5] ^= 1;
-  writeFileSync(join(copy, 'student.onnx'), bytes);
-  await assert.rejects(getExportForm('onnx').open(copy), (e: unknown) => e instanceof UserError && /student\.onnx.*SHA-256 mismatch with tintem\.json/.test(e.message));
+  const meta = JSON.parse(readFileSync(join(copy, 'tintem.json'), 'utf8')) as TintemJson;
+  delete meta.files['student.int8.onnx'];
+  delete meta.onnx!.int8;
+  await writeTintemJson(copy, meta);
+  return copy;
+}
+
+/** A copy of the fixture with one byte of `file` flipped (tintem.json: a field edited, as a hand would). */
+function tampered(file: string): string {
+  const copy = tempDir(`exported-tampered-${file}`);
+  cpSync(FIXTURE, copy, { recursive: true });
+  if (file === 'tintem.json') {
+    writeFileSync(join(copy, file), readFileSync(join(copy, file), 'utf8').replace('"method": "tintem"', '"method": "proteus"'));
+  } else {
+    const bytes = readFileSync(join(copy, file));
+    bytes[bytes.length - 5] ^= 1;
+    writeFileSync(join(copy, file), bytes);
+  }
+  return copy;
+}
+
+const TAMPERED: Array<[string, RegExp]> = [
+  ['student.onnx', /student\.onnx.*: SHA-256 mismatch with tintem\.json/],
+  ['student.int8.onnx', /student\.int8\.onnx.*: SHA-256 mismatch with tintem\.json/],
+  ['model.json', /model\.json.*: SHA-256 mismatch with tintem\.json/],
+  ['weights.bin', /weights\.bin.*: SHA-256 mismatch with tintem\.json/],
+  ['tintem.json', /tintem\.json.*: seal mismatch, the file was edited or damaged after export/],
+];
+
+const oneLine = (re: RegExp) => (e: unknown) => e instanceof UserError && !e.message.includes('\n') && re.test(e.message);
+
+test('--model specs: every form the export holds, one named form, a form it lacks is one line', async () => {
+  assert.deepEqual((await parseModelSpec(FIXTURE)).forms.map((f) => f.name), ['tfjs', 'onnx', 'onnx-int8']);
+  assert.deepEqual((await parseModelSpec(`${FIXTURE}:onnx-int8`)).forms.map((f) => f.name), ['onnx-int8']);
+  const copy = await withoutInt8();
+  assert.deepEqual((await parseModelSpec(copy)).forms.map((f) => f.name), ['tfjs', 'onnx']);
+  await assert.rejects(parseModelSpec(`${copy}:onnx-int8`), oneLine(/has no onnx-int8 form \(its tintem\.json lists no student\.int8\.onnx; tintem export --format onnx --quantize int8 writes it\)/));
+  await assert.rejects(parseModelSpec(join(copy, 'nothing')), /is not a tintem export folder/);
+  // A file tintem.json lists but that is gone is damage, not a missing form.
+  const gone = tempDir('exported-gone');
+  cpSync(FIXTURE, gone, { recursive: true });
+  rmSync(join(gone, 'student.int8.onnx'));
+  await assert.rejects(parseModelSpec(gone), oneLine(/student\.int8\.onnx.*: listed in tintem\.json but missing; re-run 'tintem export'/));
+});
+
+test('a tampered student.onnx, student.int8.onnx, model.json, weights.bin or tintem.json is refused by eval --model and serve, in one line', async () => {
+  const web = tempDir('exported-web');
+  writeFileSync(join(web, 'index.html'), '<!doctype html>');
+  for (const [file, re] of TAMPERED) {
+    const copy = tampered(file);
+    // eval --model: with or without a form suffix, whichever form is asked for (every listed file is verified).
+    await assert.rejects(parseModelSpec(copy), oneLine(re), `eval --model, ${file}`);
+    await assert.rejects(parseModelSpec(`${copy}:tfjs`), oneLine(re), `eval --model :tfjs, ${file}`);
+    await assert.rejects(startServer({ modelDir: copy, webDir: web, port: 0 }), oneLine(re), `serve, ${file}`);
+  }
 });
 
 /** Embeddings of n rows from explicit vectors. */
@@ -164,12 +215,13 @@ test('tintem eval --model: an export whose run cannot be found, and a missing fo
   const alone = await tintem(['eval', '--model', FIXTURE, '--no-progress'], { timeoutSeconds: 240 });
   assert.equal(alone.code, 2, alone.stderr);
   assert.match(alone.stderr, /^tintem: error: --model .*deploy-export: its fp32 student \(run 00000000-fixture-run\) is not among the --run folders nor next to the export; pass the run folder it was exported from with --run\n$/);
-  const copy = tempDir('exported-cli');
-  cpSync(FIXTURE, copy, { recursive: true });
-  rmSync(join(copy, 'student.int8.onnx'));
+  const copy = await withoutInt8();
   const missing = await tintem(['eval', '--model', `${copy}:onnx-int8`, '--no-progress'], { timeoutSeconds: 240 });
   assert.equal(missing.code, 2, missing.stderr);
-  assert.match(missing.stderr, /^tintem: error: --model .*:onnx-int8: the export .* has no onnx-int8 form \(student\.int8\.onnx is missing; tintem export --format onnx --quantize int8 writes it\)\n$/);
+  assert.match(missing.stderr, /^tintem: error: --model .*:onnx-int8: the export .* has no onnx-int8 form \(its tintem\.json lists no student\.int8\.onnx; tintem export --format onnx --quantize int8 writes it\)\n$/);
+  const bad = await tintem(['eval', '--model', tampered('student.onnx'), '--no-progress'], { timeoutSeconds: 240 });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^tintem: error: .*student\.onnx: SHA-256 mismatch with tintem\.json .*; re-run 'tintem export'\n$/);
 });
 
 test('findSourceRun: the --run with the export\'s run id, else a run folder beside the export (the demo layout), else the only --run', () => {

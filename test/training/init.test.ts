@@ -5,11 +5,13 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../../src/backend/index.js';
 import { exportRun } from '../../src/export/export-run.js';
+// Hands --init the export stage's verifying open (as `tintem distill` does when --init is set).
+import '../../src/export/verify.js';
 import { loadDistillConfig } from '../../src/training/config.js';
 import { estimateDistill, runDistill } from '../../src/experiment/distill.js';
 import { UserError } from '../../src/util/errors.js';
@@ -92,6 +94,24 @@ test('distill --init <export>: student weights are the export\'s bytes; the head
     },
   });
   assert.deepEqual(seen, ['fresh head']);
+
+  // The export is read through openExport: a tampered student.onnx, weights.bin or tintem.json is one line.
+  for (const [file, re] of [
+    ['student.onnx', /^--init .*student\.onnx.*: SHA-256 mismatch with tintem\.json/],
+    ['weights.bin', /^--init .*weights\.bin.*: SHA-256 mismatch with tintem\.json/],
+    ['tintem.json', /^--init .*tintem\.json.*: seal mismatch/],
+  ] as const) {
+    const copy = tmp();
+    cpSync(exportDir, copy, { recursive: true });
+    if (file === 'tintem.json') {
+      writeFileSync(join(copy, file), readFileSync(join(copy, file), 'utf8').replace('"method": "tintem"', '"method": "proteus"'));
+    } else {
+      const bytes = readFileSync(join(copy, file));
+      bytes[bytes.length - 3] ^= 1;
+      writeFileSync(join(copy, file), bytes);
+    }
+    await assert.rejects(runDistill(await config(tmp(), [`init=${copy}`])), (e: unknown) => e instanceof UserError && !e.message.includes('\n') && re.test(e.message), file);
+  }
 });
 
 test('distill --init <run> of another teacher: the student comes, the head is fitted fresh (it maps another teacher)', async () => {

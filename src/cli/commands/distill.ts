@@ -184,6 +184,8 @@ export function register(program: Command): void {
       }
       const { trainingOneDnn } = await import('../../config/resolve.js');
       await initBackend(flags.backend, { oneDnn: trainingOneDnn(config) });
+      // --init <export> is read through the export stage's verifying open, which registers itself on load.
+      if (config.init !== undefined) await import('../../export/verify.js');
       if (flags.dryRun) {
         process.stdout.write(configToYaml(config));
         const e = await estimateDistill(config, { strict: flags.strict });

@@ -99,13 +99,8 @@ export function register(program: Command): void {
             teacher, runs, sets, cacheDir: flags.cacheDir, seed: flags.seed, progress: flags.progress,
             robustness: flags.robustness > 0 ? { count: flags.robustness, corruptions, severities } : false, exported,
           });
-          let preface: string | undefined;
-          if (evaluation.exported) {
-            const { exportedMarkdown } = await import('../../experiment/exported-compare.js');
-            const { writeFileAtomic } = await import('../../util/atomic.js');
-            preface = exportedMarkdown(evaluation.exported);
-            await writeFileAtomic(join(outDir, 'exported.json'), `${JSON.stringify(evaluation.exported, null, 2)}\n`);
-          }
+          const { publishExported } = await import('../../experiment/exported-cli.js');
+          const preface = await publishExported(outDir, evaluation.exported);
           await publishEvaluation({
             outDir, preface,
             title: `tintem eval: ${shortSpec(teacherSpec)} teacher vs ${[...runs.map((r) => r.name), ...exported.map((e) => e.model)].join(', ')}`,
