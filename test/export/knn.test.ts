@@ -44,6 +44,17 @@ test('knnScore is the unit-sphere distance sqrt(2 - 2 cos) to the k-th neighbour
   assert.equal(far.outOfDistribution, true);
 });
 
+test('matchGallery: one of the gallery\'s own images is in-distribution even when its k-th neighbour is beyond the threshold', () => {
+  const index = indexGallery(fakeGallery(3, 0.5));
+  // (2, 0) is gallery image 0; its 3rd neighbour is (0, 3) at sqrt(2) (by hand) > 0.5, but it is the image itself.
+  const own = matchGallery([2, 0], index, 3);
+  assert.equal(own.neighbours[0]!.index, 0);
+  assert.ok(Math.abs(own.score - Math.SQRT2) < 1e-12);
+  assert.equal(own.outOfDistribution, false);
+  // (1, 0.02): cosine 1/sqrt(1.0004) to image 0, a distance 1 - cos = 2.0e-4 > 1e-4: not a copy, so the threshold decides.
+  assert.equal(matchGallery([1, 0.02], index, 3).outOfDistribution, true);
+});
+
 test('quantile matches numpy linear interpolation', () => {
   assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
   assert.ok(Math.abs(quantile([10, 0, 5, 20, 15], 0.95) - 19) < 1e-12); // np.quantile([0,5,10,15,20], .95) = 19
