@@ -18,7 +18,7 @@ const file = (name: string, text: string) => { const p = join(root, name); write
 
 test('config values: unknown student key, huge values and files, teacherGrid bound, NaN, a wrong type', async () => {
   const cases: Array<[string[], string, RegExp]> = [
-    [['--set', 'student.stemWdth=8'], 'student', /student\.stemWdth: unknown key for a cnn student \(expected one of: kind, inputSize/],
+    [['--set', 'student.stemWdth=8'], 'student', /student\.stemWdth: unknown key for a cnn student \(expected one of: kind, preset, inputSize/],
     [['--set', `student.note=${'x'.repeat(5000)}`], 'command line', /student\.note: a 5000-character value is longer than the 4096-character limit/],
     [['--config', file('big.yaml', `teacher: random:1\nnote: "${'y'.repeat(2 * 1024 * 1024)}"\n`)], 'big.yaml', /bytes is more than the 1048576-byte limit for a config file/],
     [['--set', 'teacherGrid=10000'], 'teacherGrid', /teacherGrid: too big: expected number to be <=64, got 10000/i],
