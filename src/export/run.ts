@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImageSet } from '../data/types.js';
 import { Rng } from '../util/random.js';
-import { loadDataset } from '../data/index.js';
+import { loadDataset, testSplitOf } from '../data/index.js';
 import { loadRunStudent, readRunSummary, verifyRunFolder } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
@@ -125,10 +125,10 @@ export function scorecardSummary(scorecard: Json, modelId: string): Json {
   return out;
 }
 
-/** 'mnist:train' -> 'mnist:test' (gallery images the student did not train on); other specs unchanged. */
+/** The training spec's test split where its data source has one ('mnist:train' -> 'mnist:test': gallery images the student did not train on); other specs unchanged. */
 export function galleryDatasetFor(trainSpec: string | undefined): string | undefined {
   if (!trainSpec) return undefined;
-  return trainSpec.replace(/^(mnist|fashion):train$/, '$1:test');
+  return testSplitOf(trainSpec) ?? trainSpec;
 }
 
 /** Where `tintem eval` writes its scorecard by default for a run. */
