@@ -45,6 +45,7 @@ import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
   type RunSummary, type RunSummaryInput,
 } from './run-folder.js';
+import { teacherModel } from '../teachers/identity.js';
 
 /** summary.json of a finished run (schema and seal in ./run-folder.ts). */
 export type DistillSummary = RunSummary;
@@ -120,7 +121,7 @@ export { DEFAULT_TEACHER_GRID };
  */
 export function checkTeacherGrid(config: DistillConfig, teacher: Teacher, studentGrid: number): void {
   const full = config.teacherOptions?.grid === 'full' || /[#,]grid=full(,|$)/.test(config.teacher);
-  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
+  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacherModel(teacher.id)}`);
 }
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
