@@ -10,6 +10,7 @@ import { intOption, teacherOptionsFromFlags } from '../options.js';
 
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
 import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
+import { teacherPresetHelp } from '../../teachers/options.js';
 
 export { DEFAULT_CACHE_DIR };
 
@@ -87,7 +88,7 @@ export function register(program: Command): void {
     .option('--input-size <px>', "side the teacher resizes images to (default: the teacher's)")
     .option('--grid <n>', 'token grid side (tokens = n*n)')
     .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
-    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-preset <name>', teacherPresetHelp())
     .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--out <file>', 'also export the embeddings (.json or .bin)')
     .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')

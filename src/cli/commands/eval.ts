@@ -8,6 +8,7 @@ import { DEFAULT_OOD, dataSpecHelp } from '../../data/registry.js';
 import { parseTeacherSpec } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList, teacherOptionsFromFlags } from '../options.js';
+import { teacherPresetHelp } from '../../teachers/options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -18,7 +19,7 @@ export function register(program: Command): void {
     .option('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
     .option('--model <export[:form]>', 'an exported student scored as it runs after export, against the teacher and its fp32 student (the run its tintem.json names, found among --run or next to the export); form: tfjs, onnx or onnx-int8 (default: every form the export holds); repeatable', collect, [])
     .option('--teacher <spec>', "teacher to compare with (default: the one the runs were distilled from; needed when they differ)")
-    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-preset <name>', teacherPresetHelp())
     .option('--teacher-option <key=value>', 'model-file teachers: a teacher option over the run\'s (see distill --help; repeatable)', collect, [])
     .option('--train <spec>', "ID train set: the kNN bank and probe training data (default: the run's training images)")
     .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the training set's test split where its data source has one (mnist:train -> mnist:test), or a held-out 20% of the bank)")
