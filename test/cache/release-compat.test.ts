@@ -31,3 +31,19 @@ test('a cache written by the earlier release is all hits today, and left byte-fo
   assert.match(r.stdout, /with random:seed3:dim32\|16px\|m0\.5,0\.5,0\.5s0\.5,0\.5,0\.5\|grid2 .*; 4 hits, 0 misses/);
   assert.deepEqual(listing(dir), before);
 });
+
+test('a finished run written by the earlier release resumes to the same student, and exports', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tintem-release-run-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = join(dir, 'run');
+  cpSync('test/fixtures/run-release', run, { recursive: true });
+  const weights = readFileSync(join(run, 'student', 'weights.bin'));
+  const resumed = spawnSync(process.execPath, ['bin/tintem.js', 'distill', '-c', join(run, 'config.yaml'), '--resume', '--run-dir', run, '--cache-dir', join(dir, 'cache')], { encoding: 'utf8' });
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(readFileSync(join(run, 'student', 'weights.bin')), weights, 'the resumed run ends at the same student');
+  const exported = spawnSync(process.execPath, ['bin/tintem.js', 'export', '--run', run, '--out', join(dir, 'export'), '--format', 'tfjs', '--gallery-size', '0'], { encoding: 'utf8' });
+  assert.equal(exported.status, 0, exported.stderr);
+  const recorded = (JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) as { teacher: { id: string } }).teacher.id;
+  assert.equal(recorded, 'random:seed3:dim32|32px|m0.5,0.5,0.5s0.5,0.5,0.5|grid2');
+  assert.ok(exported.stdout.startsWith(`exported tintem student (teacher ${recorded}) to `), exported.stdout);
+});
