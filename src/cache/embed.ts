@@ -26,6 +26,7 @@ import { CACHE_FORMAT_VERSION, entryKeysOf, shardName, teacherKeyParts, type Sto
 import { buildManifest, datasetHash, manifestPath, writeManifest, type ManifestPlan } from './manifest.js';
 import { CorruptShardError, encodeShard, type ShardData } from './shard.js';
 import { formatShard, shardIndices, type ShardSpec } from './shard-plan.js';
+import { teacherModel } from '../teachers/identity.js';
 
 export interface EmbedOptions {
   cacheDir: string;
@@ -73,7 +74,7 @@ export const DEFAULT_SHARD_SIZE = 512;
 
 /** Folder of one teacher's shards: readable prefix of its id + a hash of the whole id. */
 export function teacherCacheDir(cacheDir: string, teacher: Teacher): string {
-  const readable = teacher.id.split('|')[0]!.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 48);
+  const readable = teacherModel(teacher.id).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 48);
   return join(cacheDir, 'embeddings', `${readable}-${sha256(teacher.id).slice(0, 12)}`);
 }
 
@@ -165,7 +166,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
 
   const bar = (opts.progress ?? Boolean(process.stderr.isTTY)) ? new cliProgress.SingleBar({
     stream: process.stderr, hideCursor: true, etaBuffer: 50,
-    format: `embed ${teacher.id.split('|')[0]} {bar} {percentage}% | {value}/{total} | {rate} img/s | ETA {eta_formatted}`,
+    format: `embed ${teacherModel(teacher.id)} {bar} {percentage}% | {value}/{total} | {rate} img/s | ETA {eta_formatted}`,
   }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(count, 0, { rate: '-' });
   let computeSeconds = 0;
@@ -215,7 +216,7 @@ export async function embedWithCache(teacher: Teacher, set: ImageSet, opts: Embe
       advance(end - start - todo.length);
       if (todo.length === 0) continue;
       if (opts.noCompute) {
-        throw new UserError(`${dir}: ${todo.length} cache entries for ${teacher.id.split('|')[0]} (${teacherKeyParts(teacher, view).view} view) are missing or damaged and computing them is off (--cache-only); run \`tintem cache verify\` to see which`);
+        throw new UserError(`${dir}: ${todo.length} cache entries for ${teacherModel(teacher.id)} (${teacherKeyParts(teacher, view).view} view) are missing or damaged and computing them is off (--cache-only); run \`tintem cache verify\` to see which`);
       }
       // The backend starts on the first miss (an all-hit run never loads TensorFlow's native library), and a
       // deferred teacher loads outside the timed loop, so the rate shown is the forward rate.

@@ -18,6 +18,7 @@ import { EntryIndex, listShardFiles, readShardFile, SHARD_EXT } from './entry-in
 import { entryKeysOf, shardName } from './key.js';
 import { MANIFEST_DIR, readManifests, type Manifest } from './manifest.js';
 import { CorruptShardError, decodeShard, type ShardHeader } from './shard.js';
+import { teacherModel } from '../teachers/identity.js';
 
 const EMBEDDINGS = 'embeddings';
 
@@ -99,7 +100,7 @@ export async function cacheCoverage(cacheDir: string, req: CoverageRequest): Pro
 
 export function formatCoverage(c: Coverage): string {
   const missing = Object.entries(c.missingByView).map(([v, n]) => `view ${v}: ${n}`).join(', ');
-  return `${c.present}/${c.needed} entries for ${c.teacherId.split('|')[0]}${missing ? ` (missing ${missing})` : ''}`;
+  return `${c.present}/${c.needed} entries for ${teacherModel(c.teacherId)}${missing ? ` (missing ${missing})` : ''}`;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { baseConfigRows, methodConfigRows, type ConfigKeyRow } from '../config/describe.js';
 import { methodEntries } from '../methods/registry.js';
 import { studentKinds, studentPresets } from '../students/registry.js';
+import { dataSourceEntries } from '../data/registry.js';
 import { teacherEntries } from '../teachers/registry.js';
 import { distillRegistries } from '../training/config.js';
 
@@ -20,7 +21,7 @@ export function configDocsMarkdown(): string {
   const out = [
     '# Distill config reference',
     '',
-    '<!-- Generated from src/config/schema.ts, src/methods/registry.ts, src/teachers/registry.ts and src/students/registry.ts by `npm run docs`; do not edit. -->',
+    '<!-- Generated from src/config/schema.ts, src/data/registry.ts, src/methods/registry.ts, src/teachers/registry.ts and src/students/registry.ts by `npm run docs`; do not edit. -->',
     '',
     'Every key of a `tintem distill` config (YAML or JSON file, `--set key=value`, or the flags of `tintem distill --help`).',
     'Every key is optional; unknown keys, and options the chosen method does not take, are errors before any data is read.',
@@ -30,6 +31,14 @@ export function configDocsMarkdown(): string {
     '| spec | what it is |',
     '| --- | --- |',
     ...teacherEntries().map((t) => `| \`${t.usage}\` | ${cell(t.summary)} |`),
+    '',
+    '## Data sources',
+    '',
+    '`data.train`, `data.test`, `--data`, `--train`, `--test` and `--ood` take a data-source spec.',
+    '',
+    '| spec | what it is | decoded again at the teacher\'s resolution | test split |',
+    '| --- | --- | --- | --- |',
+    ...dataSourceEntries().map((d) => `| ${cell(`\`${d.usage}\``)} | ${cell(d.summary)} | ${d.redecodable ? 'yes' : 'no'} | ${d.testSplit?.('train') ? `${d.name}:train -> ${d.testSplit('train')!}` : '-'} |`),
     '',
     '## Students',
     '',

@@ -21,10 +21,10 @@ export const augmentSchema = z.strictObject({
 });
 
 export const dataSchema = z.strictObject({
-  train: z.string().min(1).default('mnist:train').describe("training images: 'mnist:train', 'fashion:train', 'folder:<path>', 'photos', 'noise:<n>'"),
+  train: z.string().min(1).default('mnist:train').describe('training images: a data-source spec (see the Data sources table of docs/config.md)'),
   limit: positiveInt.optional().describe('use only the first N images'),
   test: z.string().min(1).optional()
-    .describe('query set `tintem eval` scores this run on (unset: the matching test split for mnist/fashion, else a held-out 20% of the training images)'),
+    .describe('query set `tintem eval` scores this run on (unset: the test split of the training source where it has one, e.g. mnist:train -> mnist:test, else a held-out 20% of the training images)'),
 });
 
 /** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */

@@ -3,7 +3,7 @@
  * cache for every view, build student + method, train (resumable), and write the run folder through
  * ./run-folder.ts (which owns its layout, the run's identity, the lock and the checksums).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendInfo, tf } from '../backend/index.js';
 import { assertBackendCanTrain } from '../backend/training-check.js';
@@ -12,7 +12,7 @@ import { resolvePrecision, type Precision } from '../backend/precision.js';
 import { configToYaml } from '../config/load.js';
 import { DEFAULT_TEACHER_GRID } from '../config/defaults.js';
 import type { DistillConfig } from '../config/schema.js';
-import { augmentImages, IDENTITY_VIEW, loadDataset, type ViewSpec } from '../data/index.js';
+import { augmentImages, IDENTITY_VIEW, isRedecodable, loadDataset, type ViewSpec } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import { embedWithCache } from '../cache/index.js';
 import { requireCoverage } from '../cache/maintenance.js';
@@ -45,6 +45,7 @@ import {
   acquireRunLock, checkRunFolderFor, readRunId, saveRunOutputs, startRunIdentity, writeRunConfig,
   type RunSummary, type RunSummaryInput,
 } from '../training/run-folder.js';
+import { teacherModel } from '../teachers/identity.js';
 
 /** summary.json of a finished run (schema and seal in ./run-folder.ts). */
 export type DistillSummary = RunSummary;
@@ -120,7 +121,7 @@ export { DEFAULT_TEACHER_GRID };
  */
 export function checkTeacherGrid(config: DistillConfig, teacher: Teacher, studentGrid: number): void {
   const full = config.teacherOptions?.grid === 'full' || /[#,]grid=full(,|$)/.test(config.teacher);
-  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacher.id.split('|')[0]}`);
+  if (!full) assertTeacherGridFits(teacher.tokenGrid, studentGrid, `teacher ${teacherModel(teacher.id)}`);
 }
 
 export function teacherGridFor(config: DistillConfig, studentGrid: number): number {
@@ -164,12 +165,6 @@ export function fewStepsWarning(count: number, batchSize: number, epochs: number
   return `${what}: too few images for a smaller batch to reach ${MIN_TOTAL_STEPS} steps; use more images, or about --epochs ${epochsFor} for ${epochsFor * steps} steps`;
 }
 
-/** Sources decoded from files (folders, photo crops) can be decoded again at another size; IDX sets cannot. */
-/** Whether a data spec can be decoded again at another resolution from more pixels (photos, image folders). */
-export function redecodable(spec: string): boolean {
-  return spec === 'photos' || spec.startsWith('photos:') || spec.startsWith('folder:') || (!/^(mnist|fashion|noise)(:|$)/.test(spec) && isDirectory(spec));
-}
-
 /**
  * The training images as the teacher sees them: the same images (same seed, limit and order) decoded a second
  * time at the teacher's own resolution when the source allows it and the teacher wants more pixels than the
@@ -177,14 +172,10 @@ export function redecodable(spec: string): boolean {
  */
 export async function loadTeacherData(config: DistillConfig, student: ImageSet, teacher: Teacher): Promise<ImageSet> {
   const size = teacher.decodeSize ?? teacher.inputSize;
-  if (size <= student.height || !redecodable(config.data.train)) return student;
+  if (size <= student.height || !isRedecodable(config.data.train)) return student;
   const set = await loadDataset(config.data.train, { limit: config.data.limit, size, channels: student.channels, seed: config.seed });
   if (set.count !== student.count) throw new Error(`teacher-resolution decode gave ${set.count} images, the student's ${student.count}`);
   return set;
-}
-
-function isDirectory(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory();
 }
 
 function buildMethod(config: DistillConfig, teacherDim: number, studentDim: number, teacherTokens: boolean): Promise<DistillMethod> {

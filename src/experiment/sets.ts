@@ -2,15 +2,14 @@
  * Evaluation sets from dataset specs: ID train/test, OOD sets, and the class-split near-OOD set; and the specs a
  * run implies when the user names none (its training data as the bank, a test set it names or a held-out split).
  */
-import { existsSync } from 'node:fs';
 import type { DistillConfig } from '../config/schema.js';
-import { fashionMnistDir, loadDataset, subsetImages } from '../data/index.js';
+import { DEFAULT_OOD, defaultOodFor, isRedecodable, isSeeded, loadDataset, sameImages, subsetImages, testSplitOf } from '../data/index.js';
 import type { ImageSet } from '../data/types.js';
 import type { EvalSetRecord } from '../evaluation/index.js';
 import { UserError } from '../util/errors.js';
-import { info, warn } from '../util/log.js';
+import { warn } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { configImageShape, redecodable } from './distill.js';
+import { configImageShape } from './distill.js';
 import type { EvalSets } from './evaluate.js';
 
 /** Parses '0-4' or '0,2,4' into class ids. */
@@ -98,7 +97,7 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
   const load = async (spec: string, opts: { limit?: number; seed: number; size?: number; channels?: 1 | 3 }): Promise<SetPair> => {
     const student = await loadDataset(spec, { strict: specs.strict, ...opts });
     const size = specs.teacherSize;
-    const teacher = size !== undefined && size > student.height && redecodable(spec)
+    const teacher = size !== undefined && size > student.height && isRedecodable(spec)
       ? await loadDataset(spec, { strict: specs.strict, ...opts, size, channels: student.channels }) : undefined;
     return checkPair({ student, teacher }, spec);
   };
@@ -173,12 +172,6 @@ export async function loadEvalSets(specs: SetSpecs): Promise<EvalSets> {
   return { train: train.student, test: test.student, ood: oodStudent, records, ...(teacherView ? { teacherView } : {}) };
 }
 
-/** Whether two dataset specs name the same images ('folder:X' and 'X', trailing slashes). */
-function sameImages(a: string, b: string): boolean {
-  const norm = (s: string) => s.replace(/^folder:/, '').replace(/\/+$/, '');
-  return norm(a) === norm(b);
-}
-
 /** FNV-1a over an image's pixels (a fingerprint for exact duplicates). */
 function imageHash(set: ImageSet, i: number): string {
   const per = set.height * set.width * set.channels;
@@ -210,7 +203,7 @@ export function bankRowsInQueries(bank: ImageSet, queries: ImageSet): number[] {
  */
 export function sharedRunData(runs: ReadonlyArray<{ runDir: string; config: DistillConfig }>): { size?: number; channels?: 1 | 3 } {
   const first = runs[0]!;
-  const seeded = (c: DistillConfig) => /^(photos|noise)(:|$)/.test(c.data.train) || c.data.limit !== undefined;
+  const seeded = (c: DistillConfig) => isSeeded(c.data.train) || c.data.limit !== undefined;
   const fields = (c: DistillConfig): Record<string, unknown> => ({
     'data.train': c.data.train, 'data.test': c.data.test ?? '(none)', 'data.limit': c.data.limit ?? '(all)', ...(seeded(c) ? { seed: c.seed } : {}),
   });
@@ -244,31 +237,8 @@ export function describeEvalSets(records: NonNullable<EvalSets['records']>): str
   ].join('\n');
 }
 
-/** The matching test split of a built-in training set ('mnist:train' -> 'mnist:test'), if there is one. */
-function builtinTestSplit(train: string): string | undefined {
-  const m = /^(mnist|fashion):train$/.exec(train);
-  return m ? `${m[1]}:test` : undefined;
-}
-
-/** Synthetic default OOD sets for colour and folder runs: generated in milliseconds, so they cannot overlap a user's images. */
-export const COLOUR_DEFAULT_OOD = ['blobs:300', 'noise:300'];
-
-/**
- * The default OOD sets for an ID set. MNIST-family runs: Fashion-MNIST (MNIST for a Fashion-MNIST run), the
- * natural photos, noise. Any other run (a folder of photos, the colour photo crops): synthetic sets only
- * (COLOUR_DEFAULT_OOD): 2,000 28-px Fashion-MNIST digits through a ViT teacher cost minutes and say little about
- * photos, and the shipped photo crops can overlap the user's own data (issue 27).
- */
-export function defaultOodFor(train: string): string[] {
-  const family = train.split(':')[0];
-  if (family !== 'mnist' && family !== 'fashion') return [...COLOUR_DEFAULT_OOD];
-  const near = family === 'fashion' ? 'mnist:test' : 'fashion:test';
-  if (near === 'fashion:test' && !existsSync(fashionMnistDir())) {
-    info(`skipping the Fashion-MNIST OOD set: not found in ${fashionMnistDir()} (apt-get install dataset-fashion-mnist)`);
-    return ['photos', 'noise:500'];
-  }
-  return [near, 'photos', 'noise:500'];
-}
+/** Synthetic default OOD sets for colour and folder runs (the data registry's DEFAULT_OOD). */
+export const COLOUR_DEFAULT_OOD = DEFAULT_OOD;
 
 export interface RunDataOptions {
   train?: string;
@@ -283,7 +253,7 @@ export interface RunDataOptions {
  */
 export function evalSpecsForRun(config: DistillConfig, given: RunDataOptions): Pick<SetSpecs, 'train' | 'test' | 'ood' | 'trainSource' | 'fromRun' | 'oodDefault'> {
   const train = given.train ?? config.data.train;
-  const test = given.test ?? (given.train ? builtinTestSplit(given.train) : config.data.test ?? builtinTestSplit(config.data.train));
+  const test = given.test ?? (given.train ? testSplitOf(given.train) : config.data.test ?? testSplitOf(config.data.train));
   return {
     train,
     test,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImageSet } from '../data/types.js';
 import { Rng } from '../util/random.js';
-import { loadDataset } from '../data/index.js';
+import { loadDataset, testSplitOf } from '../data/index.js';
 import { loadRunStudent, readRunSummary, verifyRunFolder } from '../training/run-folder.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
@@ -17,7 +17,8 @@ import { quoteName } from '../util/quote.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
 import { KNN_OOD_SCORE } from './knn.js';
 import { exportStudent, updateExportMetadata } from './exporter.js';
-import { addOnnxForms, type OnnxExportReport } from './onnx-export.js';
+import { resolveExportFormats } from './formats.js';
+import type { OnnxExportReport } from './onnx-export.js';
 import { buildGallery, DEFAULT_OOD_K, MIN_CALIBRATION_IMAGES, writeGallery } from './gallery.js';
 import { loadStudent } from './load.js';
 import { METADATA_FILE, MODEL_FILE, WEIGHTS_FILE, type OodSpec, type StudentMetadata, type TintemJson } from './meta.js';
@@ -43,16 +44,16 @@ export interface ExportRunOptions {
   oodThreshold?: number;
   /** Image-folder galleries: fail on the first unreadable file instead of skipping it. */
   strict?: boolean;
-  /** Which forms to write (default 'all': TF.js and ONNX). */
+  /** Which forms to write: a registered export format's name, or 'all' (default: every registered format). */
   format?: ExportFormat;
-  /** Also write student.int8.onnx. */
-  quantize?: 'int8';
+  /** Also write a format's quantised variant ('int8': student.int8.onnx). */
+  quantize?: string;
   /** Time the int8 file against fp32 with onnxruntime-node (the CLI prints it). */
   timing?: boolean;
 }
 
-export const EXPORT_FORMATS = ['tfjs', 'onnx', 'all'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** A registered export format's name (src/export/formats.ts), or 'all'. */
+export type ExportFormat = string;
 
 export interface ExportRunResult {
   meta: TintemJson;
@@ -60,6 +61,8 @@ export interface ExportRunResult {
   /** Dataset spec the gallery was drawn from. */
   gallerySpec?: string;
   onnx?: OnnxExportReport;
+  /** What each format written reported, by format name (the CLI prints them through the format's `describe`). */
+  reports: Record<string, unknown>;
 }
 
 /**
@@ -125,10 +128,10 @@ export function scorecardSummary(scorecard: Json, modelId: string): Json {
   return out;
 }
 
-/** 'mnist:train' -> 'mnist:test' (gallery images the student did not train on); other specs unchanged. */
+/** The training spec's test split where its data source has one ('mnist:train' -> 'mnist:test': gallery images the student did not train on); other specs unchanged. */
 export function galleryDatasetFor(trainSpec: string | undefined): string | undefined {
   if (!trainSpec) return undefined;
-  return trainSpec.replace(/^(mnist|fashion):train$/, '$1:test');
+  return testSplitOf(trainSpec) ?? trainSpec;
 }
 
 /** Where `tintem eval` writes its scorecard by default for a run. */
@@ -151,10 +154,7 @@ function readScorecard(runDir: string): Json | undefined {
 export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult> {
   const { runDir } = opts;
   const outDir = resolve(opts.outDir);
-  const format = opts.format ?? 'all';
-  if (!EXPORT_FORMATS.includes(format)) throw new UserError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got '${String(format).slice(0, 40)}'`);
-  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new UserError(`--quantize: expected int8, got '${String(opts.quantize).slice(0, 40)}'`);
-  if (opts.quantize && format === 'tfjs') throw new UserError('--quantize int8 writes an ONNX file: use it with --format onnx or all');
+  const chosen = resolveExportFormats(opts.format ?? 'all', opts.quantize);
   checkOutDir(outDir);
   const summary = verifyRunFolder(runDir, readRunSummary(runDir));
   const scorecard = readScorecard(runDir);
@@ -204,11 +204,14 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
       info(`building a ${size}-image gallery from ${gallerySpec}…`);
       set = await loadDataset(gallerySpec!, { limit: size + Math.max(size, MIN_CALIBRATION_IMAGES), seed: opts.seed ?? 0, size: written.inputSize, channels: written.channels, strict: opts.strict });
     }
-    let onnx: OnnxExportReport | undefined;
-    if (format !== 'tfjs') {
-      info('writing the ONNX student and checking it against TF.js with onnxruntime-node…');
-      onnx = await addOnnxForms(tmp, set ?? noiseImages(16, written.inputSize, written.channels, opts.seed ?? 0), { quantize: opts.quantize, timing: opts.timing, onStage: info });
+    const reports: Record<string, unknown> = {};
+    const checkImages = set ?? noiseImages(16, written.inputSize, written.channels, opts.seed ?? 0);
+    for (const entry of chosen) {
+      if (!entry.write) continue;
+      const quantize = opts.quantize !== undefined && entry.quantize?.includes(opts.quantize) ? opts.quantize : undefined;
+      reports[entry.name] = await entry.write({ dir: tmp, checkImages, quantize, timing: opts.timing, onStage: info });
     }
+    const onnx = reports.onnx as OnnxExportReport | undefined;
     let gallery: Gallery | undefined;
     if (set) {
       const student = await loadStudent(tmp);
@@ -219,10 +222,10 @@ export async function exportRun(opts: ExportRunOptions): Promise<ExportRunResult
         student.dispose();
       }
     }
-    if (format === 'onnx') await updateExportMetadata(tmp, {}, {}, [MODEL_FILE, WEIGHTS_FILE]);
+    if (!chosen.some((e) => e.keepsTfjs)) await updateExportMetadata(tmp, {}, {}, [MODEL_FILE, WEIGHTS_FILE]);
     const final = await readMetadata(read, shown);
     commitFolder(tmp, outDir);
-    return { meta: final, ...(gallery ? { gallery, gallerySpec } : {}), ...(onnx ? { onnx } : {}) };
+    return { meta: final, ...(gallery ? { gallery, gallerySpec } : {}), ...(onnx ? { onnx } : {}), reports };
   } finally {
     process.off('exit', cleanup);
     cleanup();

@@ -11,7 +11,11 @@ export { indexGallery, matchGallery, type GalleryMatch } from './match.js';
 export { knnScore, nearestNeighbours, normalizeRows, quantile, type Neighbour } from './knn.js';
 export { bytesToUnit, toStudentInput } from './preprocess.js';
 export { readImageFile, embedImageFiles, MAX_IMAGE_PIXELS } from './decode-node.js';
-export { exportRun, EXPORT_FORMATS, type ExportFormat, type ExportRunOptions, type ExportRunResult } from './export-run.js';
+export {
+  exportFormatEntries, exportFormatHelp, quantizeChoices, registerExportFormat, resolveExportFormats, unregisterExportFormat,
+  type ExportFormatContext, type ExportFormatEntry,
+} from './formats.js';
+export { exportRun, type ExportFormat, type ExportRunOptions, type ExportRunResult } from './export-run.js';
 export { startServer, ensureWebBundle, WEB_DIST, type ServeOptions, type RunningServer } from './server.js';
 export {
   METADATA_FILE, MODEL_FILE, WEIGHTS_FILE, ONNX_FILE, ONNX_INT8_FILE, EXPORT_FORMS, PREPROCESSING, studentMetadataSchema, tintemJsonSchema,

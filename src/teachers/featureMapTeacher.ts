@@ -8,6 +8,7 @@ import { assertGridFits } from './options.js';
 import { mapToOutputs, prepareImages, type Normalization } from './features.js';
 import { GraphForward } from './graph-forward.js';
 import type { Teacher, TeacherOutput } from './types.js';
+import { formatTeacherId, teacherModel } from './identity.js';
 
 export interface FeatureMapTeacherOptions {
   /** Identity for cache keys: model, cut, input size, preprocessing; the grid is appended here. */
@@ -42,8 +43,8 @@ export class FeatureMapTeacher implements Teacher {
   private readonly graph?: GraphForward;
 
   private constructor(private readonly opts: FeatureMapTeacherOptions, embedDim: number, hasTokens: boolean) {
-    this.id = hasTokens ? `${opts.id}|grid${opts.grid}` : opts.id;
-    if (opts.graph !== false) this.graph = new GraphForward(this.id.split('|')[0]!);
+    this.id = hasTokens ? formatTeacherId(opts.id, `grid${opts.grid}`) : opts.id;
+    if (opts.graph !== false) this.graph = new GraphForward(teacherModel(this.id));
     this.inputSize = opts.inputSize;
     this.embedDim = embedDim;
     this.tokenGrid = hasTokens ? opts.grid : undefined;

@@ -19,6 +19,7 @@ export const MAX_ONNX_BYTES = 2 * GiB;
 import type { AsyncTeacher } from './asyncTeacher.js';
 import { quantizedTeacherId, type FidelityReport, type QuantizedTeacher } from './fidelity.js';
 import type { TeacherOutput } from './types.js';
+import { teacherModel } from './identity.js';
 
 export interface OnnxTeacherOptions {
   /** Output name; default the model's first output (`teacher.outputs` names several). */
@@ -98,7 +99,7 @@ class OnnxTeacher implements AsyncTeacher, Partial<QuantizedTeacher> {
         const out = result[name] as InstanceType<Ort['Tensor']>;
         outputs[name] = { tensor: tf.tensor(Float32Array.from(out.data as Float32Array), out.dims.map(Number)), declared: this.declared[name] };
       }
-      return outputsToTeacherOutput(outputs, this.layout, `onnx teacher ${this.id.split('|')[0]}`) as unknown as tf.TensorContainer;
+      return outputsToTeacherOutput(outputs, this.layout, `onnx teacher ${teacherModel(this.id)}`) as unknown as tf.TensorContainer;
     }) as unknown as TeacherOutput;
   }
 

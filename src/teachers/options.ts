@@ -68,6 +68,11 @@ function intValue(where: string, key: string, value: string, min: number, max: n
  * Bounds of the sizes a teacher option sets, checked before any work: each multiplies memory or cache size.
  * grid matches the config's teacherGrid limit (64: 4096 tokens an image).
  */
+/** '--teacher-preset' help, from the presets defined here. */
+export function teacherPresetHelp(): string {
+  return `model-file teachers: ${PRESET_NAMES.slice(0, -1).join(', ')} or ${PRESET_NAMES.at(-1)!} preprocessing and token layout`;
+}
+
 export const TEACHER_OPTION_LIMITS = { grid: 64, patchGrid: 1024, registers: 1024, inputSize: 4096 } as const;
 
 /**

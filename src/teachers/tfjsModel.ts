@@ -11,6 +11,7 @@ import { preprocessTag, resolvePreprocess, type Preprocess, type TeacherOptions 
 import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
 import { readModelArtifacts } from './fsHandler.js';
 import type { Teacher, TeacherOutput } from './types.js';
+import { teacherModel } from './identity.js';
 
 export interface TfjsTeacherOptions {
   /** LayersModel: a layer name whose output becomes the features; GraphModel: an output node name. */
@@ -40,7 +41,7 @@ class TfjsTeacher implements Teacher {
   }
 
   forward(images: tf.Tensor4D): TeacherOutput {
-    return tf.tidy(() => outputsToTeacherOutput(this.run(preprocessImages(images, this.pre, this.channels)), this.layout, this.id.split('|')[0]!) as unknown as tf.TensorContainer) as unknown as TeacherOutput;
+    return tf.tidy(() => outputsToTeacherOutput(this.run(preprocessImages(images, this.pre, this.channels)), this.layout, teacherModel(this.id)) as unknown as tf.TensorContainer) as unknown as TeacherOutput;
   }
 
   dispose(): void {

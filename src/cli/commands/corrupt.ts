@@ -3,6 +3,7 @@
  * src/robustness/store.ts) and/or a labelled contact sheet of one image under every corruption and severity.
  */
 import type { Command } from 'commander';
+import { dataSpecHelp } from '../../data/registry.js';
 import { CORRUPTION_NAMES } from '../../robustness/params.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
@@ -28,7 +29,7 @@ export function register(program: Command): void {
   program
     .command('corrupt')
     .description('write seeded ImageNet-C-style corrupted copies of a dataset and/or a contact sheet')
-    .requiredOption('--data <spec>', 'mnist:train|test, fashion:train|test, folder:<path>, photos, noise:<n>')
+    .requiredOption('--data <spec>', dataSpecHelp())
     .option('--out <dir>', 'write <dir>/<corruption>/<severity>/images.idx (uint8 IDX) + labels.idx + manifest.json')
     .option('--corruptions <list>', `comma-separated subset of: ${CORRUPTION_NAMES.join(', ')}`, 'all')
     .option('--severities <list>', 'comma-separated severities 1..5', '1,2,3,4,5')

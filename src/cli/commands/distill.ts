@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { baseConfigRows, formatRows, methodConfigRows } from '../../config/describe.js';
 import type { DistillConfig } from '../../config/schema.js';
+import { dataSpecHelp } from '../../data/registry.js';
 import { methodEntries } from '../../methods/registry.js';
 import { teacherEntries } from '../../teachers/registry.js';
 import { distillRegistries } from '../../training/config.js';
@@ -13,6 +14,7 @@ import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
 import { intArg, numberArg, studentOptionHelp, teacherOptionsFromFlags } from '../options.js';
+import { teacherPresetHelp } from '../../teachers/options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -128,9 +130,9 @@ export function register(program: Command): void {
     .description('distil a teacher into a small student (TinTeM by default); resumable; Ctrl-C, SIGTERM and SIGHUP save a checkpoint')
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
     .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
-    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-preset <name>', teacherPresetHelp())
     .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', collect, [])
-    .option('--data <spec>', 'training images: mnist:train, fashion:train, folder:<path>, photos, noise:<n>')
+    .option('--data <spec>', `training images: ${dataSpecHelp()}`)
     .option('--limit <n>', 'use only the first n training images', number('--limit', true))
     .option('--method <name>', `distillation method: ${methodEntries().map((e) => e.name).join(', ')}`)
     .option('--epochs <n>', 'training epochs', number('--epochs', true))

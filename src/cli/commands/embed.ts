@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { extname } from 'node:path';
 import type { CachedEmbeddings } from '../../cache/index.js';
 import type { ViewSpec } from '../../data/index.js';
+import { dataSpecHelp } from '../../data/registry.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { UserError } from '../../util/errors.js';
 import { intOption, teacherOptionsFromFlags } from '../options.js';
 
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
 import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
+import { teacherPresetHelp } from '../../teachers/options.js';
 
 export { DEFAULT_CACHE_DIR };
 
@@ -72,7 +74,7 @@ export function register(program: Command): void {
     .command('embed')
     .description('compute teacher embeddings for a dataset into the on-disk cache (a second run is all cache hits)')
     .option('--teacher <spec>', teacherEntries().map((e) => e.usage).join(' | '), DEFAULT_TEACHER)
-    .option('--data <spec>', 'mnist:train|test, fashion:train|test, folder:<path>, photos, noise:<n>', 'mnist:train')
+    .option('--data <spec>', dataSpecHelp(), 'mnist:train')
     .option('--limit <n>', 'use only the first n images')
     .option('--cache-dir <dir>', 'cache folder', DEFAULT_CACHE_DIR)
     .option('--batch-size <n>', 'images per teacher forward', '64')
@@ -86,7 +88,7 @@ export function register(program: Command): void {
     .option('--input-size <px>', "side the teacher resizes images to (default: the teacher's)")
     .option('--grid <n>', 'token grid side (tokens = n*n)')
     .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
-    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-preset <name>', teacherPresetHelp())
     .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--out <file>', 'also export the embeddings (.json or .bin)')
     .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')
@@ -109,12 +111,12 @@ export function register(program: Command): void {
       const shard = o.shard === undefined ? undefined : parseShard(o.shard, process.env, o.shardCount);
       const imagesPerFile = intOption('--images-per-file', o.imagesPerFile, 1);
       // Heavy modules load only when the command runs, so `tintem --help` stays fast.
-      const [{ initBackend, backendInfo }, { embedWithCache }, { loadDataset }, { createTeacher }] = await Promise.all([
+      const [{ initBackend, backendInfo }, { embedWithCache }, { isRedecodable, loadDataset }, { createTeacher }] = await Promise.all([
         import('../../backend/index.js'), import('../../cache/index.js'), import('../../data/index.js'), import('../../teachers/index.js'),
       ]);
-      // Built-in teachers load lazily, so an all-hit run never starts the native backend (embedWithCache starts
+      // Built-in teachers load lazily, so an all-hit run on images loaded at their own size never starts the native backend (embedWithCache starts
       // it on the first miss); every other path needs it now.
-      const builtin = /^(inception|mobilenet)(:|$)/.test(o.teacher) && /^(mnist|fashion):/.test(o.data) && !o.model;
+      const builtin = /^(inception|mobilenet)(:|$)/.test(o.teacher) && !isRedecodable(o.data) && !o.model;
       if (!builtin) await initBackend();
       const teacherOptions = await teacherOptionsFromFlags(o.teacherPreset, o.teacherOption);
       if (o.model) {
@@ -141,9 +143,9 @@ export function register(program: Command): void {
         teacher: teacherOptions,
       });
       try {
-        // Decoded at the teacher's own resolution (image folders and photos; IDX and noise sets keep their own size).
+        // Decoded at the teacher's own resolution where the source can be (image folders, photos); others keep their own size.
         const decode = teacher.decodeSize ?? teacher.inputSize;
-        const set = await loadDataset(o.data, { limit, seed, strict: o.strict, size: /^(mnist|fashion|noise)(:|$)/.test(o.data) ? undefined : decode });
+        const set = await loadDataset(o.data, { limit, seed, strict: o.strict, size: isRedecodable(o.data) ? decode : undefined });
         const result = await embedWithCache(teacher, set, {
           cacheDir: o.cacheDir, view, batchSize, fp16: o.fp16, tokens: o.tokens, progress: o.progress && Boolean(process.stderr.isTTY), quiet: true,
           shard, shardSize: imagesPerFile,

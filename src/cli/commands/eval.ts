@@ -4,9 +4,11 @@
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_CACHE_DIR } from '../../config/defaults.js';
+import { DEFAULT_OOD, dataSpecHelp } from '../../data/registry.js';
 import { parseTeacherSpec } from '../../teachers/registry.js';
 import { UserError } from '../../util/errors.js';
 import { intArg, parseCorruptionList, parseList, parseSeverityList, teacherOptionsFromFlags } from '../options.js';
+import { teacherPresetHelp } from '../../teachers/options.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -17,13 +19,13 @@ export function register(program: Command): void {
     .option('--run <dir>', 'a finished `tintem distill` run folder (repeat for several students)', collect, [])
     .option('--model <export[:form]>', 'an exported student scored as it runs after export, against the teacher and its fp32 student (the run its tintem.json names, found among --run or next to the export); form: tfjs, onnx or onnx-int8 (default: every form the export holds); repeatable', collect, [])
     .option('--teacher <spec>', "teacher to compare with (default: the one the runs were distilled from; needed when they differ)")
-    .option('--teacher-preset <name>', 'model-file teachers: dinov2, clip, siglip or imagenet preprocessing and token layout')
+    .option('--teacher-preset <name>', teacherPresetHelp())
     .option('--teacher-option <key=value>', 'model-file teachers: a teacher option over the run\'s (see distill --help; repeatable)', collect, [])
     .option('--train <spec>', "ID train set: the kNN bank and probe training data (default: the run's training images)")
-    .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the matching mnist/fashion test split, or a held-out 20% of the bank)")
+    .option('--test <spec>', "ID test set, the queries (default: the run's data.test, the training set's test split where its data source has one (mnist:train -> mnist:test), or a held-out 20% of the bank)")
     .option('--train-limit <n>', 'use only the first N training images', intArg('--train-limit', 1))
     .option('--test-limit <n>', 'use only the first N test images', intArg('--test-limit', 1))
-    .option('--ood <specs>', "comma-separated OOD sets ('fashion:test', 'mnist:test', 'photos', 'noise:500', 'folder:<dir>'; default for MNIST-family runs: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500; for any other run: blobs:300, noise:300, synthetic, so they cannot overlap your images)")
+    .option('--ood <specs>', `comma-separated OOD sets, each one of ${dataSpecHelp()} (default: the training source's own (MNIST-family runs: fashion:test (mnist:test for a Fashion-MNIST run), photos, noise:500); for any other run: ${DEFAULT_OOD.join(', ')}, synthetic, so they cannot overlap your images)`)
     .option('--ood-limit <n>', 'images per OOD set', intArg('--ood-limit', 1), 2000)
     .option('--id-classes <list>', "near-OOD class split: keep these classes (e.g. 0-4) as ID; the others' test images become the 'held-out-classes' OOD set")
     .option('--robustness <n>', 'test images to corrupt for robustness (0 = skip)', intArg('--robustness', 0), 0)
