@@ -1,7 +1,7 @@
 /**
  * onnxruntime-node throughput of an exported student, int8 (student.int8.onnx: static QDQ, per-channel int8
- * weights, activations calibrated on photo crops) vs float32 (student.onnx), on the resnet18-shaped CNN student
- * (widths 64/128/256/512, 2 basic blocks each, ResNet stem) at 112 px. Rounds alternate fp32 and int8 so machine
+ * weights, activations calibrated on photo crops) vs float32 (student.onnx), on the student
+ * preset `resnet18` (torchvision's ResNet-18 trunk without fc, 512-d) at 112 px. Rounds alternate fp32 and int8 so machine
  * load hits both alike; images/s are medians over rounds.
  *
  *   npx tsx bench/onnx-int8.ts           # full run (the lead runs it on a quiet machine)
@@ -18,14 +18,14 @@ import { exportStudent } from '../src/export/exporter.js';
 import { addOnnxForms, runBatches } from '../src/export/onnx-export.js';
 import { ONNX_POOLED } from '../src/export/onnx-convert.js';
 import { createSession } from '../src/onnx/index.js';
-import { createStudent, type CnnSpec } from '../src/students/index.js';
+import { createStudent, resolveStudentSpec } from '../src/students/index.js';
 import { writeFileAtomicSync } from '../src/util/atomic.js';
 import type { ImageSet } from '../src/data/types.js';
 
 const quick = process.argv.includes('--quick');
 const cfg = quick ? { batch: 4, rounds: 2, iterations: 1, calibration: 8 } : { batch: 32, rounds: 9, iterations: 5, calibration: 64 };
 const SIZE = 112;
-const SPEC: CnnSpec = { kind: 'cnn', inputSize: SIZE, channels: 3, embedDim: 512, stemWidth: 64, stemStride: 4, widthMultipliers: [1, 2, 4, 8], blocksPerStage: [2, 2, 2, 2] };
+const SPEC = resolveStudentSpec({ preset: 'resnet18' }, SIZE, 3, 'bench student');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -60,9 +60,15 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); cons
 
 interface Runner { name: string; run(k: number): Promise<number[]>; close(): void; info: Record<string, unknown>; last: Record<string, unknown> }
 
+/** Every worker started: killed when this process exits, also on an error (a failed case used to leave its peers running). */
+const children = new Set<ReturnType<typeof spawn>>();
+process.on('exit', () => { for (const c of children) c.kill(); });
+
 /** A child process speaking the peers' line protocol (JSON config in; "run k" -> {"times": [...]}). */
 async function start(name: string, cmd: string, args: string[], config: object, env: Record<string, string>): Promise<Runner | string> {
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += String(d); });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

@@ -25,6 +25,12 @@ if (to) {
   rows.push(['teacher-throughput', `ONNX DINOv2-small arch @224 px, ${to.threads} threads: tintem vs onnxruntime-python`,
     `${f(to.tintemImagesPerSecond, 2)} vs ${f(to.onnxruntimePythonImagesPerSecond, 2)} img/s`, `${f(to.ratio, 2)}x`, to.quick ? 'quick' : `${to.rounds} alternating rounds`]);
 }
+const ti = read('teacher-throughput-onnx-int8');
+if (ti) {
+  const fid = ti.fidelity ? `, fidelity min cosine ${f(ti.fidelity.minCosine, 4)} on ${ti.fidelity.images} images` : '';
+  rows.push(['teacher-throughput', `ONNX DINOv2-small arch @224 px, ${ti.threads} threads, teacherPrecision int8: tintem's rewrite vs onnxruntime-python quantize_dynamic`,
+    `${f(ti.tintemImagesPerSecond, 2)} vs ${f(ti.onnxruntimePythonImagesPerSecond, 2)} img/s`, `${f(ti.ratio, 2)}x${fid}`, ti.quick ? 'quick' : `${ti.samples?.tintem?.length ?? '?'} alternating rounds`]);
+}
 const tr = read('train-throughput');
 if (tr) {
   const r = tr.results ?? {};
@@ -77,7 +83,7 @@ if (ss?.rows) {
 }
 const oi = read('onnx-int8');
 if (oi) {
-  rows.push(['onnx-int8', `exported resnet18-shaped student @${oi.size} px, onnxruntime-node, batch ${oi.batch}, ${oi.threads} threads: int8 vs fp32`,
+  rows.push(['onnx-int8', `exported ${oi.student?.preset ?? 'resnet18-shaped'} student @${oi.size} px, onnxruntime-node, batch ${oi.batch}, ${oi.threads} threads: int8 vs fp32`,
     `${f(oi.int8ImagesPerSecond)} vs ${f(oi.fp32ImagesPerSecond)} img/s`, `${f(oi.ratio, 2)}x fp32, ${f(100 * oi.sizeRatio, 0)}% size, cosine >= ${f(oi.int8CosineToFp32?.min, 4)}`,
     oi.quick ? 'quick' : `median of ${oi.rounds} alternating rounds`]);
 }
