@@ -3,7 +3,7 @@
  * (served under /model/). GET/HEAD only, no directory listings, no paths outside the two roots, loopback by default.
  */
 import { existsSync, realpathSync } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { UserError } from '../util/errors.js';
-import { isInside } from '../util/safe-read.js';
+import { GiB, isInside, readFileCheckedAsync } from '../util/safe-read.js';
 import { METADATA_FILE } from './meta.js';
 import { openExport } from './verify.js';
 
@@ -119,12 +119,14 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string 
     return;
   }
   const headers: Record<string, string | number> = { ...SECURITY_HEADERS, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', Vary: 'Accept-Encoding' };
-  let body: Buffer | undefined = req.method === 'HEAD' ? undefined : await readFile(path);
+  // Through the bounded, non-blocking reader: a file swapped for a FIFO or a device after the stat above cannot block.
+  const read = () => readFileCheckedAsync(path, { what: 'served file', maxBytes: GiB });
+  let body: Buffer | undefined = req.method === 'HEAD' ? undefined : await read();
   if (COMPRESSIBLE.has(extname(path)) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
     const key = `${path}:${info.size}:${info.mtimeMs}`;
     let zipped = gzipCache.get(key);
     if (!zipped) {
-      zipped = await promisify(gzip)(body ?? await readFile(path));
+      zipped = await promisify(gzip)(body ?? await read());
       gzipCache.set(key, zipped);
     }
     headers['Content-Encoding'] = 'gzip';

@@ -4,6 +4,7 @@
  * row-major embeddings (rows = images), so distill can compute them every epoch without labels.
  * Checked against numpy / scikit-learn values: test/training/label-free.test.ts (scripts/fixtures/make_label_free.py).
  */
+import { jacobiEigen } from '../methods/pca-init.js';
 
 /** Rows scaled to unit length (zero rows stay zero), as float64. */
 function unitRows(x: ArrayLike<number>, n: number, d: number): Float64Array {
@@ -87,34 +88,9 @@ export function mutualKnnOverlap(x: ArrayLike<number>, dx: number, y: ArrayLike<
   return n > 0 ? per.reduce((s, v) => s + v, 0) / n : 0;
 }
 
-/** Eigenvalues of a symmetric d x d matrix (cyclic Jacobi, float64). */
+/** Eigenvalues of a symmetric d x d matrix (float64; the cyclic Jacobi solver the head's PCA init uses). */
 export function symmetricEigenvalues(m: Float64Array, d: number): Float64Array {
-  const a = Float64Array.from(m);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q]! ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        const apq = a[p * d + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * d + q]! - a[p * d + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let r = 0; r < d; r++) {
-          const arp = a[r * d + p]!, arq = a[r * d + q]!;
-          a[r * d + p] = c * arp - s * arq;
-          a[r * d + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < d; r++) {
-          const apr = a[p * d + r]!, aqr = a[q * d + r]!;
-          a[p * d + r] = c * apr - s * aqr;
-          a[q * d + r] = s * apr + c * aqr;
-        }
-      }
-    }
-  }
-  return Float64Array.from({ length: d }, (_, i) => a[i * d + i]!);
+  return jacobiEigen(m, d).values;
 }
 
 /**

@@ -3,7 +3,8 @@
  * which teachers and datasets are available (file checks only; `--load` also loads each built-in teacher).
  */
 import type { Command } from 'commander';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { MiB, readTextChecked } from '../../util/safe-read.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BuiltinTeacherInfo } from '../../teachers/nsfw.js';
@@ -18,7 +19,8 @@ export function packageVersion(name: string): string | undefined {
   for (let i = 0; i < 6; i++, dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
     if (!existsSync(pkg)) continue;
-    const json = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string; version?: string };
+    let json: { name?: string; version?: string };
+    try { json = JSON.parse(readTextChecked(pkg, { what: 'package.json', maxBytes: MiB })) as typeof json; } catch { continue; }
     if (json.name === name) return json.version;
   }
   return undefined;
