@@ -56,7 +56,7 @@ export function configDocsMarkdown(): string {
     '',
     '## General keys',
     '',
-    ...table(baseConfigRows()),
+    ...table(baseConfigRows(distillRegistries)),
   ];
   for (const m of methodEntries()) out.push('', `## Method \`${m.name}\``, '', m.summary, '', ...table(methodConfigRows(distillRegistries, m.name)));
   return `${out.join('\n')}\n`;

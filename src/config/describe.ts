@@ -38,10 +38,11 @@ function rows(schema: z.ZodObject, defaults: Record<string, unknown>, prefix: st
   return out;
 }
 
-/** Every config key outside `method`, with its default and description. */
-export function baseConfigRows(): ConfigKeyRow[] {
+/** Every config key outside `method`, with its default and description (`teacherOptions.*` from the teacher registry's schema). */
+export function baseConfigRows(registries: ConfigRegistries): ConfigKeyRow[] {
   const defaults = baseConfigSchema.parse({}) as Record<string, unknown>;
-  return rows(baseConfigSchema, defaults, '', new Set(['method']));
+  return rows(baseConfigSchema, defaults, '', new Set(['method'])).flatMap((row) =>
+    row.key === 'teacherOptions' ? rows(registries.teacherOptionsSchema(), {}, 'teacherOptions.', new Set()) : [row]);
 }
 
 /** The keys of one method's section (method.name, method.weights.*, method.tokens, its options). */

@@ -9,7 +9,7 @@ import { quoteName } from '../util/quote.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
 import { describeError, typeName } from '../util/zod-issue.js';
 import { keysIn } from '../util/zod-keys.js';
-import { baseConfigSchema, type ConfigRegistries, type DistillConfig, type MethodConfig } from './schema.js';
+import { baseConfigSchema, type ConfigRegistries, type DistillConfig, type MethodConfig, type TeacherOptionsSection } from './schema.js';
 
 export interface ConfigOverrides {
   /** Values by dotted key path (what the CLI flags set), applied first. */
@@ -54,6 +54,14 @@ export function validateConfig(input: unknown, source: string, registries: Confi
   checkConfigBounds(input, source);
   const r = baseConfigSchema.safeParse(input);
   if (!r.success) throw new UserError(`${source}: ${describeError(r.error, { input, keysAt: keysIn(baseConfigSchema) })}`);
+  let teacherOptions: TeacherOptionsSection | undefined;
+  if (r.data.teacherOptions !== undefined) {
+    const schema = registries.teacherOptionsSchema();
+    const raw = r.data.teacherOptions;
+    const t = schema.safeParse(raw);
+    if (!t.success) throw new UserError(`${source}: ${describeError(t.error, { input: raw, keysAt: keysIn(schema), prefix: ['teacherOptions'] })}`);
+    teacherOptions = t.data as TeacherOptionsSection;
+  }
   const problem = registries.teacherProblem(r.data.teacher);
   if (problem) throw new UserError(`${source}: teacher: '${r.data.teacher}': ${problem}`);
   const studentProblem = registries.studentProblem?.(r.data.student);
@@ -64,7 +72,8 @@ export function validateConfig(input: unknown, source: string, registries: Confi
   const section = { ...(isObj(input) && isObj(input.method) ? input.method : {}), name };
   const m = schema.safeParse(section);
   if (!m.success) throw new UserError(`${source}: ${describeError(m.error, { input: section, keysAt: keysIn(schema), prefix: ['method'] })}`);
-  return { ...r.data, method: m.data as MethodConfig };
+  const { teacherOptions: _raw, ...rest } = r.data;
+  return { ...rest, ...(teacherOptions !== undefined ? { teacherOptions } : {}), method: m.data as MethodConfig };
 }
 
 /** Parses config text (YAML, which includes JSON) into a plain object; `source` names the file in errors. */

@@ -27,24 +27,6 @@ export const dataSchema = z.strictObject({
     .describe('query set `tintem eval` scores this run on (unset: the test split of the training source where it has one, e.g. mnist:train -> mnist:test, else a held-out 20% of the training images)'),
 });
 
-/** Options of a model-file teacher (tfjs/onnx); they win over the teacher spec's '#key=value' options. */
-export const teacherOptionsSchema = z.strictObject({
-  preset: z.enum(['dinov2', 'clip', 'siglip', 'imagenet']).optional().describe('published preprocessing of a family: dinov2, clip, siglip, imagenet'),
-  outputs: z.array(z.string().min(1)).min(1).optional().describe("output names (several are concatenated along the feature axis); default the model's first"),
-  cls: z.string().min(1).optional().describe("token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name"),
-  // Bounds as teachers/options.ts TEACHER_OPTION_LIMITS (config loads no teacher module).
-  registers: z.number().int().min(0).max(1024).optional().describe('register tokens after CLS to skip (DINOv2 with registers: 4)'),
-  patchGrid: positiveInt.max(1024).optional().describe('patch grid side (default sqrt of the patch count)'),
-  grid: z.union([z.literal('full'), positiveInt.max(64)]).optional().describe("'full' keeps the patch grid whole instead of pooling it to teacherGrid"),
-  layout: z.enum(['auto', 'nchw', 'nhwc']).optional().describe("4-D outputs: channels first or last ('auto': from the model's declared shape)"),
-  inputSize: positiveInt.min(8).max(4096).optional().describe('input side in pixels'),
-  resize: z.enum(['crop', 'squash']).optional().describe("'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square"),
-  crop: z.number().gt(0).max(1).optional().describe("fraction of the shorter side kept by resize 'crop'"),
-  interpolation: z.enum(['bilinear', 'nearest']).optional().describe('resize interpolation'),
-  mean: z.tuple([z.number(), z.number(), z.number()]).optional().describe('per-channel mean subtracted from [0, 1] pixels'),
-  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional().describe('per-channel std the pixels are divided by'),
-});
-
 /** The method section before the method's own schema is applied: its name picks that schema. */
 const methodSectionSchema = z.looseObject({
   name: z.string().min(1).default(DEFAULT_METHOD).describe('distillation method'),
@@ -52,7 +34,8 @@ const methodSectionSchema = z.looseObject({
 
 export const baseConfigSchema = z.strictObject({
   teacher: z.string().min(1).default(DEFAULT_TEACHER).describe('teacher spec'),
-  teacherOptions: teacherOptionsSchema.optional(),
+  // Checked against the teacher registry's own schema (registries.teacherOptionsSchema), as `method` is against its method's.
+  teacherOptions: z.record(z.string(), z.unknown()).optional(),
   teacherGrid: positiveInt.max(64).optional().describe("teacher token grid side (tokens = grid^2); default 2, the student's map is average-pooled to it"),
   data: dataSchema.prefault({}),
   student: z.union([z.string().min(1).transform((preset) => ({ preset }) as Record<string, unknown>), z.record(z.string(), z.unknown())]).default({})
@@ -101,7 +84,13 @@ export interface MethodConfig {
   [option: string]: unknown;
 }
 
-export type DistillConfig = Omit<z.output<typeof baseConfigSchema>, 'method'> & { method: MethodConfig };
+/**
+ * The validated `teacherOptions` section (its keys and bounds are the teacher registry's: teachers/options.ts, which
+ * reads it back as its typed TeacherOptions).
+ */
+export type TeacherOptionsSection = Readonly<Record<string, unknown>>;
+
+export type DistillConfig = Omit<z.output<typeof baseConfigSchema>, 'method' | 'teacherOptions'> & { method: MethodConfig; teacherOptions?: TeacherOptionsSection };
 export type DistillConfigInput = z.input<typeof baseConfigSchema>;
 
 /** What the config needs from the stages above it, handed in by the caller (so config/ stays a leaf). */
@@ -113,6 +102,8 @@ export interface ConfigRegistries {
   teacherProblem(spec: string): string | undefined;
   /** How teacher specs are written, for help texts. */
   teacherUsages(): string[];
+  /** The strict schema of the `teacherOptions` section (model-file teacher options), defined by the teacher registry. */
+  teacherOptionsSchema(): z.ZodObject;
   /** Why the student section is wrong (unknown preset, kind or key), checked without building anything. */
   studentProblem?(section: Record<string, unknown>): string | undefined;
 }

@@ -11,6 +11,7 @@ import type { ImageSet } from '../data/types.js';
 import { createStudent } from '../students/index.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/index.js';
+import { teacherOptionsOf } from '../teachers/options.js';
 import type { Teacher } from '../teachers/types.js';
 import { checkTeacherGrid, loadTeacherData, loadTrainingData, resolveStudentSpec, teacherGridFor, viewSpecs } from './distill.js';
 
@@ -29,7 +30,7 @@ export async function distillCachePlan(config: DistillConfig): Promise<DistillCa
   const grid = teacherGridFor(config, student.tokenGrid);
   const studentGrid = student.tokenGrid;
   student.dispose();
-  const teacher = await createTeacher(config.teacher, { grid, lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
+  const teacher = await createTeacher(config.teacher, { grid, lazy: true, teacher: teacherOptionsOf(config.teacherOptions), ...teacherPrecisionOptions(config) });
   // The images as runDistill hands them to the teacher (decoded again at its resolution where the source allows):
   // the entries' keys hash those pixels, so filling or checking the student-resolution ones would miss every entry.
   let set: ImageSet;

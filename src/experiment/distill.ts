@@ -24,7 +24,7 @@ import { checkStudentKeys, createStudent, describeStudent, smallerStudentHint, s
 import { forwardTeacher } from '../teachers/asyncTeacher.js';
 import { checkTeacherFidelity, teacherPrecisionOptions } from '../teachers/fidelity.js';
 import { createTeacher } from '../teachers/registry.js';
-import { assertTeacherGridFits } from '../teachers/options.js';
+import { assertTeacherGridFits, teacherOptionsOf } from '../teachers/options.js';
 import type { Teacher } from '../teachers/types.js';
 import { UserError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
@@ -234,7 +234,7 @@ export async function estimateDistill(config: DistillConfig, opts: { strict?: bo
   const spec = resolveStudentSpec(config, data);
   if (config.init !== undefined) await readInitSource(config.init, spec); // a mismatched --init fails the dry run too
   const student = createStudent(spec, config.seed);
-  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: config.teacherOptions, ...teacherPrecisionOptions(config) }).catch((e) => { student.dispose(); throw e; });
+  const teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), teacher: teacherOptionsOf(config.teacherOptions), ...teacherPrecisionOptions(config) }).catch((e) => { student.dispose(); throw e; });
   try {
     if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
     if (config.teacherPrecision !== 'fp32') await checkTeacherFidelity(teacher, await loadTeacherData(config, data, teacher), config);
@@ -387,7 +387,7 @@ async function runLocked(config: DistillConfig, runId: string, opts: DistillRunO
   let teacherSize: number;
   try {
     // Lazy: a run whose every view is already cached never loads the teacher weights.
-    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: config.teacherOptions, ...teacherPrecisionOptions(config) });
+    teacher = await createTeacher(config.teacher, { grid: teacherGridFor(config, student.tokenGrid), lazy: true, teacher: teacherOptionsOf(config.teacherOptions), ...teacherPrecisionOptions(config) });
     teacherSize = teacher.inputSize;
     if (config.method.tokens) checkTeacherGrid(config, teacher, student.tokenGrid);
   } catch (e) {
@@ -508,7 +508,7 @@ export function droppedTokenTermsWarning(config: DistillConfig, hasTokens: boole
   const tokenTerms = all.filter(([name]) => /local|token/i.test(name)).filter(([name, t]) => (weights[name] ?? t.weight) > 0).map(([name]) => name);
   if (tokenTerms.length === 0) return undefined;
   const kept = all.map(([name]) => name).filter((n) => !tokenTerms.includes(n));
-  const output = /[#,]output=([^,#]+)/.exec(config.teacher)?.[1] ?? config.teacherOptions?.outputs?.join('+');
+  const output = /[#,]output=([^,#]+)/.exec(config.teacher)?.[1] ?? teacherOptionsOf(config.teacherOptions)?.outputs?.join('+');
   const why = output ? `its output=${String(output)} is one vector an image, with no patch tokens` : 'it gives one vector an image, with no patch tokens';
   return `teacher ${config.teacher.replace(/^([a-z]+:)?(?:[^:#]*\/)/, '$1')}: ${why}, so ${config.method.name}'s token terms (${tokenTerms.join(', ')}) have no target and are dropped; only ${kept.join(', ') || 'none'} train. `
     + `Keep them with a token output (e.g. output=last_hidden_state, with cls=pooler_output for the pooled vector), or set method.tokens=false to silence this`;

@@ -14,7 +14,7 @@ import { teacherGridFor, type DistillSummary } from './distill.js';
 import { loadRunStudent, readRunConfigText, readRunMethodState, readRunSummary, RUN_FILES, verifyRunFolder } from '../training/run-folder.js';
 import { createTeacher } from '../teachers/registry.js';
 import type { Teacher } from '../teachers/types.js';
-import type { TeacherOptions } from '../teachers/options.js';
+import { teacherOptionsOf, type TeacherOptions } from '../teachers/options.js';
 import { loadTeacherNorm, type TeacherNormStats } from '../training/teacher-norm.js';
 import { UserError } from '../util/errors.js';
 import { quoteName } from '../util/quote.js';
@@ -115,7 +115,7 @@ export async function loadRun(runDir: string, name?: string): Promise<LoadedRun>
 export function teacherForRun(run: LoadedRun, spec: string = run.config.teacher, options?: TeacherOptions): Promise<Teacher> {
   const studentGrid = Math.round(Math.sqrt(run.model.outputs[1]?.shape[1] ?? 1));
   // The run's teacher options apply to its own teacher spec (a different spec brings its own '#...' options).
-  const own = spec === run.config.teacher ? run.config.teacherOptions : undefined;
+  const own = spec === run.config.teacher ? teacherOptionsOf(run.config.teacherOptions) : undefined;
   const teacher = own || options ? { ...own, ...options } : undefined;
   return createTeacher(spec, { grid: teacherGridFor(run.config, studentGrid), lazy: true, teacher });
 }

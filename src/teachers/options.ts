@@ -4,6 +4,7 @@
  * preset, the spec's '#key=value,...' fragment, the config's `teacherOptions` and command-line flags (later wins),
  * and all of them are part of the teacher id, hence of the cache key.
  */
+import { z } from 'zod';
 import { UserError } from '../util/errors.js';
 import { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './normalization.js';
 
@@ -93,6 +94,45 @@ export function assertTeacherGridFits(teacherGrid: number | undefined, studentGr
   if (teacherGrid !== undefined && teacherGrid > studentGrid) {
     throw new UserError(`${source}: the teacher's token grid ${teacherGrid}x${teacherGrid} is finer than the student's ${studentGrid}x${studentGrid} (the losses would pool it down to ${studentGrid}x${studentGrid}); set teacherGrid (or the teacher option grid) to ${studentGrid} or less`);
   }
+}
+
+const int = z.number().int();
+
+/**
+ * The teacher options, defined once: this schema is the config's `teacherOptions` section (handed to config/ through
+ * the registries, as the methods' schemas are), the rows of docs/config.md and, with TEACHER_OPTION_SYNTAX, the
+ * `--teacher-option` help; '#key=value' fragments and flags are checked by setTeacherOption with the same bounds.
+ */
+export const teacherOptionsSchema = z.strictObject({
+  preset: z.enum(PRESET_NAMES).optional().describe(`published preprocessing of a family: ${PRESET_NAMES.join(', ')}`),
+  outputs: z.array(z.string().min(1)).min(1).optional().describe("output names (several are concatenated along the feature axis); default the model's first"),
+  cls: z.string().min(1).optional().describe("token 0 of a [B, N, D] output: 'first' (CLS first), 'none' (mean of the patches) or another output's name"),
+  registers: int.min(0).max(TEACHER_OPTION_LIMITS.registers).optional().describe('register tokens after CLS to skip (DINOv2 with registers: 4)'),
+  patchGrid: int.positive().max(TEACHER_OPTION_LIMITS.patchGrid).optional().describe('patch grid side (default sqrt of the patch count)'),
+  grid: z.union([z.literal('full'), int.positive().max(TEACHER_OPTION_LIMITS.grid)]).optional().describe("'full' keeps the patch grid whole instead of pooling it to teacherGrid"),
+  layout: z.enum(['auto', 'nchw', 'nhwc']).optional().describe("4-D outputs: channels first or last ('auto': from the model's declared shape)"),
+  inputSize: int.positive().min(8).max(TEACHER_OPTION_LIMITS.inputSize).optional().describe('input side in pixels'),
+  resize: z.enum(['crop', 'squash']).optional().describe("'crop': shorter side + centre crop (keeping `crop` of it); 'squash': stretch to the square"),
+  crop: z.number().gt(0).max(1).optional().describe("fraction of the shorter side kept by resize 'crop'"),
+  interpolation: z.enum(['bilinear', 'nearest']).optional().describe('resize interpolation'),
+  mean: z.tuple([z.number(), z.number(), z.number()]).optional().describe('per-channel mean subtracted from [0, 1] pixels'),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional().describe('per-channel std the pixels are divided by'),
+});
+
+/** How each option is written as 'key=value' (spec fragment, --teacher-option), in the help's order; preset has its own flag. */
+export const TEACHER_OPTION_SYNTAX: Record<Exclude<keyof z.infer<typeof teacherOptionsSchema>, 'preset'>, string> = {
+  outputs: 'output=a+b', cls: 'cls=first|none|<output>', registers: 'registers=k', patchGrid: 'patch-grid=n', grid: 'grid=full', inputSize: 'size=224', resize: 'resize=crop|squash',
+  crop: 'crop=0.875', interpolation: 'interp=bilinear|nearest', mean: 'mean=a/b/c', std: 'std=a/b/c', layout: 'layout=nchw|nhwc',
+};
+
+/** '--teacher-option' help, from the options defined here. */
+export function teacherOptionHelp(): string {
+  return `model-file teachers: ${Object.values(TEACHER_OPTION_SYNTAX).join(', ')} (repeatable)`;
+}
+
+/** A validated config `teacherOptions` section as the teachers' typed options (the config layer keeps it untyped). */
+export function teacherOptionsOf(section: Readonly<Record<string, unknown>> | undefined): TeacherOptions | undefined {
+  return section as TeacherOptions | undefined;
 }
 
 /** The TeacherOptions field each option key sets (aliases share one). */

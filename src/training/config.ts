@@ -8,6 +8,7 @@ import type { ConfigRegistries, DistillConfig } from '../config/schema.js';
 import { isMethodName, getMethodEntry, methodNames, methodSettingsSchema } from '../methods/registry.js';
 import { studentSectionProblem } from '../students/registry.js';
 import { teacherEntries, teacherSpecProblem } from '../teachers/registry.js';
+import { teacherOptionsSchema } from '../teachers/options.js';
 import { LOSS_VERSION } from '../methods/defaults.js';
 import type { TrainConfig } from './trainer.js';
 
@@ -17,6 +18,7 @@ export const distillRegistries: ConfigRegistries = {
   methodSchema: (name) => (isMethodName(name) ? methodSettingsSchema(getMethodEntry(name)) : undefined),
   teacherProblem: teacherSpecProblem,
   teacherUsages: () => teacherEntries().map((e) => e.usage),
+  teacherOptionsSchema: () => teacherOptionsSchema,
   studentProblem: studentSectionProblem,
 };
 

@@ -14,7 +14,7 @@ import { UserError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { stopAfterStepOnSignals } from '../signals.js';
 import { intArg, numberArg, studentOptionHelp, teacherOptionsFromFlags } from '../options.js';
-import { teacherPresetHelp } from '../../teachers/options.js';
+import { teacherOptionHelp, teacherPresetHelp } from '../../teachers/options.js';
 
 export interface DistillFlags {
   config?: string;
@@ -77,12 +77,12 @@ export async function resolveDistillConfig(f: DistillFlags): Promise<DistillConf
   const config = await loadDistillConfig(f.config, { values: flagValues(f), set: f.set });
   const teacherFlags = await teacherOptionsFromFlags(f.teacherPreset, f.teacherOption);
   if (teacherFlags) {
-    const { teacherOptionsSchema } = await import('../../config/schema.js');
+    const { teacherOptionsSchema } = await import('../../teachers/options.js');
     const { describeError } = await import('../../util/zod-issue.js');
     const merged = { ...config.teacherOptions, ...teacherFlags };
     const r = teacherOptionsSchema.safeParse(merged);
     if (!r.success) throw new UserError(`command line: ${describeError(r.error, { input: merged, prefix: ['teacherOptions'] })}`);
-    config.teacherOptions = r.data;
+    config.teacherOptions = r.data as Record<string, unknown>;
   }
   if (f.studentWidth !== undefined) {
     // The CNN's width is its stem width (stages scale from it); the ViT's is its token width.
@@ -118,7 +118,7 @@ function configHelp(): string {
   const methods = methodEntries().map((m) => `\n  ${m.name}: ${m.summary}\n${formatRows(methodConfigRows(distillRegistries, m.name), '    ')}`);
   const teachers = teacherEntries().map((t) => `  ${t.usage.padEnd(22)}  ${t.summary}`);
   return [
-    '', 'Config keys (config file, or --set key=value), with defaults:', formatRows(baseConfigRows()),
+    '', 'Config keys (config file, or --set key=value), with defaults:', formatRows(baseConfigRows(distillRegistries)),
     '', 'Methods (method.name) and their keys:', ...methods,
     '', 'Teachers (teacher / --teacher):', ...teachers, '',
   ].join('\n');
@@ -131,7 +131,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'YAML or JSON config file (flags and --set override it)')
     .option('--teacher <spec>', `teacher: ${teacherEntries().map((e) => e.usage).join(', ')}`)
     .option('--teacher-preset <name>', teacherPresetHelp())
-    .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', collect, [])
+    .option('--teacher-option <key=value>', teacherOptionHelp(), collect, [])
     .option('--data <spec>', `training images: ${dataSpecHelp()}`)
     .option('--limit <n>', 'use only the first n training images', number('--limit', true))
     .option('--method <name>', `distillation method: ${methodEntries().map((e) => e.name).join(', ')}`)

@@ -10,7 +10,7 @@ import { intOption, teacherOptionsFromFlags } from '../options.js';
 
 import { DEFAULT_CACHE_DIR, DEFAULT_TEACHER } from '../../config/defaults.js';
 import { parseTeacherSpec, teacherEntries } from '../../teachers/registry.js';
-import { teacherPresetHelp } from '../../teachers/options.js';
+import { teacherOptionHelp, teacherPresetHelp } from '../../teachers/options.js';
 
 export { DEFAULT_CACHE_DIR };
 
@@ -89,7 +89,7 @@ export function register(program: Command): void {
     .option('--grid <n>', 'token grid side (tokens = n*n)')
     .option('--teacher-output <name>', 'tfjs/onnx teachers: output layer/node name')
     .option('--teacher-preset <name>', teacherPresetHelp())
-    .option('--teacher-option <key=value>', 'model-file teachers: output=a+b, cls=first|none|<output>, registers=k, grid=full, size=224, resize=crop|squash, crop=0.875, interp=bilinear|nearest, mean=a/b/c, std=a/b/c, layout=nchw|nhwc (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--teacher-option <key=value>', teacherOptionHelp(), (v: string, p: string[]) => [...p, v], [])
     .option('--out <file>', 'also export the embeddings (.json or .bin)')
     .option('--model <dir>', 'embed with an exported student (`tintem export` folder) instead of the teacher; nothing is cached')
     .option('--strict', 'image folders: stop at the first unreadable file instead of skipping it')
