@@ -8,11 +8,11 @@ import { assertGridFits } from './options.js';
 import { mapToOutputs, prepareImages, type Normalization } from './features.js';
 import { GraphForward } from './graph-forward.js';
 import type { Teacher, TeacherOutput } from './types.js';
-import { formatTeacherId, teacherModel } from './identity.js';
+import { formatTeacherId, type TeacherIdentity } from './identity.js';
 
 export interface FeatureMapTeacherOptions {
-  /** Identity for cache keys: model, cut, input size, preprocessing; the grid is appended here. */
-  id: string;
+  /** Identity for cache keys: model, cut, input size, preprocessing; the grid is added here. */
+  identity: TeacherIdentity;
   inputSize: number;
   /** Token grid side (T = grid^2); only used when the model output is a 4-D map. */
   grid: number;
@@ -37,14 +37,16 @@ export function featuresToOutput(y: tf.Tensor, grid: number, source: string): Te
 
 export class FeatureMapTeacher implements Teacher {
   readonly id: string;
+  readonly identity: TeacherIdentity;
   readonly embedDim: number;
   readonly tokenGrid?: number;
   readonly inputSize: number;
   private readonly graph?: GraphForward;
 
   private constructor(private readonly opts: FeatureMapTeacherOptions, embedDim: number, hasTokens: boolean) {
-    this.id = hasTokens ? formatTeacherId(opts.id, `grid${opts.grid}`) : opts.id;
-    if (opts.graph !== false) this.graph = new GraphForward(teacherModel(this.id));
+    this.identity = hasTokens ? { ...opts.identity, grid: opts.grid } : opts.identity;
+    this.id = formatTeacherId(this.identity);
+    if (opts.graph !== false) this.graph = new GraphForward(this.identity.model);
     this.inputSize = opts.inputSize;
     this.embedDim = embedDim;
     this.tokenGrid = hasTokens ? opts.grid : undefined;
@@ -59,7 +61,7 @@ export class FeatureMapTeacher implements Teacher {
     const shape = probe.shape;
     probe.dispose();
     if (shape.length !== 2 && shape.length !== 4) {
-      throw new UserError(`teacher ${opts.id}: expected a 4-D feature map or a 2-D embedding, got shape [${shape.join(', ')}]`);
+      throw new UserError(`teacher ${formatTeacherId(opts.identity)}: expected a 4-D feature map or a 2-D embedding, got shape [${shape.join(', ')}]`);
     }
     return new FeatureMapTeacher(opts, shape[shape.length - 1]!, shape.length === 4);
   }
@@ -71,7 +73,7 @@ export class FeatureMapTeacher implements Teacher {
   private eagerForward(images: tf.Tensor4D): TeacherOutput {
     return tf.tidy(() => {
       const x = prepareImages(images, this.opts.inputSize, this.opts.normalization, this.opts.channels);
-      return featuresToOutput(this.opts.run(x), this.opts.grid, this.opts.id) as unknown as tf.TensorContainer;
+      return featuresToOutput(this.opts.run(x), this.opts.grid, formatTeacherId(this.opts.identity)) as unknown as tf.TensorContainer;
     }) as unknown as TeacherOutput;
   }
 

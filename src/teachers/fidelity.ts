@@ -19,7 +19,7 @@ import { Rng } from '../util/random.js';
 import { MiB, readFileChecked } from '../util/safe-read.js';
 import { forwardTeacher, type AsyncTeacher } from './asyncTeacher.js';
 import type { Teacher } from './types.js';
-import { formatTeacherId } from './identity.js';
+import { extendTeacherIdentity, formatTeacherId, parseTeacherId, type TeacherIdentity } from './identity.js';
 
 export type TeacherPrecision = 'fp32' | 'int8' | 'bf16';
 
@@ -63,9 +63,14 @@ export function isQuantizedTeacher(teacher: Teacher): teacher is QuantizedTeache
 const fig = (x: number, digits: number) => x.toFixed(digits);
 
 /** The id of a quantised teacher: the fp32 id (unchanged for fp32 teachers), the precision and model hash, the figures. */
-export function quantizedTeacherId(baseId: string, precision: TeacherPrecision, sha: string, report?: FidelityFigures): string {
+export function quantizedTeacherIdentity(base: TeacherIdentity, precision: TeacherPrecision, sha: string, report?: FidelityFigures): TeacherIdentity {
   const figures = report ? `fidelity:${fig(report.minCosine, 4)}/${fig(report.meanCosine, 4)}/${fig(report.nnAgreement, 3)}@${report.images}` : undefined;
-  return formatTeacherId(baseId, `${precision}:${sha.slice(0, 16)}`, figures);
+  return extendTeacherIdentity(base, `${precision}:${sha.slice(0, 16)}`, figures);
+}
+
+/** quantizedTeacherIdentity as the id string. */
+export function quantizedTeacherId(baseId: string, precision: TeacherPrecision, sha: string, report?: FidelityFigures): string {
+  return formatTeacherId(quantizedTeacherIdentity(parseTeacherId(baseId), precision, sha, report));
 }
 
 export function describeFidelity(r: FidelityFigures): string {

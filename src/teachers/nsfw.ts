@@ -4,6 +4,7 @@
  * 'inception' = InceptionV3 up to mixed5 (default teacher); 'mobilenet' = MobileNetV2 (Keras layer names,
  * the `mobilenet_v2` bundle; `mobilenet_v2_mid` is a TF-Hub graph model without them) up to block_13_expand_relu.
  */
+import { formatTeacherId, type TeacherIdentity } from './identity.js';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
 import { cutLayersModelJson, layerNames, selectWeights, type LayersModelJson } from './kerasCut.js';
@@ -89,6 +90,7 @@ const KNOWN_DIMS: Record<string, number> = {
 /** A built-in trunk as a teacher; with `lazy`, weights load on the first forwardTeacher()/load(). */
 class NsfwTeacher implements DeferredTeacher {
   readonly id: string;
+  readonly identity: TeacherIdentity;
   readonly inputSize: number;
   readonly tokenGrid: number;
   private inner?: Teacher;
@@ -96,7 +98,8 @@ class NsfwTeacher implements DeferredTeacher {
   constructor(private readonly name: BuiltinTeacherName, private readonly cut: string, inputSize: number, grid: number) {
     this.inputSize = inputSize;
     this.tokenGrid = grid;
-    this.id = `${name}@nsfwjs-4.3.0:${cut}|${inputSize}px|${normalizationTag(MINUS_ONE_TO_ONE)}|grid${grid}`;
+    this.identity = { model: `${name}@nsfwjs-4.3.0:${cut}`, inputSize, normalization: normalizationTag(MINUS_ONE_TO_ONE), grid };
+    this.id = formatTeacherId(this.identity);
   }
 
   get loaded(): boolean { return this.inner !== undefined; }
@@ -112,7 +115,7 @@ class NsfwTeacher implements DeferredTeacher {
     const model = await loadBuiltinTrunk(this.name, this.cut);
     try {
       const inner = FeatureMapTeacher.create({
-        id: this.id.replace(/\|grid\d+$/, ''), inputSize: this.inputSize, grid: this.tokenGrid, normalization: MINUS_ONE_TO_ONE,
+        identity: { ...this.identity, grid: undefined }, inputSize: this.inputSize, grid: this.tokenGrid, normalization: MINUS_ONE_TO_ONE,
         run: (x) => model.predict(x) as tf.Tensor,
         release: () => model.dispose(),
       });

@@ -11,15 +11,15 @@ import { UserError } from '../util/errors.js';
 import { GiB, readFileChecked } from '../util/safe-read.js';
 import { IMAGENET_MEAN_STD, preprocessImages, type Normalization } from './features.js';
 import { readOnnxModel } from './onnxFiles.js';
-import { preprocessTag, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
-import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
+import { preprocessIdentity, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
+import { modelFileIdentity, outputsToTeacherOutput, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
 
 /** ONNX protobufs are capped at 2 GiB by the format itself (bigger models keep external data). */
 export const MAX_ONNX_BYTES = 2 * GiB;
 import type { AsyncTeacher } from './asyncTeacher.js';
-import { quantizedTeacherId, type FidelityReport, type QuantizedTeacher } from './fidelity.js';
+import { quantizedTeacherIdentity, type FidelityReport, type QuantizedTeacher } from './fidelity.js';
 import type { TeacherOutput } from './types.js';
-import { teacherModel } from './identity.js';
+import { formatTeacherId, teacherModel, type TeacherIdentity } from './identity.js';
 
 export interface OnnxTeacherOptions {
   /** Output name; default the model's first output (`teacher.outputs` names several). */
@@ -45,11 +45,12 @@ type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
 class OnnxTeacher implements AsyncTeacher, Partial<QuantizedTeacher> {
   id: string;
+  identity: TeacherIdentity;
   precision?: 'int8';
   quantHash?: string;
   fidelity?: FidelityReport;
   reference?: () => Promise<AsyncTeacher>;
-  private baseId = '';
+  private baseIdentity: TeacherIdentity = { model: '' };
   embedDim = 0;
   tokenGrid?: number;
   readonly inputSize: number;
@@ -66,22 +67,25 @@ class OnnxTeacher implements AsyncTeacher, Partial<QuantizedTeacher> {
     this.fetch = [...new Set([...layout.outputs, ...(layout.cls === 'first' || layout.cls === 'none' ? [] : [layout.cls])])];
     // The old id form for a single output with the default layout keeps existing caches valid.
     const plain = layout.outputs.length === 1 && layout.cls === 'first' && layout.registers === 0 && layout.patchGrid === undefined && layout.layout === 'auto';
-    this.id = `onnx:${modelHash.slice(0, 16)}:${plain ? layout.outputs[0] : tokenLayoutTag(layout)}|${preprocessTag(pre)}`;
+    this.identity = { ...modelFileIdentity('onnx', modelHash, layout, plain), ...preprocessIdentity(pre) };
+    this.id = formatTeacherId(this.identity);
   }
 
   /** Marks this as the int8 rewrite `sha` of the model `reference()` builds in fp32; its id then names both. */
   quantized(sha: string, reference: () => Promise<AsyncTeacher>): void {
-    this.baseId = this.id;
+    this.baseIdentity = this.identity;
     this.precision = 'int8';
     this.quantHash = sha;
     this.reference = reference;
-    this.id = quantizedTeacherId(this.baseId, 'int8', sha);
+    this.identity = quantizedTeacherIdentity(this.baseIdentity, 'int8', sha);
+    this.id = formatTeacherId(this.identity);
   }
 
   /** The fidelity figures join the id (and so every cache key of this teacher's entries). */
   applyFidelity(report: FidelityReport): void {
     this.fidelity = report;
-    this.id = quantizedTeacherId(this.baseId, 'int8', this.quantHash!, report);
+    this.identity = quantizedTeacherIdentity(this.baseIdentity, 'int8', this.quantHash!, report);
+    this.id = formatTeacherId(this.identity);
   }
 
   forward(): TeacherOutput {

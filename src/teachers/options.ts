@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import type { TeacherIdentity } from './identity.js';
 import { IMAGENET_MEAN_STD, MINUS_ONE_TO_ONE, type Normalization } from './normalization.js';
 
 export type ResizeMode = 'crop' | 'squash';
@@ -229,11 +230,12 @@ export function resolvePreprocess(o: TeacherOptions, defaults: { inputSize: numb
   return { inputSize: o.inputSize ?? defaults.inputSize, resize: o.resize ?? 'squash', crop: o.crop ?? 1, interpolation: o.interpolation ?? 'bilinear', normalization };
 }
 
-/** Short text for teacher ids. Squash/bilinear keep the old form so existing caches stay valid. */
-export function preprocessTag(p: Preprocess): string {
-  const extra = p.resize === 'crop' ? `|crop${p.crop}` : '';
-  const interp = p.interpolation === 'bilinear' ? '' : `|${p.interpolation}`;
-  return `${p.inputSize}px|m${p.normalization.mean.join(',')}s${p.normalization.std.join(',')}${extra}${interp}`;
+/** The preprocessing part of a teacher identity. Squash/bilinear keep the old form so existing caches stay valid. */
+export function preprocessIdentity(p: Preprocess): Pick<TeacherIdentity, 'inputSize' | 'normalization' | 'crop' | 'interpolation'> {
+  return {
+    inputSize: p.inputSize, normalization: `m${p.normalization.mean.join(',')}s${p.normalization.std.join(',')}`,
+    ...(p.resize === 'crop' ? { crop: p.crop } : {}), ...(p.interpolation === 'bilinear' ? {} : { interpolation: p.interpolation }),
+  };
 }
 
 /** Teacher options a built-in teacher uses (the model-file kinds, tfjs: and onnx:, use them all). */

@@ -7,7 +7,6 @@ import { Rng } from '../util/random.js';
 import { UserError } from '../util/errors.js';
 import { FeatureMapTeacher } from './featureMapTeacher.js';
 import { MINUS_ONE_TO_ONE, normalizationTag } from './features.js';
-import { formatTeacherId } from './identity.js';
 import type { Teacher } from './types.js';
 
 export interface RandomTeacherOptions {
@@ -39,7 +38,7 @@ export function createRandomTeacher(opts: RandomTeacherOptions = {}): Teacher {
   const k2 = heKernel(rng.fork('conv2'), 3, hidden, embedDim);
   const norm = MINUS_ONE_TO_ONE;
   return FeatureMapTeacher.create({
-    id: formatTeacherId(`random:seed${seed}:dim${embedDim}`, `${inputSize}px`, normalizationTag(norm)),
+    identity: { model: `random:seed${seed}:dim${embedDim}`, inputSize, normalization: normalizationTag(norm) },
     inputSize, grid, normalization: norm,
     run: (x) => tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, k1, 2, 'same')), k2, 2, 'same')),
     release: () => { k1.dispose(); k2.dispose(); },

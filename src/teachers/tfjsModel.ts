@@ -6,12 +6,12 @@
 import { resolve } from 'node:path';
 import { tf } from '../backend/index.js';
 import { UserError } from '../util/errors.js';
-import { MINUS_ONE_TO_ONE, normalizationTag, preprocessImages, type Normalization } from './features.js';
-import { preprocessTag, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
-import { outputsToTeacherOutput, tokenLayoutTag, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
+import { MINUS_ONE_TO_ONE, preprocessImages, type Normalization } from './features.js';
+import { preprocessIdentity, resolvePreprocess, type Preprocess, type TeacherOptions } from './options.js';
+import { modelFileIdentity, outputsToTeacherOutput, type NamedOutput, type TokenLayoutOptions } from './tokens.js';
 import { readModelArtifacts } from './fsHandler.js';
 import type { Teacher, TeacherOutput } from './types.js';
-import { teacherModel } from './identity.js';
+import { formatTeacherId, teacherModel, type TeacherIdentity } from './identity.js';
 
 export interface TfjsTeacherOptions {
   /** LayersModel: a layer name whose output becomes the features; GraphModel: an output node name. */
@@ -26,16 +26,18 @@ export interface TfjsTeacherOptions {
 
 class TfjsTeacher implements Teacher {
   readonly id: string;
+  readonly identity: TeacherIdentity;
   readonly inputSize: number;
   readonly decodeSize: number;
   embedDim = 0;
   tokenGrid?: number;
 
   constructor(
-    idBase: string, private readonly run: (x: tf.Tensor4D) => Record<string, NamedOutput>, private readonly release: () => void,
+    identity: TeacherIdentity, private readonly run: (x: tf.Tensor4D) => Record<string, NamedOutput>, private readonly release: () => void,
     private readonly layout: TokenLayoutOptions, private readonly pre: Preprocess, private readonly channels: 1 | 3 | undefined,
   ) {
-    this.id = idBase;
+    this.identity = identity;
+    this.id = formatTeacherId(identity);
     this.inputSize = pre.inputSize;
     this.decodeSize = pre.resize === 'crop' ? Math.round(pre.inputSize / pre.crop) : pre.inputSize;
   }
@@ -102,8 +104,7 @@ export async function createTfjsTeacher(path: string, opts: TfjsTeacherOptions =
   // The content hash (not the path) names the model: moving a file keeps its cache, changing weights does not.
   // A single output with the default layout and preprocessing keeps the old id form (existing caches stay valid).
   const plain = layout.outputs.length <= 1 && cls === 'first' && layout.registers === 0 && !layout.patchGrid && !t.layout;
-  const prep = pre.resize === 'squash' && pre.interpolation === 'bilinear' ? `${pre.inputSize}px|${normalizationTag(pre.normalization)}` : preprocessTag(pre);
-  const base = `tfjs:${hash.slice(0, 16)}:${plain ? opts.output ?? t.outputs?.[0] ?? 'output' : tokenLayoutTag(layout)}|${prep}`;
+  const base: TeacherIdentity = { ...modelFileIdentity('tfjs', hash, layout, plain, opts.output ?? t.outputs?.[0] ?? 'output'), ...preprocessIdentity(pre) };
   let teacher: TfjsTeacher;
   try {
     const probeTeacher = new TfjsTeacher(base, run, release, layout, pre, opts.channels);
@@ -113,7 +114,7 @@ export async function createTfjsTeacher(path: string, opts: TfjsTeacherOptions =
     const dim = probe.pooled.shape[1];
     const tokenGrid = probe.tokens ? Math.round(Math.sqrt(probe.tokens.shape[1])) : undefined;
     tf.dispose(probe as unknown as tf.TensorContainer);
-    teacher = new TfjsTeacher(tokenGrid !== undefined ? `${base}|grid${tokenGrid}` : base, run, release, layout, pre, opts.channels);
+    teacher = new TfjsTeacher(tokenGrid !== undefined ? { ...base, grid: tokenGrid } : base, run, release, layout, pre, opts.channels);
     teacher.embedDim = dim;
     teacher.tokenGrid = tokenGrid;
   } catch (e) {

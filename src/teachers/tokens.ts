@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
 import { adaptiveAvgPoolTokens } from './features.js';
 import { assertGridFits, type MapLayout } from './options.js';
+import type { TeacherIdentity } from './identity.js';
 import type { TeacherOutput } from './types.js';
 
 export interface TokenLayoutOptions {
@@ -120,7 +121,11 @@ export function outputsToTeacherOutput(outputs: Record<string, NamedOutput>, o: 
   return { pooled, tokens };
 }
 
-/** Canonical text of the token options for teacher ids. */
-export function tokenLayoutTag(o: TokenLayoutOptions): string {
-  return `${o.outputs.join('+')}|cls=${o.cls}|reg${o.registers}|pg${o.patchGrid ?? 'auto'}|${o.layout}`;
+/**
+ * The model part of a model file's identity ('<kind>:<hash16>:<outputs>'), with the token options unless they are
+ * the defaults (`plain`: the old id form, so existing caches stay valid).
+ */
+export function modelFileIdentity(kind: string, hash: string, o: TokenLayoutOptions, plain: boolean, plainOutput = o.outputs[0]): Pick<TeacherIdentity, 'model' | 'tokens'> {
+  if (plain) return { model: `${kind}:${hash.slice(0, 16)}:${plainOutput}` };
+  return { model: `${kind}:${hash.slice(0, 16)}:${o.outputs.join('+')}`, tokens: { cls: o.cls, registers: o.registers, patchGrid: o.patchGrid ?? 'auto', layout: o.layout } };
 }

@@ -1,4 +1,5 @@
 import type { tf } from '../backend/index.js';
+import type { TeacherIdentity } from './identity.js';
 
 /** What a frozen teacher gives for a batch. */
 export interface TeacherOutput {
@@ -13,6 +14,11 @@ export interface TeacherOutput {
 export interface Teacher {
   /** Identity for cache keys and reports: model + cut layer + input size + preprocessing. */
   readonly id: string;
+  /**
+   * The same identity typed (model, token layout, input size, preprocessing, grid, precision); id is
+   * formatTeacherId(identity). Optional for teachers written outside tintem: teacherIdentity() reads their id.
+   */
+  readonly identity?: TeacherIdentity;
   readonly embedDim: number;
   /** Side of the token grid (tokens has grid*grid rows), if the teacher returns tokens. */
   readonly tokenGrid?: number;
