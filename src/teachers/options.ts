@@ -15,32 +15,11 @@ export type MapLayout = 'auto' | 'nchw' | 'nhwc';
 export const PRESET_NAMES = ['dinov2', 'clip', 'siglip', 'imagenet'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
-export interface TeacherOptions {
-  preset?: PresetName;
-  /** Output names to use (several are concatenated along the feature axis); default the model's first. */
-  outputs?: string[];
-  /**
-   * Token 0 of a [B, N, D] output: 'first' (CLS first, the default), 'none' (no CLS: pooled = mean of the
-   * patches), or the name of another output that holds it (e.g. 'pooler_output').
-   */
-  cls?: string;
-  /** Register tokens after the CLS token to skip (DINOv2 with registers: 4). */
-  registers?: number;
-  /** Side of the patch grid; default sqrt of the patch count. */
-  patchGrid?: number;
-  /** Keep the patch grid whole ('full') instead of pooling it to the teacher grid. */
-  grid?: 'full' | number;
-  /** 4-D outputs: channels first or last; 'auto' reads it from the model's declared shape. */
-  layout?: MapLayout;
-  inputSize?: number;
-  /** 'crop': centre square of `crop` x the shorter side, resized (= resize shorter side + centre crop); 'squash': stretch. */
-  resize?: ResizeMode;
-  /** Fraction of the shorter side kept by 'crop' (torchvision's 224/256 = 0.875). */
-  crop?: number;
-  interpolation?: Interpolation;
-  mean?: number[];
-  std?: number[];
-}
+/**
+ * The options as the teachers read them: the fields of teacherOptionsSchema (below; their descriptions are there),
+ * with mean/std as plain lists (presets spread a Normalization into them).
+ */
+export type TeacherOptions = Omit<z.infer<typeof teacherOptionsSchema>, 'mean' | 'std'> & { mean?: number[]; std?: number[] };
 
 const CLIP_NORM: Normalization = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
 
