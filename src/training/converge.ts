@@ -5,7 +5,7 @@
  * E epochs is compared with a whole run 1.5x as long from the same seed, on images neither trained on.
  */
 import { Rng } from '../util/random.js';
-import { mutualKnnPerImage } from './label-free.js';
+import { mutualKnnPerImage, unitRows } from './label-free.js';
 
 export const CONVERGE_FACTOR = 1.5;
 export const CONVERGE_RESAMPLES = 400;
@@ -46,13 +46,7 @@ export interface ConvergenceCheck {
 
 /** Gram matrix of the L2-normalised rows (n x n). */
 function unitGram(x: Float32Array, d: number, n: number): Float64Array {
-  const u = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[i * d + j]! ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) u[i * d + j] = x[i * d + j]! * inv;
-  }
+  const u = unitRows(x, n, d);
   const g = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {

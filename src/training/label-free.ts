@@ -7,7 +7,7 @@
 import { jacobiEigen } from '../methods/pca-init.js';
 
 /** Rows scaled to unit length (zero rows stay zero), as float64. */
-function unitRows(x: ArrayLike<number>, n: number, d: number): Float64Array {
+export function unitRows(x: ArrayLike<number>, n: number, d: number): Float64Array {
   const out = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
     let s = 0;
