@@ -7,21 +7,14 @@
  * Eigen and an order of magnitude slower. So support is read from the CPU flags in /proc/cpuinfo.
  * `TINTEM_BF16=off` (or the config's `precision: fp32`) forces it off, e.g. to simulate a CPU without it.
  */
-import { readFileSync } from 'node:fs';
+import { cpuFlags } from '../util/cpu.js';
+
+export { cpuFlags };
 
 export type Precision = 'fp32' | 'bf16';
 export type PrecisionSetting = Precision | 'auto';
 
 export interface Bf16Support { supported: boolean; reason: string }
-
-/** The CPU flags line of /proc/cpuinfo ('' where there is none). Exported for tests. */
-export function cpuFlags(cpuinfo?: string): string[] {
-  let text = cpuinfo;
-  if (text === undefined) {
-    try { text = readFileSync('/proc/cpuinfo', 'utf8').slice(0, 1 << 20); } catch { text = ''; }
-  }
-  return (/^flags\s*:\s*(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
-}
 
 /** Whether this CPU computes bf16 natively (and it is not switched off by TINTEM_BF16=off). */
 export function bf16Support(flags: string[] = cpuFlags(), env: NodeJS.ProcessEnv = process.env): Bf16Support {

@@ -4,7 +4,8 @@
  * hash is checked on every load, so a changed or truncated file is refused, never run); `<dir>/<source>-q<v>.json`
  * points from the float model's hash (graph plus external data) to it, so a second run skips the rewrite.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { cpuFlags } from '../util/cpu.js';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
@@ -34,11 +35,7 @@ export interface Int8Model {
  */
 export function defaultWeightBits(): 7 | 8 {
   if (process.arch !== 'x64') return 8;
-  try {
-    return /\b(avx512_vnni|avx_vnni|amx_int8)\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 8 : 7;
-  } catch {
-    return 7;
-  }
+  return cpuFlags().some((f) => f === 'avx512_vnni' || f === 'avx_vnni' || f === 'amx_int8') ? 8 : 7;
 }
 
 interface Pointer { format: 1; source: string; version: number; int8: string; quantized: number }
