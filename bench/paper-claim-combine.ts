@@ -6,7 +6,12 @@
  * --datasets / --teacher-norms, parts that cover the same block twice, and a join that leaves a block of the
  * datasets × teacherNorms grid out.
  *
- *   npx tsx bench/paper-claim-combine.ts [--parts paper-claim-converged-mnist,paper-claim-converged-fashion,...]
+ *   npx tsx bench/paper-claim-combine.ts [--parts paper-claim-equal-mnist,paper-claim-equal-fashion,...]
+ *       [--compare paper-claim-converged-mnist,...] [--doc docs/results.md] [--results bench/results/paper-claim.json]
+ *
+ * --compare names earlier parts of the same blocks (any settings): the doc then says, block by block, how TinTeM's
+ * verdicts against each baseline moved from that grid to this one. --doc / --results write the join elsewhere
+ * (docs/results-converged.md keeps the converged grid that way).
  *
  * Each part's raw scorecards stay in its own bench/results/<part>.json; its own doc stays in docs/<part>.md.
  */
@@ -15,13 +20,12 @@ import { parseDistillConfig } from '../src/training/config.js';
 import type { DistillSummary } from '../src/experiment/distill.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { blockConvergenceRows, blockKey, blockResult, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type BlockSeed, type DatasetKey } from './lib/paper-grid.js';
-import { machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart } from './lib/paper-markdown.js';
-import type { MetricAggregate } from './lib/paper-metrics.js';
+import { figureName, machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart, type RunRow, type VerdictMove } from './lib/paper-markdown.js';
+import type { MetricAggregate, Outcome } from './lib/paper-metrics.js';
 
-const DEFAULT_PARTS = ['paper-claim-converged-mnist', 'paper-claim-converged-fashion', 'paper-claim-converged-mnist-center', 'paper-claim-converged-fashion-center'];
+const DEFAULT_PARTS = ['paper-claim-equal-mnist', 'paper-claim-equal-fashion'];
+const DEFAULT_COMPARE = ['paper-claim-converged-mnist', 'paper-claim-converged-fashion'];
 const NORM_ORDER = ['none', 'center', 'standardize'];
-const RESULTS_PATH = 'bench/results/paper-claim.json';
-const DOC_PATH = 'docs/results.md';
 
 function fail(message: string): never {
   process.stderr.write(`paper-claim-combine: ${message}\n`);
@@ -36,13 +40,30 @@ interface PartJson {
   raw: Record<string, Array<BlockSeed & { runs: Record<string, DistillSummary> }>>;
 }
 
-const i = process.argv.indexOf('--parts');
-const partNames = i >= 0 ? (process.argv[i + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_PARTS;
-if (partNames.length === 0) fail('--parts: expected a comma-separated list of bench/results/<name>.json names');
-const twice = partNames.find((n, k) => partNames.indexOf(n) !== k);
-if (twice) fail(`--parts: '${twice}' is given twice`);
+function listOption(name: string, fallback: string[]): string[] {
+  const k = process.argv.indexOf(name);
+  if (k < 0) return fallback;
+  const list = (process.argv[k + 1] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) fail(`${name}: expected a comma-separated list of bench/results/<name>.json names`);
+  const twice = list.find((n, j) => list.indexOf(n) !== j);
+  if (twice) fail(`${name}: '${twice}' is given twice`);
+  return list;
+}
+function pathOption(name: string, fallback: string, ext: string): string {
+  const k = process.argv.indexOf(name);
+  if (k < 0) return fallback;
+  const v = process.argv[k + 1] ?? '';
+  if (!v.endsWith(ext) || v.startsWith('-')) fail(`${name}: expected a path ending in ${ext}, got '${v}'`);
+  return v;
+}
 
-const parts = partNames.map((name) => {
+const partNames = listOption('--parts', DEFAULT_PARTS);
+// The earlier grid is compared only when asked, or by default when the default parts are joined.
+const compareNames = process.argv.includes('--compare') ? listOption('--compare', []) : process.argv.includes('--parts') ? [] : DEFAULT_COMPARE;
+const RESULTS_PATH = pathOption('--results', 'bench/results/paper-claim.json', '.json');
+const DOC_PATH = pathOption('--doc', 'docs/results.md', '.md');
+
+function loadPart(name: string) {
   if (!/^paper-claim-[a-z0-9-]+$/.test(name)) fail(`--parts: '${name}' is not a paper-claim part name (expected paper-claim-<name>)`);
   const path = `bench/results/${name}.json`;
   if (!existsSync(path)) fail(`${path}: not found (run bench/paper-claim.ts --results-name ${name} first)`);
@@ -54,7 +75,9 @@ const parts = partNames.map((name) => {
   const machine = machineOfDoc(readFileSync(json.doc, 'utf8'));
   if (machine === undefined) fail(`${json.doc}: no '- Backend: ...; machine: ... Wall time of the whole run:' line`);
   return { name, path, json, machine };
-});
+}
+const parts = partNames.map(loadPart);
+const compareParts = compareNames.map(loadPart);
 
 // Every setting but the grid's two axes must agree, or the blocks are not comparable.
 const { datasets: _d, teacherNorms: _n, ...common } = parts[0]!.json.settings;
@@ -93,6 +116,43 @@ for (const norm of teacherNorms) for (const dataset of datasets) {
   results.push(blockResult(norm, dataset, part.json.raw[key]!, aggregates[key], methods));
   convergenceRows.push(...blockConvergenceRows(key, part.json.raw[key]!));
 }
+const runRows: RunRow[] = results.flatMap((r) => blocks.get(r.key)!.part.json.raw[r.key]!.flatMap((seed) => methods.map((m) => ({
+  block: r.title, seed: seed.seed, method: m, epochs: seed.runs[m]!.epochs, trainSeconds: seed.runs[m]!.trainSeconds,
+}))));
+
+/** --compare: per block and baseline, the outcome counts of the earlier grid and this one, and each figure that changed. */
+function verdictMoves(): ResultsDoc['moved'] {
+  if (compareParts.length === 0) return undefined;
+  const earlier = new Map<string, MetricAggregate[]>();
+  for (const p of compareParts) for (const [key, agg] of Object.entries(p.json.aggregates)) {
+    if (earlier.has(key)) fail(`--compare: block '${key}' is in more than one of ${compareNames.join(', ')}`);
+    earlier.set(key, agg);
+  }
+  const moves: VerdictMove[] = [];
+  for (const r of results) {
+    const before = earlier.get(r.key);
+    if (!before) fail(`--compare: block '${r.key}' is in none of ${compareNames.join(', ')}`);
+    for (const b of methods.filter((m) => m !== 'tintem')) {
+      const zero = (): Record<Outcome, number> => ({ win: 0, tie: 0, loss: 0 });
+      const move: VerdictMove = { block: r.title, baseline: b, before: zero(), now: zero(), changes: [], common: 0 };
+      for (const m of r.metrics) {
+        const old = before.find((x) => x.id === m.id)?.comparisons.find((c) => c.baseline === b)?.outcome;
+        const now = m.comparisons.find((c) => c.baseline === b)?.outcome;
+        if (!old || !now) continue;
+        move.common++;
+        move.before[old]++;
+        move.now[now]++;
+        if (old !== now) move.changes.push({ figure: figureName(m), before: old, now });
+      }
+      moves.push(move);
+    }
+  }
+  const epochs = compareParts.flatMap((p) => Object.values(p.json.raw).flatMap((seeds) => seeds.flatMap((seed) => Object.values(seed.runs).map((run) => run.epochs))));
+  const budget = Math.min(...epochs) === Math.max(...epochs) ? `${epochs[0]} epochs for every student` : `${Math.min(...epochs)} to ${Math.max(...epochs)} epochs per student`;
+  const rule = compareParts[0]!.json.settings.converge ? ', each trained until its convergence rule held' : '';
+  return { against: `the same blocks in ${compareParts.map((p) => `[${p.json.doc.replace(/^docs\//, '')}](${p.json.doc.replace(/^docs\//, '')})`).join(', ')} (${budget}${rule})`, blocks: moves };
+}
+const moved = verdictMoves();
 
 const firstRaw = parts[0]!.json.raw[Object.keys(parts[0]!.json.raw)[0]!]![0]!;
 const summary = firstRaw.runs.tintem ?? Object.values(firstRaw.runs)[0]!;
@@ -104,7 +164,9 @@ const resultsParts: ResultsPart[] = parts.map((p) => ({
 }));
 const wallSeconds = parts.reduce((s, p) => s + p.json.wallSeconds, 0);
 const date = parts.map((p) => p.json.date).sort().at(-1)!;
-const command = `npx tsx bench/paper-claim-combine.ts --parts ${partNames.join(',')}`;
+const command = ['npx tsx bench/paper-claim-combine.ts --parts', partNames.join(','),
+  ...(compareNames.length ? ['--compare', compareNames.join(',')] : []),
+  ...(DOC_PATH !== 'docs/results.md' ? ['--doc', DOC_PATH] : []), ...(RESULTS_PATH !== 'bench/results/paper-claim.json' ? ['--results', RESULTS_PATH] : [])].join(' ');
 const outDir = /are in (\S+)\/<dataset>/.exec(parts[0]!.json.rawNote ?? '')?.[1] ?? 'runs/paper-claim';
 const converge = settings0.converge;
 
@@ -115,8 +177,10 @@ const doc: ResultsDoc = {
   methods, seeds: settings0.seeds, evalSeed: settings0.evalSeed, epochs: settings0.epochs, trainCount: summary.data.count, outDir,
   batchSize: summary.batchSize, lr: defaults.lr, weightDecay: defaults.weightDecay,
   datasets: results, resultsPath: RESULTS_PATH,
-  ...(converge ? { convergence: { rule: CONVERGENCE_RULE, probe: `the first ${converge.probeTrain} training images (bank) and ${converge.probeTest} test images (queries)`, rows: convergenceRows } } : {}),
+  ...(converge ? { convergence: { rule: converge.rule ?? CONVERGENCE_RULE, probe: `the first ${converge.probeTrain} training images (bank) and ${converge.probeTest} test images (queries)`, rows: convergenceRows } } : {}),
   parts: resultsParts,
+  ...(converge ? {} : { runs: runRows }),
+  ...(moved ? { moved } : {}),
   notes: paperNotes({
     trainLimit: settings0.trainLimit, epochs: settings0.epochs, trainings: results.length * settings0.seeds.length * methods.length,
     evaluations: results.length * settings0.seeds.length, teacherNorms, quick: false, ...(converge ? { converge } : {}),

@@ -43,6 +43,24 @@ export interface ResultsDoc {
   convergence?: { rule: string; probe: string; rows: ConvergenceRow[] };
   /** Set when the grid was joined from separate runs (bench/paper-claim-combine.ts): one entry per run, in order. */
   parts?: ResultsPart[];
+  /** Fixed-budget grids: one row per training run (its epochs and training time). */
+  runs?: RunRow[];
+  /** bench/paper-claim-combine.ts --compare: how each block's verdicts moved against an earlier grid of the same blocks. */
+  moved?: { against: string; blocks: VerdictMove[] };
+}
+
+/** One training run of a fixed-budget grid. */
+export interface RunRow { block: string; seed: number; method: string; epochs: number; trainSeconds: number }
+
+/** One block x baseline of a --compare: the win / tie / loss counts before and now, and every figure whose outcome changed. */
+export interface VerdictMove {
+  block: string;
+  baseline: string;
+  before: Record<Outcome, number>;
+  now: Record<Outcome, number>;
+  changes: Array<{ figure: string; before: Outcome; now: Outcome }>;
+  /** Figures in both grids. */
+  common: number;
 }
 
 /** One separately run block of a joined grid; command, date, wall time and machine are that run's own. */
@@ -67,6 +85,38 @@ function convergenceSection(c: NonNullable<ResultsDoc['convergence']>): string[]
   const missed = c.rows.filter((r) => !r.converged).length;
   lines.push('', missed === 0 ? `All ${c.rows.length} students met the rule.` : `${missed} of ${c.rows.length} students did **not** meet the rule by the epoch limit.`, '');
   return lines;
+}
+
+function runsSection(rows: RunRow[]): string[] {
+  const total = rows.reduce((a, r) => a + r.trainSeconds, 0);
+  const epochs = [...new Set(rows.map((r) => r.epochs))];
+  const lines = ['## Runs', '', `Every student was trained for ${epochs.length === 1 ? `the same ${epochs[0]} epochs` : `${epochs.join(' / ')} epochs`} (no convergence rule chose the budget); `
+    + `${rows.length} trainings, ${(total / 60).toFixed(1)} min of training time in all. One row per student:`, '',
+    '| block | seed | method | epochs | training time |', '| --- | ---: | --- | ---: | ---: |'];
+  for (const r of rows) lines.push(`| ${r.block} | ${r.seed} | ${r.method} | ${r.epochs} | ${r.trainSeconds.toFixed(0)} s |`);
+  lines.push('');
+  return lines;
+}
+
+function movedSection(m: NonNullable<ResultsDoc['moved']>): string[] {
+  const fmt = (c: Record<Outcome, number>) => `${c.win} / ${c.tie} / ${c.loss}`;
+  const changed = m.blocks.reduce((a, b) => a + b.changes.length, 0);
+  const cells = m.blocks.reduce((a, b) => a + b.common, 0);
+  const lines = ['## How the verdicts moved', '', `Against ${m.against}. ${changed} of ${cells} figure × baseline verdicts changed; `
+    + 'wins / ties / losses before -> now:', '', '| block | baseline | before (W / T / L) | now (W / T / L) | changed |', '| --- | --- | --- | --- | ---: |'];
+  for (const b of m.blocks) lines.push(`| ${b.block} | ${b.baseline} | ${fmt(b.before)} | ${fmt(b.now)} | ${b.changes.length} |`);
+  lines.push('', 'Every verdict that changed (TinTeM against the baseline; before -> now):', '');
+  for (const b of m.blocks) {
+    if (b.changes.length === 0) continue;
+    lines.push(`- **${b.block}, vs ${b.baseline}**: ${b.changes.map((c) => `${c.figure} (${c.before} -> ${c.now})`).join('; ')}.`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** A figure's name in prose: OOD figures carry their set. */
+export function figureName(m: MetricAggregate): string {
+  return m.section.startsWith('OOD') ? `${m.label} [${m.section.replace('OOD detection: ', '')}]` : m.label;
 }
 
 const METHOD_NOTES: Record<string, string> = {
@@ -124,7 +174,7 @@ function datasetSection(ds: DatasetResult, methods: string[]): string[] {
   lines.push('', `### Where TinTeM wins, ties and loses on ${ds.title}`, '');
   for (const b of baselines) {
     const by = (o: Outcome) => ds.metrics.filter((m) => m.comparisons.some((c) => c.baseline === b && c.outcome === o));
-    const name = (m: MetricAggregate) => (m.section.startsWith('OOD') ? `${m.label} [${m.section.replace('OOD detection: ', '')}]` : m.label);
+    const name = figureName;
     const wins = by('win'), ties = by('tie'), losses = by('loss');
     lines.push(`- **vs ${b}**: ${counted(wins.length, 'win')}, ${counted(ties.length, 'tie')}, ${counted(losses.length, 'loss')}.`
       + (wins.length ? ` Wins: ${wins.map(name).join('; ')}.` : ' No wins.')
@@ -246,7 +296,9 @@ export function resultsMarkdown(doc: ResultsDoc): string {
     ...overall(doc),
     '',
   ];
+  if (doc.moved) lines.push(...movedSection(doc.moved));
   if (doc.convergence) lines.push(...convergenceSection(doc.convergence));
+  if (doc.runs) lines.push(...runsSection(doc.runs));
   for (const ds of doc.datasets) lines.push(...datasetSection(ds, doc.methods), '');
   const notes = [...doc.notes, ...aboveTeacherNotes(doc)];
   if (notes.length) lines.push('## Notes', '', ...notes.map((n) => `- ${n}`), '');
