@@ -20,12 +20,14 @@ import { parseDistillConfig } from '../src/training/config.js';
 import type { DistillSummary } from '../src/experiment/distill.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { blockConvergenceRows, blockKey, blockResult, blockTitle, CONVERGENCE_RULE, DATASETS, paperNotes, requoteMachineNote, studentDescription, type BlockSeed, type DatasetKey } from './lib/paper-grid.js';
-import { figureName, machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart, type RunRow, type VerdictMove } from './lib/paper-markdown.js';
+import { docLink, figureName, machineOfDoc, resultsMarkdown, type ConvergenceRow, type DatasetResult, type ResultsDoc, type ResultsPart, type RunRow, type VerdictMove } from './lib/paper-markdown.js';
 import type { MetricAggregate, Outcome } from './lib/paper-metrics.js';
 
 const DEFAULT_PARTS = ['paper-claim-equal-mnist', 'paper-claim-equal-fashion'];
 const DEFAULT_COMPARE = ['paper-claim-converged-mnist', 'paper-claim-converged-fashion'];
 const NORM_ORDER = ['none', 'center', 'standardize'];
+const DEFAULT_RESULTS = 'bench/results/paper-claim.json';
+const DEFAULT_DOC = 'docs/results.md';
 
 function fail(message: string): never {
   process.stderr.write(`paper-claim-combine: ${message}\n`);
@@ -60,8 +62,8 @@ function pathOption(name: string, fallback: string, ext: string): string {
 const partNames = listOption('--parts', DEFAULT_PARTS);
 // The earlier grid is compared only when asked, or by default when the default parts are joined.
 const compareNames = process.argv.includes('--compare') ? listOption('--compare', []) : process.argv.includes('--parts') ? [] : DEFAULT_COMPARE;
-const RESULTS_PATH = pathOption('--results', 'bench/results/paper-claim.json', '.json');
-const DOC_PATH = pathOption('--doc', 'docs/results.md', '.md');
+const RESULTS_PATH = pathOption('--results', DEFAULT_RESULTS, '.json');
+const DOC_PATH = pathOption('--doc', DEFAULT_DOC, '.md');
 
 function loadPart(name: string) {
   if (!/^paper-claim-[a-z0-9-]+$/.test(name)) fail(`--parts: '${name}' is not a paper-claim part name (expected paper-claim-<name>)`);
@@ -150,7 +152,7 @@ function verdictMoves(): ResultsDoc['moved'] {
   const epochs = compareParts.flatMap((p) => Object.values(p.json.raw).flatMap((seeds) => seeds.flatMap((seed) => Object.values(seed.runs).map((run) => run.epochs))));
   const budget = Math.min(...epochs) === Math.max(...epochs) ? `${epochs[0]} epochs for every student` : `${Math.min(...epochs)} to ${Math.max(...epochs)} epochs per student`;
   const rule = compareParts[0]!.json.settings.converge ? ', each trained until its convergence rule held' : '';
-  return { against: `the same blocks in ${compareParts.map((p) => `[${p.json.doc.replace(/^docs\//, '')}](${p.json.doc.replace(/^docs\//, '')})`).join(', ')} (${budget}${rule})`, blocks: moves };
+  return { against: `the same blocks in ${compareParts.map((p) => docLink(p.json.doc)).join(', ')} (${budget}${rule})`, blocks: moves };
 }
 const moved = verdictMoves();
 
@@ -166,7 +168,7 @@ const wallSeconds = parts.reduce((s, p) => s + p.json.wallSeconds, 0);
 const date = parts.map((p) => p.json.date).sort().at(-1)!;
 const command = ['npx tsx bench/paper-claim-combine.ts --parts', partNames.join(','),
   ...(compareNames.length ? ['--compare', compareNames.join(',')] : []),
-  ...(DOC_PATH !== 'docs/results.md' ? ['--doc', DOC_PATH] : []), ...(RESULTS_PATH !== 'bench/results/paper-claim.json' ? ['--results', RESULTS_PATH] : [])].join(' ');
+  ...(DOC_PATH !== DEFAULT_DOC ? ['--doc', DOC_PATH] : []), ...(RESULTS_PATH !== DEFAULT_RESULTS ? ['--results', RESULTS_PATH] : [])].join(' ');
 const outDir = /are in (\S+)\/<dataset>/.exec(parts[0]!.json.rawNote ?? '')?.[1] ?? 'runs/paper-claim';
 const converge = settings0.converge;
 

@@ -70,7 +70,13 @@ function partsSection(parts: ResultsPart[]): string[] {
   const total = parts.reduce((s, p) => s + p.wallSeconds, 0);
   return [`- Run as ${parts.length} separate blocks, one after another, ${(total / 60).toFixed(1)} min of wall time in all:`, '',
     '| block | its own doc | wall time | date | machine |', '| --- | --- | ---: | --- | --- |',
-    ...parts.map((p) => `| ${p.blocks.join(', ')} | [${p.doc.replace(/^docs\//, '')}](${p.doc.replace(/^docs\//, '')}) | ${(p.wallSeconds / 60).toFixed(1)} min | ${p.date} | ${p.machine} |`), ''];
+    ...parts.map((p) => `| ${p.blocks.join(', ')} | ${docLink(p.doc)} | ${(p.wallSeconds / 60).toFixed(1)} min | ${p.date} | ${p.machine} |`), ''];
+}
+
+/** A link from docs/results.md to another file in docs/. */
+export function docLink(doc: string): string {
+  const name = doc.replace(/^docs\//, '');
+  return `[${name}](${name})`;
 }
 
 export interface ConvergenceRow { block: string; seed: number; method: string; epochs: number; converged: boolean; knn: number[] }
